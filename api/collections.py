@@ -1,0 +1,96 @@
+"""Collection endpoints."""
+
+from __future__ import annotations
+
+import falcon
+
+from api.context import Context
+from api.http import ok, read_json
+from api.params import collection_timeout
+from projections import collections, reads
+from projections.collections import Collection
+
+HNSW_DEFAULTS = {
+    "m": 16, "ef_construct": 100, "full_scan_threshold": 10000, "max_indexing_threads": 0,
+    "on_disk": False,
+}  # fmt: skip
+OPTIMIZER_DEFAULTS = {
+    "deleted_threshold": 0.2, "vacuum_min_vector_number": 1000, "default_segment_number": 0,
+    "max_segment_size": None, "memmap_threshold": None, "indexing_threshold": 10000,
+    "flush_interval_sec": 5, "max_optimization_threads": None,
+}  # fmt: skip
+WAL_DEFAULTS = {"wal_capacity_mb": 32, "wal_segments_ahead": 0}
+
+
+class CollectionList:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        names = collections.names(self._ctx.r)
+        ok(req, resp, {"collections": [{"name": n} for n in names]})
+
+
+class CollectionItem:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        collections.validate_name(name, creating=True)
+        collection_timeout(req)
+        config = collections.validate_create(read_json(req, self._ctx.settings.max_body_bytes))
+        collections.create(self._ctx.r, name, config)
+        ok(req, resp, True)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        collection = self._ctx.collection(name)
+        points, schema = reads.overview(self._ctx.reader(collection))
+        ok(req, resp, info(collection, points, schema))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        collection_timeout(req)
+        ok(req, resp, collections.delete(self._ctx.r, name))
+
+
+class CollectionExists:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        ok(req, resp, {"exists": collections.find(self._ctx.r, name) is not None})
+
+
+def info(collection: Collection, points: int, payload_schema: dict) -> dict:
+    """Collection info in the shape qdrant-client's models require."""
+    config = collection.config
+    params = {
+        "vectors": config["vectors"],
+        "shard_number": config.get("shard_number", 1),
+        "replication_factor": config.get("replication_factor", 1),
+        "write_consistency_factor": config.get("write_consistency_factor", 1),
+        "on_disk_payload": config.get("on_disk_payload", True),
+    }
+    if "sparse_vectors" in config:
+        params["sparse_vectors"] = config["sparse_vectors"]
+    return {
+        "status": "green",
+        "optimizer_status": "ok",
+        "indexed_vectors_count": 0,
+        "points_count": points,
+        "segments_count": 1,
+        "config": {
+            "params": params,
+            "hnsw_config": _merged(HNSW_DEFAULTS, config.get("hnsw_config")),
+            "optimizer_config": _merged(OPTIMIZER_DEFAULTS, config.get("optimizers_config")),
+            "wal_config": _merged(WAL_DEFAULTS, config.get("wal_config")),
+            "quantization_config": config.get("quantization_config"),
+        },
+        "payload_schema": payload_schema,
+    }
+
+
+def _merged(defaults: dict, given: object) -> dict:
+    """Defaults overridden by the known keys the user gave at creation."""
+    if not isinstance(given, dict):
+        return dict(defaults)
+    return {**defaults, **{k: v for k, v in given.items() if k in defaults and v is not None}}

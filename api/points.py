@@ -1,0 +1,210 @@
+"""Points endpoints: every write becomes an event in the log; reads come from the projection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import falcon
+
+from api.context import Context
+from api.http import ok, read_json
+from api.params import read_params, write_params
+from projections import events, ids, reads
+from projections.collections import Collection
+from projections.errors import FormatError, NotFound, ValidationFailed, WrongInput
+from projections.events import Event
+from projections.filters import Filter, compile_filter, parse_datetime
+from projections.payloads import compile_selector
+from projections.reads import OrderBy, Projection
+
+Builder = Callable[[Event, Collection, object], None]
+
+
+class Resource:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def _body(self, req: falcon.Request) -> dict:
+        body = read_json(req, self._ctx.settings.max_body_bytes)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise FormatError("invalid type: expected a JSON object")
+        return body
+
+
+class Write(Resource):
+    """A write endpoint: its body becomes one event (of one or more operations)."""
+
+    def __init__(
+        self, ctx: Context, post: Builder | None = None, put: Builder | None = None
+    ) -> None:
+        super().__init__(ctx)
+        self._builders = {"POST": post, "PUT": put}
+
+    def submit(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        build = self._builders[req.method]
+        if build is None:
+            raise falcon.HTTPMethodNotAllowed([m for m, b in self._builders.items() if b])
+        params = write_params(req)
+        collection = self._ctx.collection(name)
+        event = Event()
+        build(event, collection, read_json(req, self._ctx.settings.max_body_bytes))
+        results = self._ctx.writer.submit(collection, event, params)
+        ok(req, resp, results[0])
+
+    on_post = submit
+    on_put = submit
+
+
+class Batch(Write):
+    """A batch update: one event, one result per operation."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        params = write_params(req)
+        body = read_json(req, self._ctx.settings.max_body_bytes)
+        if isinstance(body, dict) and body.get("operations") == []:
+            ok(req, resp, [])  # as Qdrant: not even the collection is looked up
+            return
+        collection = self._ctx.collection(name)
+        event = Event()
+        events.add_batch(event, collection, body)
+        ok(req, resp, self._ctx.writer.submit(collection, event, params))
+
+
+class Points(Write):
+    """PUT upserts; POST retrieves points by id."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx, put=events.add_upsert)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        timeout = read_params(req)
+        collection = self._ctx.collection(name)
+        body = self._body(req)
+        if "ids" not in body:
+            raise FormatError("missing field `ids`")
+        keys = [ids.to_key(i) for i in ids.parse_ids(body["ids"])]
+        projection = _projection(collection, body, default_payload=False)
+        ok(req, resp, reads.retrieve(self._ctx.reader(collection, timeout), keys, projection))
+
+
+class Index(Write):
+    """PUT /index creates a payload index; DELETE /index/{field} drops one. Both are events."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx, put=events.add_create_index)
+
+    def on_delete_field(
+        self, req: falcon.Request, resp: falcon.Response, name: str, field: str
+    ) -> None:
+        params = write_params(req)
+        collection = self._ctx.collection(name)
+        event = Event()
+        events.add_delete_index(event, field)
+        ok(req, resp, self._ctx.writer.submit(collection, event, params)[0])
+
+
+class Point(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str, point_id: str) -> None:
+        point = ids.parse_path_id(point_id)
+        timeout = read_params(req)
+        collection = self._ctx.collection(name)
+        everything = Projection(payload=True, vectors=tuple(collection.vectors))
+        reader = self._ctx.reader(collection, timeout)
+        found = reads.retrieve(reader, [ids.to_key(point)], everything)
+        if not found:
+            raise NotFound(f"Point with id {point} does not exists!")
+        ok(req, resp, found[0])
+
+
+class Scroll(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        timeout = read_params(req)
+        collection = self._ctx.collection(name)
+        body = self._body(req)
+        limit = _limit(body.get("limit"), default=10)
+        offset = body.get("offset")
+        start = None if offset is None else ids.to_key(ids.parse_id(offset))
+        order = _order_by(body.get("order_by"))
+        projection = _projection(collection, body, default_payload=True)
+        flt = _filter(body)
+        reader = self._ctx.reader(collection, timeout)
+        if order is not None:
+            if offset is not None:
+                raise WrongInput(
+                    "Cannot use an `offset` when using `order_by`. The alternative for paging is "
+                    "to use `order_by.start_from` and a filter to exclude the IDs that you've "
+                    "already seen for the `order_by.start_from` value"
+                )
+            points = reads.scroll_ordered(reader, order, limit, flt, projection)
+            ok(req, resp, {"points": points, "next_page_offset": None})
+            return
+        points, next_key = reads.scroll(reader, start, limit, flt, projection)
+        next_offset = None if next_key is None else ids.from_key(next_key)
+        ok(req, resp, {"points": points, "next_page_offset": next_offset})
+
+
+class Count(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        timeout = read_params(req)
+        collection = self._ctx.collection(name)
+        body = self._body(req)
+        if not isinstance(body.get("exact", True), bool):
+            raise FormatError("exact: invalid type, expected a boolean")
+        count = reads.count(self._ctx.reader(collection, timeout), _filter(body))
+        ok(req, resp, {"count": count})
+
+
+def _filter(body: dict) -> Filter | None:
+    raw = body.get("filter")
+    return None if raw is None else compile_filter(raw)
+
+
+def _order_by(raw: object) -> OrderBy | None:
+    """`"field"` or `{"key", "direction": "asc"|"desc", "start_from": number | datetime}`."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return OrderBy(raw)
+    if not isinstance(raw, dict) or not isinstance(raw.get("key"), str):
+        raise FormatError("order_by: expected a field name or {key, direction, start_from}")
+    direction = raw.get("direction") or "asc"
+    if direction not in ("asc", "desc"):
+        raise FormatError(f"order_by.direction: unknown variant `{direction}`")
+    return OrderBy(raw["key"], direction == "desc", _start_from(raw.get("start_from")))
+
+
+def _start_from(raw: object) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw
+    moment = parse_datetime(raw) if isinstance(raw, str) else None
+    if moment is None:
+        raise FormatError(
+            f"order_by.start_from: '{raw}' does not match accepted datetime format (RFC3339). "
+            "Example: 2014-01-01T00:00:00Z"
+        )
+    return int(moment.timestamp() * 1_000_000)
+
+
+def _limit(raw: object, default: int) -> int:
+    if raw is None:
+        return default
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        raise FormatError(f"limit: invalid value {raw}, expected an unsigned integer")
+    if raw == 0:
+        raise ValidationFailed("limit: value 0 invalid, must be 1 or larger")
+    return raw
+
+
+def _projection(collection: Collection, body: dict, default_payload: bool) -> Projection:
+    with_payload = body.get("with_payload", default_payload)
+    if with_payload is None:
+        with_payload = default_payload
+    payload = with_payload if isinstance(with_payload, bool) else compile_selector(with_payload)
+    with_vector = body.get("with_vector", body.get("with_vectors", False))
+    return Projection(
+        payload=payload or False, vectors=reads.vector_selection(collection, with_vector)
+    )

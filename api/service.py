@@ -1,0 +1,39 @@
+"""Service endpoints: version, liveness, readiness (not wrapped in the envelope, as Qdrant)."""
+
+from __future__ import annotations
+
+import falcon
+import orjson
+import redis
+
+from api.context import Context
+
+# qdrant-client warns unless the server's minor version is within one of its own.
+QDRANT_API_VERSION = "1.19.0"
+
+
+class Root:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "application/json"
+        resp.data = orjson.dumps({"title": "pointlog", "version": QDRANT_API_VERSION})
+
+
+class Live:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = "healthz check passed"
+
+
+class Ready:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = falcon.MEDIA_TEXT
+        try:
+            self._ctx.r.ping()
+        except redis.RedisError:
+            resp.status = 503
+            resp.text = "some shards are not ready"
+            return
+        resp.text = "all shards are ready"

@@ -1,0 +1,195 @@
+"""Applying the log to the projection: in order, exactly once, deterministically.
+
+A batch of events is applied against a Staging view and committed with the new checkpoint in
+one MULTI/EXEC that WATCHes the checkpoint: if anyone else committed (or the collection was
+deleted) meanwhile, the transaction is void and the batch is computed again. An operation that
+fails (a missing point, say) records its error under its operation_id and the log moves on; in a
+multi-operation event the operations after a failed one are skipped, as Qdrant's batch update
+stops at the first error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import orjson
+import redis
+
+from projections import ids, log
+from projections.collections import Collection
+from projections.errors import NotFound, QdrantError, to_record
+from projections.events import Event
+from projections.filters import compile_filter
+from projections.indexes import Index
+from projections.payloads import delete_keys, merge_payload
+from projections.staging import Staging
+
+logger = logging.getLogger("pointlog.apply")
+
+Apply = Callable[[Staging, dict, Event], None]
+
+
+def _targets(staging: Staging, op: dict) -> list[str]:
+    """The points an operation selects: its ids, or the points its filter matches right now."""
+    if "ids" in op:
+        return op["ids"]
+    return staging.matching(compile_filter(op["filter"]))
+
+
+def _split(staging: Staging, keys: list[str]) -> tuple[list[str], list[str]]:
+    """(existing, missing) among the keys. Operations change the existing points, then fail
+    on the missing ones, as Qdrant does."""
+    staging.prefetch(keys)
+    existing = [key for key in keys if staging.exists(key)]
+    return existing, [key for key in keys if not staging.exists(key)]
+
+
+def _fail_on(missing: list[str]) -> None:
+    if missing:
+        raise NotFound(f"No point with id {ids.from_key(missing[0])} found")
+
+
+def _copy(value: dict) -> dict:
+    return orjson.loads(orjson.dumps(value))
+
+
+def _allowed(staging: Staging, op: dict, key: str) -> bool:
+    """Conditional writes: `update_mode` and `update_filter`, judged against the point now."""
+    exists = staging.exists(key)
+    mode = op.get("update_mode", "upsert")
+    if (mode == "insert_only" and exists) or (mode == "update_only" and not exists):
+        return False
+    if exists and "update_filter" in op:
+        return staging.matches(key, compile_filter(op["update_filter"]))
+    return True
+
+
+def _upsert(staging: Staging, op: dict, event: Event) -> None:
+    conditional = "update_filter" in op or "update_mode" in op
+    if conditional or staging.indexes:
+        staging.prefetch(point[0] for point in op["points"])
+    for key, payload_ref, vector_refs in op["points"]:
+        if conditional and not _allowed(staging, op, key):
+            continue
+        vectors = {name: event.bytes_at(ref) for name, ref in vector_refs.items()}
+        staging.upsert(key, event.bytes_at(payload_ref), vectors)
+
+
+def _delete(staging: Staging, op: dict, event: Event) -> None:
+    for key in _targets(staging, op):
+        staging.remove(key)
+
+
+def _change_payloads(staging: Staging, op: dict, change: Callable[[dict], dict]) -> None:
+    existing, missing = _split(staging, _targets(staging, op))
+    for key in existing:
+        staging.set_payload(key, change(staging.payload(key)))
+    _fail_on(missing)
+
+
+def _set_payload(staging: Staging, op: dict, event: Event) -> None:
+    _change_payloads(
+        staging, op, lambda current: merge_payload(current, _copy(op["payload"]), op.get("key"))
+    )
+
+
+def _overwrite_payload(staging: Staging, op: dict, event: Event) -> None:
+    _change_payloads(staging, op, lambda current: _copy(op["payload"]))
+
+
+def _delete_payload(staging: Staging, op: dict, event: Event) -> None:
+    _change_payloads(staging, op, lambda current: delete_keys(current, op["keys"]))
+
+
+def _clear_payload(staging: Staging, op: dict, event: Event) -> None:
+    _change_payloads(staging, op, lambda current: {})
+
+
+def _update_vectors(staging: Staging, op: dict, event: Event) -> None:
+    _, missing = _split(staging, [point[0] for point in op["points"]])
+    for key, vector_refs in op["points"]:
+        if key in missing or not _allowed(staging, op, key):
+            continue
+        for name, ref in vector_refs.items():
+            staging.set_vector(key, name, event.bytes_at(ref))
+    _fail_on(missing)
+
+
+def _delete_vectors(staging: Staging, op: dict, event: Event) -> None:
+    selected = staging.matching(compile_filter(op["filter"])) if "filter" in op else []
+    existing, missing = _split(staging, op.get("ids", []))
+    for key in dict.fromkeys(selected + existing):
+        for name in op["vector"]:
+            staging.delete_vector(key, name)
+    _fail_on(missing)
+
+
+def _create_index(staging: Staging, op: dict, event: Event) -> None:
+    staging.create_index(Index(op["field"], op["schema"]))
+
+
+def _delete_index(staging: Staging, op: dict, event: Event) -> None:
+    staging.drop_index(op["field"])
+
+
+OPERATIONS: dict[str, Apply] = {
+    "upsert": _upsert,
+    "delete": _delete,
+    "set_payload": _set_payload,
+    "overwrite_payload": _overwrite_payload,
+    "delete_payload": _delete_payload,
+    "clear_payload": _clear_payload,
+    "update_vectors": _update_vectors,
+    "delete_vectors": _delete_vectors,
+    "create_index": _create_index,
+    "delete_index": _delete_index,
+}
+
+
+def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, dict]:
+    """Apply an event's operations in order; the errors they met, by operation_id."""
+    for index, op in enumerate(event.ops):
+        try:
+            OPERATIONS[op["type"]](staging, op, event)
+        except redis.RedisError:
+            raise  # the store failed, not the operation: the batch is retried
+        except QdrantError as error:
+            return {first_op + index: to_record(error)}
+        except Exception as error:  # a bug must not stop the log: record it, move on
+            logger.exception("operation %s failed", first_op + index)
+            return {first_op + index: to_record(QdrantError(repr(error)))}
+    return {}
+
+
+def apply_batch(r: redis.Redis, collection: Collection, max_events: int) -> int | None:
+    """Apply the next events after the checkpoint. Returns the new checkpoint, or None when
+    there was nothing to apply (or the collection is gone)."""
+    keys = collection.keys
+    with r.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(keys.seq, keys.applied)
+                applied = pipe.get(keys.applied)
+                if applied is None:
+                    return None
+                entries = log.read_after(pipe, keys, int(applied), max_events)
+                if not entries:
+                    return None
+                staging = Staging(r, collection)
+                errors: dict[int, dict] = {}
+                for seq_after, event in entries:
+                    errors.update(apply_event(staging, event, seq_after - len(event.ops)))
+                checkpoint = entries[-1][0]
+                pipe.multi()
+                staging.write(pipe)
+                if errors:
+                    pipe.hset(keys.errors, mapping={o: orjson.dumps(e) for o, e in errors.items()})
+                pipe.set(keys.applied, checkpoint)
+                pipe.hincrby(keys.stats, "ops", checkpoint - int(applied))
+                pipe.hincrby(keys.stats, "batches", 1)
+                pipe.publish(keys.channel, checkpoint)
+                pipe.execute()
+                return checkpoint
+            except redis.WatchError:
+                continue

@@ -1,0 +1,200 @@
+"""Collections: validating a create request, and the registry of collections in Redis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import orjson
+import redis
+from redis.commands.core import Script
+
+from projections import keys as K
+from projections.errors import AlreadyExists, FormatError, NotFound, ValidationFailed
+from projections.keys import Keys
+
+DISTANCES = ("Cosine", "Euclid", "Dot", "Manhattan")
+DATATYPES = ("float32", "uint8", "float16")
+MAX_DIM = 65536
+FORBIDDEN_NAME_CHARS = '<>:"\\|?*\x1f'
+# Keys of a create request that Qdrant accepts and pointlog keeps (echoed as given or ignored).
+ACCEPTED_FIELDS = {
+    "vectors", "sparse_vectors", "shard_number", "sharding_method", "replication_factor",
+    "write_consistency_factor", "on_disk_payload", "hnsw_config", "wal_config",
+    "optimizers_config", "quantization_config", "strict_mode_config", "metadata", "init_from",
+}  # fmt: skip
+VECTOR_PARAM_FIELDS = {
+    "size", "distance", "hnsw_config", "quantization_config", "on_disk", "datatype",
+    "multivector_config",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VectorSpec:
+    """One vector of a collection: dense (maybe multi-row) or sparse."""
+
+    name: str
+    distance: str = "Dot"
+    size: int = 0
+    multi: bool = False
+    sparse: bool = False
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    cid: int
+    config: dict
+    vectors: dict[str, VectorSpec]
+
+    @property
+    def keys(self) -> Keys:
+        return Keys(self.cid)
+
+    @property
+    def vector_names(self) -> list[str]:
+        return list(self.vectors)
+
+
+# ---- validation of a create request -------------------------------------------------------
+
+
+def validate_name(name: str, creating: bool = False) -> None:
+    if not 1 <= len(name) <= 255:
+        raise ValidationFailed(
+            "collection_name: length must be between 1 and 255", where="path parameters"
+        )
+    bad = FORBIDDEN_NAME_CHARS + "/\0" if creating else "/\0"
+    for char in bad:
+        if char in name:
+            raise ValidationFailed(
+                f'collection_name: collection name cannot contain "{char}" char',
+                where="path parameters",
+            )
+
+
+def validate_create(body: object) -> dict:
+    """The config to keep for a create request: only the fields Qdrant knows, vectors checked."""
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise FormatError("invalid type: expected struct CreateCollection")
+    config = {k: v for k, v in body.items() if k in ACCEPTED_FIELDS and v is not None}
+    config["vectors"] = _validate_vectors(config.get("vectors", {}))
+    if "sparse_vectors" in config:
+        config["sparse_vectors"] = _validate_sparse(config["sparse_vectors"])
+    return config
+
+
+def _validate_vectors(raw: object) -> dict:
+    if not isinstance(raw, dict):
+        raise FormatError("vectors: data did not match any variant of untagged enum VectorsConfig")
+    if "size" in raw or "distance" in raw:
+        return _validate_vector_params(raw, "vectors")
+    return {name: _validate_vector_params(p, f"vectors.{name}") for name, p in raw.items()}
+
+
+def _validate_vector_params(raw: object, where: str) -> dict:
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where}: invalid type, expected struct VectorParams")
+    size, distance = raw.get("size"), raw.get("distance")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise FormatError(f"{where}.size: expected an unsigned integer")
+    if not 1 <= size <= MAX_DIM:
+        raise ValidationFailed(f"{where}.size: value {size} invalid, must be from 1 to {MAX_DIM}")
+    if distance not in DISTANCES:
+        raise FormatError(
+            f"{where}.distance: unknown variant `{distance}`, expected one of "
+            "`Cosine`, `Euclid`, `Dot`, `Manhattan`"
+        )
+    if raw.get("datatype", "float32") not in DATATYPES:
+        raise FormatError(f"{where}.datatype: unknown variant `{raw['datatype']}`")
+    multi = raw.get("multivector_config")
+    if multi is not None and (not isinstance(multi, dict) or multi.get("comparator") != "max_sim"):
+        raise FormatError(f'{where}.multivector_config: expected {{"comparator": "max_sim"}}')
+    return {k: v for k, v in raw.items() if k in VECTOR_PARAM_FIELDS and v is not None}
+
+
+def _validate_sparse(raw: object) -> dict:
+    if not isinstance(raw, dict) or not all(isinstance(p, dict) for p in raw.values()):
+        raise FormatError("sparse_vectors: expected a map of name to SparseVectorParams")
+    for name, params in raw.items():
+        if params.get("modifier", "none") not in ("none", "idf"):
+            raise FormatError(f"sparse_vectors.{name}.modifier: unknown variant")
+    return {
+        name: {k: v for k, v in p.items() if k in ("index", "modifier")} for name, p in raw.items()
+    }
+
+
+def vector_specs(config: dict) -> dict[str, VectorSpec]:
+    vectors = config.get("vectors", {})
+    named = {"": vectors} if "size" in vectors else vectors
+    specs = {
+        name: VectorSpec(
+            name, p["distance"], p["size"], multi=p.get("multivector_config") is not None
+        )
+        for name, p in named.items()
+    }
+    for name in config.get("sparse_vectors", {}):
+        specs[name] = VectorSpec(name, sparse=True)
+    return specs
+
+
+# ---- the registry ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)
+def _parse(name: str, raw: bytes) -> Collection:
+    stored = orjson.loads(raw)
+    config = stored["config"]
+    return Collection(name, stored["cid"], config, vector_specs(config))
+
+
+def load(r: redis.Redis, name: str) -> Collection:
+    raw = r.hget(K.COLLECTIONS, name)
+    if raw is None:
+        raise NotFound(f"Collection `{name}` doesn't exist!")
+    return _parse(name, raw)
+
+
+def find(r: redis.Redis, name: str) -> Collection | None:
+    raw = r.hget(K.COLLECTIONS, name)
+    return None if raw is None else _parse(name, raw)
+
+
+def create(r: redis.Redis, name: str, config: dict) -> Collection:
+    """Register a collection under a fresh cid. Its keyspace exists before its name does."""
+    cid = int(r.incr(K.NEXT_CID))
+    keys = Keys(cid)
+    r.mset({keys.seq: 0, keys.applied: 0})
+    raw = orjson.dumps({"cid": cid, "config": config})
+    if not r.hsetnx(K.COLLECTIONS, name, raw):
+        r.delete(keys.seq, keys.applied)
+        raise AlreadyExists(f"Collection `{name}` already exists!")
+    return _parse(name, raw)
+
+
+def delete(r: redis.Redis, name: str) -> bool:
+    """Forget the name, then drop its keyspace. Removing `seq` makes further appends fail and
+    removing `applied` aborts any worker's commit in flight (it WATCHes both)."""
+    raw = r.hget(K.COLLECTIONS, name)
+    if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
+        return False
+    collection = _parse(name, raw)
+    keys = collection.keys
+    fields = [f.decode() for f in r.hkeys(keys.indexes)]
+    r.unlink(*keys.all_keys(collection.vector_names, fields))
+    return True
+
+
+_DELETE_IF_SAME_LUA = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+_delete_if_same = Script(None, _DELETE_IF_SAME_LUA.encode())
+
+
+def names(r: redis.Redis) -> list[str]:
+    return sorted(n.decode() for n in r.hkeys(K.COLLECTIONS))

@@ -1,0 +1,299 @@
+"""Events: the operations of a write request, validated against the collection and put in the
+form the log stores. Only well-formed events are built; everything a client can get wrong is
+rejected here, before anything is appended.
+
+An event is a list of operations (one for most endpoints, several for a batch update), each of
+which takes one operation_id. Operation dicts are JSON; vector and payload bytes of upserts go
+to one binary blob beside them, and the dicts hold `[offset, length]` references into it, so a
+worker stores them without parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+
+from projections import ids, indexes
+from projections.collections import Collection
+from projections.errors import BadRequest, FormatError, QdrantError, ValidationFailed, WrongInput
+from projections.filters import compile_filter
+from projections.jsonpath import parse_path
+from projections.vectors import encode_point_vectors
+
+Ref = list[int]  # [offset, length] into an event's blob
+
+
+@dataclass
+class Event:
+    ops: list[dict] = field(default_factory=list)
+    blob: bytearray = field(default_factory=bytearray)
+
+    def put(self, data: bytes) -> Ref:
+        ref = [len(self.blob), len(data)]
+        self.blob += data
+        return ref
+
+    def bytes_at(self, ref: Ref) -> bytes:
+        offset, length = ref
+        return bytes(self.blob[offset : offset + length])
+
+    def encode(self) -> dict[str, bytes]:
+        return {"h": orjson.dumps({"ops": self.ops}), "b": bytes(self.blob)}
+
+    @classmethod
+    def decode(cls, fields: dict[bytes, bytes]) -> Event:
+        return cls(orjson.loads(fields[b"h"])["ops"], bytearray(fields[b"b"]))
+
+
+def _object(raw: object, what: str) -> dict:
+    if not isinstance(raw, dict):
+        raise FormatError(f"invalid type: expected struct {what}")
+    return raw
+
+
+def _payload_bytes(raw: object, where: str) -> bytes:
+    if raw is None:
+        return b"{}"
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where}.payload: invalid type, expected a JSON object")
+    return orjson.dumps(raw)
+
+
+# ---- upsert --------------------------------------------------------------------------------
+
+
+def add_upsert(event: Event, collection: Collection, body: object) -> None:
+    body = _object(body, "PointInsertOperations")
+    if "batch" in body:
+        points = _batch_points(body["batch"])
+    elif "points" in body:
+        points = body["points"]
+        if not isinstance(points, list):
+            raise FormatError("points: invalid type, expected a sequence")
+    else:
+        raise FormatError("Invalid PointInsertOperations format")
+    if not points:
+        raise BadRequest("Empty update request")
+    refs = [_upsert_point(event, collection, p, f"points[{i}]") for i, p in enumerate(points)]
+    op: dict = {"type": "upsert", "points": refs}
+    _conditional(op, body)
+    event.ops.append(op)
+
+
+def _upsert_point(event: Event, collection: Collection, raw: object, where: str) -> list:
+    point = _object(raw, "PointStruct")
+    if "id" not in point:
+        raise FormatError(f"{where}: missing field `id`")
+    vector = point.get("vector", point.get("vectors"))
+    if vector is None:
+        raise FormatError(f"{where}: missing field `vector`")
+    key = ids.to_key(ids.parse_id(point["id"]))
+    payload = event.put(_payload_bytes(point.get("payload"), where))
+    vectors = encode_point_vectors(collection, vector, f"{where}.vector")
+    return [key, payload, {name: event.put(data) for name, data in vectors.items()}]
+
+
+def _batch_points(raw: object) -> list[dict]:
+    """The columnar form turned into the list form, lengths checked as Qdrant does."""
+    batch = _object(raw, "Batch")
+    for name in ("ids", "vectors"):
+        if name not in batch:
+            raise FormatError(f"batch: missing field `{name}`")
+    point_ids, vectors, payloads = batch["ids"], batch["vectors"], batch.get("payloads")
+    if not isinstance(point_ids, list):
+        raise FormatError("batch.ids: invalid type, expected a sequence")
+    n = len(point_ids)
+    if isinstance(vectors, list):
+        _check_len(n, len(vectors), "vectors")
+        per_point: list = vectors
+    elif isinstance(vectors, dict):
+        for name, column in vectors.items():
+            if not isinstance(column, list):
+                raise FormatError(f"batch.vectors.{name}: invalid type, expected a sequence")
+            _check_len(n, len(column), "vectors")
+        per_point = [{name: column[i] for name, column in vectors.items()} for i in range(n)]
+    else:
+        raise FormatError("batch.vectors: data did not match any variant of BatchVectorStruct")
+    if payloads is None:
+        payloads = [None] * n
+    elif not isinstance(payloads, list):
+        raise FormatError("batch.payloads: invalid type, expected a sequence")
+    _check_len(n, len(payloads), "payloads")
+    return [
+        {"id": i, "vector": v, "payload": p}
+        for i, v, p in zip(point_ids, per_point, payloads, strict=True)
+    ]
+
+
+def _check_len(n_ids: int, n: int, what: str) -> None:
+    if n != n_ids:
+        raise ValidationFailed(f"batch: number of ids and {what} must be equal ({n_ids} != {n})")
+
+
+# ---- operations that select points ------------------------------------------------------------
+
+
+def selector(body: dict, missing: QdrantError | None = None) -> dict:
+    """`points` (ids) or `filter`, as Qdrant's PointsSelector: `points` wins when both are given."""
+    if body.get("points") is not None:
+        keys = [ids.to_key(i) for i in ids.parse_ids(body["points"])]
+        if not keys:
+            raise BadRequest("Empty update request")
+        return {"ids": keys}
+    if body.get("filter") is not None:
+        compile_filter(body["filter"])
+        return {"filter": body["filter"]}
+    raise missing or FormatError("data did not match any variant of untagged enum PointsSelector")
+
+
+def add_delete(event: Event, collection: Collection, body: object) -> None:
+    event.ops.append({"type": "delete", **selector(_object(body, "PointsSelector"))})
+
+
+def _payload_selector(body: dict) -> dict:
+    return selector(body, FormatError("Either list of point ids or filter must be provided"))
+
+
+def _payload_object(body: dict) -> dict:
+    payload = body.get("payload")
+    if not isinstance(payload, dict):
+        raise FormatError("payload: missing field or invalid type, expected a JSON object")
+    return payload
+
+
+def add_set_payload(event: Event, collection: Collection, body: object) -> None:
+    body = _object(body, "SetPayload")
+    op = {"type": "set_payload", "payload": _payload_object(body), **_payload_selector(body)}
+    if body.get("key") is not None:
+        if not isinstance(body["key"], str):
+            raise FormatError("key: invalid type, expected a string")
+        parse_path(body["key"])
+        op["key"] = body["key"]
+    event.ops.append(op)
+
+
+def add_overwrite_payload(event: Event, collection: Collection, body: object) -> None:
+    """Replaces the whole payload; Qdrant ignores `key` here."""
+    body = _object(body, "SetPayload")
+    event.ops.append(
+        {"type": "overwrite_payload", "payload": _payload_object(body), **_payload_selector(body)}
+    )
+
+
+def add_delete_payload(event: Event, collection: Collection, body: object) -> None:
+    body = _object(body, "DeletePayload")
+    keys = body.get("keys")
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise FormatError("keys: missing field or invalid type, expected a list of strings")
+    for key in keys:
+        parse_path(key)
+    event.ops.append({"type": "delete_payload", "keys": keys, **_payload_selector(body)})
+
+
+def add_clear_payload(event: Event, collection: Collection, body: object) -> None:
+    event.ops.append({"type": "clear_payload", **selector(_object(body, "PointsSelector"))})
+
+
+def add_update_vectors(event: Event, collection: Collection, body: object) -> None:
+    body = _object(body, "UpdateVectors")
+    points = body.get("points")
+    if not isinstance(points, list):
+        raise FormatError("points: missing field or invalid type, expected a sequence")
+    if not points:
+        raise ValidationFailed("points: must specify points to update")
+    refs = []
+    for i, raw in enumerate(points):
+        point = _object(raw, "PointVectors")
+        where = f"points[{i}]"
+        if "id" not in point or "vector" not in point:
+            raise FormatError(f"{where}: missing field `{'id' if 'id' not in point else 'vector'}`")
+        if point["vector"] == {}:
+            raise ValidationFailed(f"{where}.vector: must specify vectors to update for point")
+        vectors = encode_point_vectors(collection, point["vector"], f"{where}.vector")
+        key = ids.to_key(ids.parse_id(point["id"]))
+        refs.append([key, {name: event.put(data) for name, data in vectors.items()}])
+    op: dict = {"type": "update_vectors", "points": refs}
+    _conditional(op, body)
+    event.ops.append(op)
+
+
+def add_delete_vectors(event: Event, collection: Collection, body: object) -> None:
+    """Both `points` and `filter` may be given: the operation then takes both sets."""
+    body = _object(body, "DeleteVectors")
+    names = body.get("vector")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise FormatError("vector: missing field or invalid type, expected a list of names")
+    if not names:
+        raise ValidationFailed("vector: must specify at least one vector name")
+    for name in names:
+        if name not in collection.vectors:
+            raise WrongInput(f"Not existing vector name error: {name}")
+    op: dict = {"type": "delete_vectors", "vector": list(dict.fromkeys(names))}
+    if body.get("points") is None and body.get("filter") is None:
+        raise BadRequest("No filter or points provided")
+    if body.get("filter") is not None:
+        op.update(selector({"filter": body["filter"]}))
+    if body.get("points") is not None:
+        op.update(selector({"points": body["points"]}))
+    event.ops.append(op)
+
+
+UPDATE_MODES = ("upsert", "insert_only", "update_only")
+
+
+def _conditional(op: dict, body: dict) -> None:
+    """`update_filter` (existing points change only if they match) and `update_mode`."""
+    if body.get("update_filter") is not None:
+        compile_filter(body["update_filter"])
+        op["update_filter"] = body["update_filter"]
+    mode = body.get("update_mode")
+    if mode is not None:
+        if mode not in UPDATE_MODES:
+            raise FormatError(
+                f"update_mode: unknown variant `{mode}`, expected one of {UPDATE_MODES}"
+            )
+        op["update_mode"] = mode
+
+
+# ---- payload indexes ---------------------------------------------------------------------------
+
+
+def add_create_index(event: Event, collection: Collection, body: object) -> None:
+    index = indexes.validate_create(body)
+    event.ops.append({"type": "create_index", "field": index.field, "schema": index.schema})
+
+
+def add_delete_index(event: Event, field: str) -> None:
+    parse_path(field)
+    event.ops.append({"type": "delete_index", "field": field})
+
+
+# ---- batch update -----------------------------------------------------------------------------
+
+Builder = Callable[[Event, Collection, object], None]
+BATCH_OPERATIONS: dict[str, Builder] = {
+    "upsert": add_upsert,
+    "delete": add_delete,
+    "set_payload": add_set_payload,
+    "overwrite_payload": add_overwrite_payload,
+    "delete_payload": add_delete_payload,
+    "clear_payload": add_clear_payload,
+    "update_vectors": add_update_vectors,
+    "delete_vectors": add_delete_vectors,
+}
+
+
+def add_batch(event: Event, collection: Collection, body: object) -> None:
+    """Every operation of a batch in one event: nothing interleaves with them."""
+    operations = _object(body, "UpdateOperations").get("operations")
+    if not isinstance(operations, list):
+        raise FormatError("operations: missing field or invalid type, expected a sequence")
+    for i, raw in enumerate(operations):
+        if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in BATCH_OPERATIONS:
+            raise FormatError(
+                f"operations[{i}]: expected one of {', '.join(BATCH_OPERATIONS)} as its only key"
+            )
+        ((kind, inner),) = raw.items()
+        BATCH_OPERATIONS[kind](event, collection, inner)

@@ -1,0 +1,644 @@
+"""Qdrant's filter language: validated and compiled once into closures, then evaluated per point.
+
+Semantics are those of the Rust server without payload indexes (POINTS-API.md §9.3): no type
+coercion, a field condition matches if any value its key resolves to matches (an array value
+element-wise, one level deep), text matching is a case-sensitive substring test.
+
+Errors follow Qdrant's split: a filter that does not deserialize is a 400 (FormatError), one that
+deserializes but fails validation is a 422 (ValidationFailed). As in Qdrant, validation only runs
+once the whole filter has deserialized, so a 400 anywhere wins over a 422.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+from projections.errors import FormatError, ValidationFailed
+from projections.ids import PointId, parse_id
+from projections.jsonpath import WILDCARD, JsonPath, get_values, json_kind, path_arg
+
+# (point id, payload, names of the vectors the point has) -> matches. Inside `nested` the
+# payload is an array element and there is no id nor vectors.
+Check = Callable[[PointId | None, dict, Collection[str]], bool]
+ValueTest = Callable[[Any], bool]  # one payload value (an array element, never a whole array)
+
+CLAUSES = ("should", "min_should", "must", "must_not")
+I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+EARTH_RADIUS_M = 6371008.8  # mean radius, as the geo crate Qdrant uses
+Point = tuple[float, float]  # (lon, lat)
+
+
+class Filter:
+    """A compiled filter. `uses_vectors` tells callers whether `matches` needs vector names."""
+
+    __slots__ = ("_check", "uses_vectors")
+
+    def __init__(self, check: Check, uses_vectors: bool) -> None:
+        self._check = check
+        self.uses_vectors = uses_vectors
+
+    def matches(self, point_id: PointId, payload: dict, vector_names: Collection[str]) -> bool:
+        """Whether the point passes; `vector_names` holds "" for the unnamed vector."""
+        return self._check(point_id, payload, vector_names)
+
+
+def compile_filter(raw: object) -> Filter:
+    """Validate a filter from a JSON body completely and compile it for fast evaluation."""
+    compiler = _Compiler()
+    check = compiler.filter(raw, nested=False)
+    if compiler.invalid:
+        raise ValidationFailed("; ".join(compiler.invalid))
+    return Filter(check, compiler.uses_vectors)
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.uses_vectors = False
+        self.invalid: list[str] = []  # 422s, raised once the whole filter has deserialized
+
+    def filter(self, raw: object, nested: bool) -> Check:
+        """A boolean filter. `nested`: inside a `nested` condition, where Qdrant checks the
+        filter without its query optimizer, so `should: []` matches nothing there."""
+        if not isinstance(raw, dict):
+            raise FormatError(f"invalid type: {json_kind(raw)}, expected struct Filter")
+        for key in raw:
+            if key not in CLAUSES:
+                raise FormatError(
+                    f"unknown field `{key}`, expected one of `should`, `min_should`, `must`, "
+                    "`must_not`"
+                )
+        parts: list[Check] = []
+        if raw.get("must") is not None:
+            parts.append(_all(self.conditions(raw["must"], nested)))
+        if raw.get("should") is not None:
+            should = self.conditions(raw["should"], nested)
+            if should or nested:  # an empty `should` is no constraint at top level
+                parts.append(_any(should))
+        if raw.get("must_not") is not None:
+            parts.append(_none(self.conditions(raw["must_not"], nested)))
+        if raw.get("min_should") is not None:
+            parts.append(self.min_should(raw["min_should"], nested))
+        return _all(parts)
+
+    def conditions(self, raw: object, nested: bool) -> list[Check]:
+        """A clause: one condition object or a list of them."""
+        if isinstance(raw, dict):
+            return [self.condition(raw, nested)]
+        if isinstance(raw, list):
+            return [self.condition(item, nested) for item in raw]
+        raise FormatError(f"invalid type: {json_kind(raw)}, expected a condition or a sequence")
+
+    def min_should(self, raw: object, nested: bool) -> Check:
+        if not isinstance(raw, dict):
+            raise FormatError(f"invalid type: {json_kind(raw)}, expected struct MinShould")
+        for field in ("conditions", "min_count"):
+            if raw.get(field) is None:
+                raise FormatError(f"missing field `{field}`")
+        if not isinstance(raw["conditions"], list):
+            raise FormatError(f"invalid type: {json_kind(raw['conditions'])}, expected a sequence")
+        conditions = self.conditions(raw["conditions"], nested)
+        min_count = _count_bound(raw["min_count"])
+        if min_count < 1:
+            self.invalid.append(
+                f"min_should.min_count: value {min_count} invalid, must be 1 or larger"
+            )
+        return _at_least(conditions, min_count)
+
+    def condition(self, raw: object, nested: bool) -> Check:
+        """One condition; which kind is told by its keys, in the order Qdrant tries them."""
+        if not isinstance(raw, dict):
+            raise FormatError(f"invalid type: {json_kind(raw)}, expected a condition")
+        if "key" in raw:
+            return self.field(raw)
+        if "is_empty" in raw:
+            return _is_empty(_payload_field(raw["is_empty"]))
+        if "is_null" in raw:
+            return _is_null(_payload_field(raw["is_null"]))
+        if "has_id" in raw:
+            return _has_id(raw["has_id"], nested)
+        if "has_vector" in raw:
+            return self.has_vector(raw["has_vector"], nested)
+        if "nested" in raw:
+            return self.nested(raw["nested"])
+        if raw.keys() <= set(CLAUSES):
+            return self.filter(raw, nested)
+        raise FormatError("data did not match any variant of untagged enum Condition")
+
+    def field(self, raw: dict) -> Check:
+        """A field condition. Its operators are OR-ed, but values_count, is_empty and is_null
+        (in that order) take precedence, as in Qdrant."""
+        path = path_arg(raw["key"])
+        tests = self.value_tests(raw)
+        fits = None if raw.get("values_count") is None else _count_range(raw["values_count"])
+        is_empty, is_null = _flag(raw, "is_empty"), _flag(raw, "is_null")
+        if fits is not None:
+            return _values_count(path, fits)
+        if is_empty is not None:
+            return _field_is_empty(path, is_empty)
+        if is_null is not None:
+            return _field_is_null(path, is_null)
+        if not tests:
+            self.invalid.append("At least one field condition must be specified")
+            return _never
+        return _any_value(path, _either(tests))
+
+    def value_tests(self, raw: dict) -> list[ValueTest]:
+        """The operators that test values one by one (match, range, geo)."""
+        builders: dict[str, Callable[[Any], ValueTest]] = {
+            "match": _match,
+            "range": _range,
+            "geo_bounding_box": _bounding_box,
+            "geo_radius": _radius,
+            "geo_polygon": self.polygon,
+        }
+        return [build(raw[name]) for name, build in builders.items() if raw.get(name) is not None]
+
+    def has_vector(self, raw: object, nested: bool) -> Check:
+        if not isinstance(raw, str):
+            raise FormatError(f"invalid type: {json_kind(raw)}, expected a string")
+        if nested:  # array elements have no vectors
+            return _never
+        self.uses_vectors = True
+        return lambda _id, _payload, vectors: raw in vectors
+
+    def nested(self, raw: object) -> Check:
+        """Match when one object element of the array at `key` satisfies the whole filter."""
+        if not isinstance(raw, dict):
+            raise FormatError(f"invalid type: {json_kind(raw)}, expected struct Nested")
+        path = path_arg(_required(raw, "key"))
+        if path[-1] is not WILDCARD:
+            path = (*path, WILDCARD)
+        inner = self.filter(_required(raw, "filter"), nested=True)
+
+        def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+            elements = get_values(payload, path)
+            return any(isinstance(e, dict) and inner(None, e, ()) for e in elements)
+
+        return check
+
+    def polygon(self, raw: object) -> ValueTest:
+        """Inside the exterior ring and outside every interior one (boundaries excluded)."""
+        shape = _object(raw, "GeoPolygon")
+        exterior = self.ring(_object(shape.get("exterior"), "GeoLineString"), "exterior")
+        interiors = shape.get("interiors") or []
+        if not isinstance(interiors, list):
+            raise FormatError(f"invalid type: {json_kind(interiors)}, expected a sequence")
+        holes = [
+            self.ring(_object(ring, "GeoLineString"), f"interiors[{i}]")
+            for i, ring in enumerate(interiors)
+        ]
+
+        def test(value: Any) -> bool:
+            point = _stored_point(value)
+            return (
+                point is not None
+                and _ring_holds(exterior, point, boundary=False)
+                and not any(_ring_holds(hole, point, boundary=True) for hole in holes)
+            )
+
+        return test
+
+    def ring(self, raw: dict, where: str) -> list[Point]:
+        points = raw.get("points")
+        if not isinstance(points, list):
+            raise FormatError(f"invalid type: {json_kind(points)}, expected a sequence of points")
+        ring = [_query_point(p) for p in points]
+        if len(ring) < 4:
+            self.invalid.append(
+                f"geo_polygon.{where}.points: polygon must have at least 4 points, got {len(ring)}"
+            )
+        elif ring[0] != ring[-1]:
+            self.invalid.append(
+                f"geo_polygon.{where}.points: polygon must be closed (first point = last point)"
+            )
+        return ring
+
+
+# ---- combinators ---------------------------------------------------------------------------
+
+
+def _always(_id: PointId | None, _payload: dict, _vectors: Collection[str]) -> bool:
+    return True
+
+
+def _never(_id: PointId | None, _payload: dict, _vectors: Collection[str]) -> bool:
+    return False
+
+
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    return lambda i, p, v: all(check(i, p, v) for check in checks)
+
+
+def _any(checks: list[Check]) -> Check:
+    if not checks:
+        return _never
+    if len(checks) == 1:
+        return checks[0]
+    return lambda i, p, v: any(check(i, p, v) for check in checks)
+
+
+def _none(checks: list[Check]) -> Check:
+    return lambda i, p, v: not any(check(i, p, v) for check in checks)
+
+
+def _at_least(checks: list[Check], count: int) -> Check:
+    def check(i: PointId | None, p: dict, v: Collection[str]) -> bool:
+        passed = 0
+        for condition in checks:
+            if condition(i, p, v):
+                passed += 1
+                if passed >= count:
+                    return True
+        return False
+
+    return check
+
+
+def _either(tests: list[ValueTest]) -> ValueTest:
+    if len(tests) == 1:
+        return tests[0]
+    return lambda value: any(test(value) for test in tests)
+
+
+# ---- conditions on a payload field ---------------------------------------------------------
+
+
+def _any_value(path: JsonPath, test: ValueTest) -> Check:
+    """Some value at `path` passes `test`; an array value passes if one of its elements does."""
+
+    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+        for value in get_values(payload, path):
+            if isinstance(value, list):
+                if any(test(item) for item in value):
+                    return True
+            elif test(value):
+                return True
+        return False
+
+    return check
+
+
+def _values_count(path: JsonPath, fits: Callable[[int], bool]) -> Check:
+    """Some value has an allowed count (array length, 0 for null, else 1); none counts as 0."""
+
+    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+        values = get_values(payload, path)
+        return any(fits(_count(v)) for v in values) if values else fits(0)
+
+    return check
+
+
+def _count(value: Any) -> int:
+    if value is None:
+        return 0
+    return len(value) if isinstance(value, list) else 1
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and not value)
+
+
+def _nullish(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and any(v is None for v in value))
+
+
+def _is_empty(path: JsonPath) -> Check:
+    """`{"is_empty": {"key": k}}`: every value at `k` is null or `[]` (true when there is none)."""
+    return lambda _id, payload, _v: all(_empty(v) for v in get_values(payload, path))
+
+
+def _is_null(path: JsonPath) -> Check:
+    """`{"is_null": {"key": k}}`: some value at `k` is null itself (`[null]` is not)."""
+    return lambda _id, payload, _v: any(v is None for v in get_values(payload, path))
+
+
+def _field_is_empty(path: JsonPath, flag: bool) -> Check:
+    """`{"key": k, "is_empty": flag}`: some value is (not) empty; a missing key is empty."""
+
+    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+        values = get_values(payload, path)
+        return any(_empty(v) == flag for v in values) if values else flag
+
+    return check
+
+
+def _field_is_null(path: JsonPath, flag: bool) -> Check:
+    """`{"key": k, "is_null": flag}`: some value is (not) null, an array counting as null when
+    an element is; a missing key is not null."""
+
+    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+        values = get_values(payload, path)
+        return any(_nullish(v) == flag for v in values) if values else not flag
+
+    return check
+
+
+def _payload_field(raw: object) -> JsonPath:
+    """The `{"key": ...}` object of is_empty / is_null."""
+    if not isinstance(raw, dict) or "key" not in raw:
+        raise FormatError(f"invalid type: {json_kind(raw)}, expected struct PayloadField")
+    return path_arg(raw["key"])
+
+
+def _flag(raw: dict, name: str) -> bool | None:
+    value = raw.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise FormatError(f"{name}: invalid type: {json_kind(value)}, expected a boolean")
+    return value
+
+
+# ---- conditions on the point itself --------------------------------------------------------
+
+
+def _has_id(raw: object, nested: bool) -> Check:
+    if not isinstance(raw, list):
+        raise FormatError(f"invalid type: {json_kind(raw)}, expected a sequence of point ids")
+    wanted = frozenset(parse_id(item) for item in raw)
+    if nested:  # array elements are not points
+        return _never
+    return lambda point_id, _payload, _vectors: point_id in wanted
+
+
+# ---- match ---------------------------------------------------------------------------------
+
+
+def _match(raw: object) -> ValueTest:
+    """`match`: the first of its forms present, in Qdrant's order, decides."""
+    match = _object(raw, "Match")
+    forms: dict[str, Callable[[Any], ValueTest]] = {
+        "value": _match_value,
+        "text": _substring,
+        "text_any": _any_token,
+        "phrase": _substring,  # without a text index a phrase is a plain substring
+        "prefix": _prefix,
+        "any": _match_any,
+        "except": _match_except,
+    }
+    for name, build in forms.items():
+        if match.get(name) is not None:
+            return build(match[name])
+    raise FormatError("data did not match any variant of untagged enum Match")
+
+
+def _match_value(expected: object) -> ValueTest:
+    """Equality within one JSON type: 1 never matches 1.0, "1" or true."""
+    if isinstance(expected, bool):
+        return lambda value: value is expected
+    if isinstance(expected, int) and I64_MIN <= expected <= I64_MAX:
+        return lambda value: type(value) is int and value == expected
+    if isinstance(expected, str):
+        return lambda value: value == expected
+    raise FormatError(
+        f"match.value: invalid value {json_kind(expected)}, expected a string, integer or boolean"
+    )
+
+
+def _members(raw: object) -> tuple[type, frozenset]:
+    """The list of `any` / `except`: all strings or all integers (an empty list is strings)."""
+    if isinstance(raw, list):
+        if all(isinstance(item, str) for item in raw):
+            return str, frozenset(raw)
+        if all(type(item) is int and I64_MIN <= item <= I64_MAX for item in raw):
+            return int, frozenset(raw)
+    raise FormatError(
+        "data did not match any variant of untagged enum AnyVariants: expected a list of "
+        "strings or a list of integers"
+    )
+
+
+def _match_any(raw: object) -> ValueTest:
+    kind, members = _members(raw)
+    return lambda value: type(value) is kind and value in members
+
+
+def _match_except(raw: object) -> ValueTest:
+    """Any non-null value not in the list, values of another type included."""
+    kind, members = _members(raw)
+    return lambda value: value is not None and not (type(value) is kind and value in members)
+
+
+def _text(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise FormatError(f"match: invalid type: {json_kind(raw)}, expected a string")
+    return raw
+
+
+def _substring(raw: object) -> ValueTest:
+    text = _text(raw)
+    return lambda value: isinstance(value, str) and text in value
+
+
+def _any_token(raw: object) -> ValueTest:
+    """Some whitespace-separated token of the query is a substring."""
+    tokens = _text(raw).split()
+    return lambda value: isinstance(value, str) and any(token in value for token in tokens)
+
+
+def _prefix(raw: object) -> ValueTest:
+    prefix = _text(raw)
+    return lambda value: isinstance(value, str) and value.startswith(prefix)
+
+
+# ---- range and values_count ----------------------------------------------------------------
+
+BOUNDS = ("gt", "gte", "lt", "lte")
+
+
+def _range(raw: object) -> ValueTest:
+    """Numeric bounds test numbers (int or float); if any bound is a string, all must be
+    datetimes and the range tests strings that parse as datetimes."""
+    bounds = _object(raw, "Range")
+    given = {op: bounds[op] for op in BOUNDS if bounds.get(op) is not None}
+    if any(isinstance(value, str) for value in given.values()):
+        return _datetime_range(given)
+    for value in given.values():
+        if not _is_number(value):
+            raise FormatError(f"range: invalid type: {json_kind(value)}, expected a number")
+    inside = _within(given)
+    return lambda value: _is_number(value) and inside(value)
+
+
+def _datetime_range(given: dict[str, Any]) -> ValueTest:
+    parsed = {}
+    for op, value in given.items():
+        if not isinstance(value, str):
+            raise FormatError("data did not match any variant of untagged enum RangeInterface")
+        parsed[op] = parse_datetime(value)
+        if parsed[op] is None:
+            raise FormatError(
+                f"'{value}' does not match accepted datetime format (RFC3339). "
+                "Example: 2014-01-01T00:00:00Z"
+            )
+    inside = _within(parsed)
+
+    def test(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        moment = parse_datetime(value)
+        return moment is not None and inside(moment)
+
+    return test
+
+
+def _within(bounds: dict[str, Any]) -> Callable[[Any], bool]:
+    gt, gte, lt, lte = (bounds.get(op) for op in BOUNDS)
+    return lambda x: (
+        (gt is None or x > gt)
+        and (gte is None or x >= gte)
+        and (lt is None or x < lt)
+        and (lte is None or x <= lte)
+    )
+
+
+def _count_range(raw: object) -> Callable[[int], bool]:
+    bounds = _object(raw, "ValuesCount")
+    return _within({op: _count_bound(bounds[op]) for op in BOUNDS if bounds.get(op) is not None})
+
+
+def _count_bound(raw: object) -> int:
+    if type(raw) is not int or raw < 0:
+        raise FormatError(f"invalid value: {json_kind(raw)}, expected usize")
+    return raw
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is int or type(value) is float
+
+
+# Qdrant's accepted forms: RFC 3339, or `YYYY-MM-DD[T ]HH:MM[:SS[.f]]` optionally followed (when
+# seconds are given) by an offset `±HH[:MM]`/`±HHMM`, `Z` or ` UTC`; or `YYYY-MM-DD`. Naive = UTC.
+_DATETIME = re.compile(
+    r"\s*(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:([Zz])| UTC|\s?([+-])(\d{2})(?::?(\d{2}))?)?)?)?"
+)
+
+
+# Payload values are parsed again at every evaluation; the same strings recur across requests.
+@lru_cache(maxsize=8192)
+def parse_datetime(text: str) -> datetime | None:
+    """A datetime in one of the forms Qdrant accepts, timezone-aware; None if not one."""
+    found = _DATETIME.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = found.groups()
+    offset = 0 if sign is None else int(off_h) * 60 + int(off_m or 0)
+    try:
+        zone = timezone(timedelta(minutes=-offset if sign == "-" else offset))
+        return datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+            int((fraction or "")[:6].ljust(6, "0")), tzinfo=zone,
+        )  # fmt: skip
+    except ValueError:  # out-of-range day, hour or offset
+        return None
+
+
+# ---- geo -----------------------------------------------------------------------------------
+
+
+def _bounding_box(raw: object) -> ValueTest:
+    """Strictly inside; a box whose left edge is east of its right one crosses the antimeridian."""
+    box = _object(raw, "GeoBoundingBox")
+    left, top = _query_point(_required(box, "top_left"))
+    right, bottom = _query_point(_required(box, "bottom_right"))
+
+    def test(value: Any) -> bool:
+        point = _stored_point(value)
+        if point is None:
+            return False
+        lon, lat = point
+        within_lon = (lon > left or lon < right) if left > right else left < lon < right
+        return within_lon and bottom < lat < top
+
+    return test
+
+
+def _radius(raw: object) -> ValueTest:
+    """Haversine distance to the center strictly below the radius (meters)."""
+    circle = _object(raw, "GeoRadius")
+    center = _query_point(_required(circle, "center"))
+    radius = _required(circle, "radius")
+    if not _is_number(radius):
+        raise FormatError(f"geo_radius.radius: invalid type: {json_kind(radius)}, expected f64")
+
+    def test(value: Any) -> bool:
+        point = _stored_point(value)
+        return point is not None and _distance(center, point) < radius
+
+    return test
+
+
+def _distance(a: Point, b: Point) -> float:
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2
+    h += math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def _ring_holds(ring: list[Point], point: Point, boundary: bool) -> bool:
+    """Whether the point is inside the closed ring (ray casting); `boundary` if it lies on it."""
+    x, y = point
+    inside = False
+    for (x1, y1), (x2, y2) in pairwise(ring):
+        if (
+            (x - x1) * (y2 - y1) == (y - y1) * (x2 - x1)
+            and min(x1, x2) <= x <= max(x1, x2)
+            and min(y1, y2) <= y <= max(y1, y2)
+        ):
+            return boundary
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def _query_point(raw: object) -> Point:
+    """A geo point of a query, (lon, lat), which Qdrant validates (payload points it does not)."""
+    point = _stored_point(raw)
+    if point is None:
+        raise FormatError(f"invalid type: {json_kind(raw)}, expected struct GeoPoint")
+    lon, lat = point
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise FormatError(
+            f"Wrong format of GeoPoint payload: expected `lat` = {_show(lat)} within [-90;90] "
+            f"and `lon` = {_show(lon)} within [-180;180]"
+        )
+    return point
+
+
+def _stored_point(value: Any) -> Point | None:
+    """(lon, lat) of a `{"lon": n, "lat": n}` object (other keys allowed), else None."""
+    if not isinstance(value, dict):
+        return None
+    lon, lat = value.get("lon"), value.get("lat")
+    return (lon, lat) if _is_number(lon) and _is_number(lat) else None
+
+
+def _show(number: float) -> str:
+    """A number as Rust displays an f64: `100`, not `100.0`."""
+    text = repr(float(number))
+    return text.removesuffix(".0")
+
+
+# ---- shapes --------------------------------------------------------------------------------
+
+
+def _object(raw: object, what: str) -> dict:
+    if not isinstance(raw, dict):
+        raise FormatError(f"invalid type: {json_kind(raw)}, expected struct {what}")
+    return raw
+
+
+def _required(raw: dict, field: str) -> Any:
+    if raw.get(field) is None:
+        raise FormatError(f"missing field `{field}`")
+    return raw[field]

@@ -1,0 +1,125 @@
+"""Payload indexes: what a create-index request may say, and what an index holds of a payload.
+
+An index's definition lives in the projection (`indexes` hash), written when the create-index
+event is applied. Every index counts the points that have a value of its type (Qdrant's
+`payload_schema[...].points`); integer, float and datetime indexes also keep a sorted set of
+(point, value) pairs, which `order_by` reads instead of sorting the collection per request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from projections.errors import BadRequest, FormatError, ValidationFailed
+from projections.filters import parse_datetime
+from projections.jsonpath import get_values, parse_path
+
+COMMON = {"type", "on_disk", "memory", "enable_hnsw"}
+PARAMS = {
+    "keyword": COMMON | {"is_tenant", "prefix"},
+    "integer": COMMON | {"lookup", "range", "is_principal"},
+    "float": COMMON | {"is_principal"},
+    "geo": COMMON,
+    "text": COMMON
+    | {"tokenizer", "min_token_len", "max_token_len", "lowercase", "ascii_folding"}
+    | {"phrase_matching", "stopwords", "stemmer"},
+    "bool": COMMON,
+    "datetime": COMMON | {"is_principal"},
+    "uuid": COMMON | {"is_tenant"},
+}
+
+
+@dataclass(frozen=True)
+class Index:
+    field: str
+    schema: str | dict  # as the user gave it: a type name or a params object
+
+    @property
+    def data_type(self) -> str:
+        return self.schema if isinstance(self.schema, str) else self.schema["type"]
+
+    @property
+    def ranged(self) -> bool:
+        """Whether it keeps values in order (what `order_by` needs)."""
+        if self.data_type == "integer":
+            return not isinstance(self.schema, dict) or self.schema.get("range", True) is not False
+        return self.data_type in ("float", "datetime")
+
+    def values(self, payload: dict) -> list:
+        """The values of the field this index takes (others are simply not indexed)."""
+        found = []
+        for value in get_values(payload, parse_path(self.field)):
+            for item in value if isinstance(value, list) else [value]:
+                typed = _typed(self.data_type, item)
+                if typed is not None:
+                    found.append(typed)
+        return found
+
+    def info(self, points: int) -> dict:
+        entry: dict = {"data_type": self.data_type, "points": points}
+        if isinstance(self.schema, dict):
+            entry["params"] = self.schema
+        return entry
+
+
+def _typed(data_type: str, value: object) -> object:
+    """The value as the index keeps it (numbers for ranged indexes), or None if not its type."""
+    if isinstance(value, bool):
+        return value if data_type == "bool" else None
+    if data_type == "integer":
+        return value if isinstance(value, int) else None
+    if data_type == "float":
+        return float(value) if isinstance(value, (int, float)) else None
+    if data_type in ("keyword", "text"):
+        return value if isinstance(value, str) else None
+    if data_type == "datetime":
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        return None if moment is None else int(moment.timestamp() * 1_000_000)
+    if data_type == "uuid":
+        return _uuid(value)
+    if data_type == "geo":
+        return value if isinstance(value, dict) and {"lon", "lat"} <= value.keys() else None
+    return None
+
+
+def _uuid(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def validate_create(body: object) -> Index:
+    """A create-index request body as an Index, or Qdrant's error."""
+    if not isinstance(body, dict):
+        raise FormatError("invalid type: expected struct CreateFieldIndex")
+    field = body.get("field_name")
+    if not isinstance(field, str):
+        raise FormatError("missing field `field_name`")
+    parse_path(field)
+    schema = body.get("field_schema", body.get("field_type"))
+    if schema is None:
+        raise BadRequest(
+            "Can't auto-detect field type, please specify `field_schema` in the request"
+        )
+    if isinstance(schema, str):
+        if schema not in PARAMS:
+            raise FormatError(f"field_schema: unknown variant `{schema}`")
+        return Index(field, schema)
+    if not isinstance(schema, dict) or schema.get("type") not in PARAMS:
+        raise FormatError("field_schema: data did not match any variant of PayloadFieldSchema")
+    unknown = set(schema) - PARAMS[schema["type"]]
+    if unknown:
+        raise FormatError(f"field_schema: unknown field `{sorted(unknown)[0]}`")
+    if (
+        schema["type"] == "integer"
+        and schema.get("lookup") is False
+        and schema.get("range") is False
+    ):
+        raise ValidationFailed(
+            "field_schema: the 'lookup' and 'range' capabilities can't be both disabled"
+        )
+    return Index(field, schema)

@@ -1,0 +1,57 @@
+"""The log: one Redis stream per collection, the source of truth.
+
+Appending allocates the event's operation_ids and adds the entry in one script, so ids are
+gapless and the stream's order is the operation_id order. An entry's id is `<seq after it>-1`:
+reading after a checkpoint `applied` is XRANGE from `(<applied>-1`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from redis.commands.core import Script
+
+from projections.errors import NotFound
+from projections.events import Event
+from projections.keys import Keys
+
+# KEYS: seq, log, kick. ARGV: number of operations, header, blob.
+# Returns {seq after the event, 1 if this append raised the kick flag}, or -1 when the
+# collection is gone (its `seq` key is removed first when a collection is deleted).
+_APPEND = Script(
+    None,
+    b"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local seq = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('XADD', KEYS[2], seq .. '-1', 'h', ARGV[2], 'b', ARGV[3])
+local kicked = redis.call('SET', KEYS[3], '1', 'NX')
+if kicked then return {seq, 1} end
+return {seq, 0}
+""",
+)
+
+
+@dataclass(frozen=True)
+class Appended:
+    first_op: int  # operation_id of the event's first operation
+    last_op: int
+    kicked: bool  # this append raised the collection's kick flag: a job must be queued
+
+
+def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
+    encoded = event.encode()
+    n = len(event.ops)
+    result = _APPEND(
+        keys=[keys.seq, keys.log, keys.kick], args=[n, encoded["h"], encoded["b"]], client=r
+    )
+    if result == -1:
+        raise NotFound(f"Collection `{name}` doesn't exist!")
+    seq, kicked = int(result[0]), bool(result[1])
+    return Appended(first_op=seq - n, last_op=seq - 1, kicked=kicked)
+
+
+def read_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> list[tuple[int, Event]]:
+    """Up to `count` events after the checkpoint, each with the seq reached once it is applied."""
+    entries = r.xrange(keys.log, min=f"({applied}-1", count=count)
+    return [(int(entry_id.split(b"-")[0]), Event.decode(fields)) for entry_id, fields in entries]

@@ -1,0 +1,270 @@
+"""Read queries, served from the projection.
+
+Every query starts with the collection's `seq` and checkpoint in the same transaction as its
+first reads. When the checkpoint is behind (writes acknowledged but not applied yet) and
+read-your-writes is on, it waits, push-based and bounded, for the checkpoint to reach that
+`seq`, then reads again: a read sees every write acknowledged before it began, on any pod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import orjson
+import redis
+
+from projections import ids
+from projections.collections import Collection
+from projections.errors import NotFound, WrongInput
+from projections.filters import Filter
+from projections.indexes import Index
+from projections.payloads import Selector
+from projections.progress import Progress
+from projections.vectors import decode
+
+SCAN_CHUNK = 512
+Queue = Callable[[redis.client.Pipeline], None]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Runs read queries on one collection with the configured consistency."""
+
+    r: redis.Redis
+    collection: Collection
+    progress: Progress | None  # None: serve straight from the projection
+    wait_seconds: float
+
+    def run(self, queue: Queue) -> list:
+        """Execute the queued reads after the consistency check; returns their results."""
+        results = self._once(queue)
+        seq, applied = int(results[0]), int(results[1] or 0)
+        if self.progress is not None and applied < seq:
+            self.progress.wait(self.collection.keys, seq, self.wait_seconds)
+            results = self._once(queue)
+        return results[2:]
+
+    def _once(self, queue: Queue) -> list:
+        keys = self.collection.keys
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.get(keys.seq)
+            pipe.get(keys.applied)
+            queue(pipe)
+            results = pipe.execute()
+        if results[0] is None:
+            raise NotFound(f"Collection `{self.collection.name}` doesn't exist!")
+        return results
+
+
+# ---- what to return of a point ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The parts of a point a query returns: payload (all, selected, or none), which vectors."""
+
+    payload: Selector | bool
+    vectors: tuple[str, ...]
+
+    def queue(self, pipe: redis.client.Pipeline, collection: Collection, keys: list[str]) -> None:
+        pipe.hmget(collection.keys.payload, keys)
+        for name in self.vectors:
+            pipe.hmget(collection.keys.vectors(name), keys)
+
+    def records(
+        self, collection: Collection, keys: list[str], results: list
+    ) -> Iterable[tuple[str, dict]]:
+        """(key, record) for each point that exists, from the results of `queue`."""
+        payloads, vector_columns = results[0], results[1:]
+        for i, key in enumerate(keys):
+            raw = payloads[i]
+            if raw is None:
+                continue
+            record: dict = {"id": ids.from_key(key)}
+            if self.payload is True:
+                record["payload"] = orjson.Fragment(raw)
+            elif self.payload:
+                record["payload"] = self.payload.apply(orjson.loads(raw))
+            if self.vectors:
+                found = {
+                    name: decode(collection.vectors[name], column[i])
+                    for name, column in zip(self.vectors, vector_columns, strict=True)
+                    if column[i] is not None
+                }
+                record["vector"] = found[""] if list(found) == [""] else found
+            yield key, record
+
+
+def vector_selection(collection: Collection, raw: object) -> tuple[str, ...]:
+    """`with_vector`: true (all), false (none) or a list of names."""
+    if raw is True:
+        return tuple(collection.vectors)
+    if raw is False or raw is None:
+        return ()
+    if isinstance(raw, list) and all(isinstance(n, str) for n in raw):
+        for name in raw:
+            if name not in collection.vectors:
+                raise WrongInput(f"Not existing vector name error: {name}")
+        return tuple(dict.fromkeys(raw))
+    raise WrongInput("with_vector: expected a boolean or a list of vector names")
+
+
+# ---- queries --------------------------------------------------------------------------------
+
+
+def retrieve(reader: Reader, keys: list[str], projection: Projection) -> list[dict]:
+    """Points by key, in the order asked, missing ones skipped, duplicates once."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return []
+    results = reader.run(lambda pipe: projection.queue(pipe, reader.collection, keys))
+    return [record for _, record in projection.records(reader.collection, keys, results)]
+
+
+def count_all(reader: Reader) -> int:
+    return int(reader.run(lambda pipe: pipe.zcard(reader.collection.keys.ids))[0])
+
+
+def overview(reader: Reader) -> tuple[int, dict]:
+    """The number of points and the payload schema (each index with its point count)."""
+    keys = reader.collection.keys
+
+    def queue(pipe: redis.client.Pipeline) -> None:
+        pipe.zcard(keys.ids)
+        pipe.hgetall(keys.indexes)
+        pipe.hgetall(keys.index_points)
+
+    count, definitions, counts = reader.run(queue)
+    schema = {
+        field.decode(): Index(field.decode(), orjson.loads(raw)).info(int(counts.get(field, 0)))
+        for field, raw in definitions.items()
+    }
+    return int(count), schema
+
+
+@dataclass(frozen=True)
+class OrderBy:
+    key: str
+    descending: bool = False
+    start_from: float | None = None  # a number, or a datetime as microseconds
+
+
+def scroll_ordered(
+    reader: Reader, order: OrderBy, limit: int, flt: Filter | None, projection: Projection
+) -> list[dict]:
+    """Points by a payload value, read from its range index; a point appears once per value."""
+    keys = reader.collection.keys
+    raw = reader.run(lambda pipe: pipe.hget(keys.indexes, order.key))[0]
+    index = None if raw is None else Index(order.key, orjson.loads(raw))
+    if index is None or not index.ranged:
+        raise WrongInput(
+            f"No range index for `order_by` key: `{order.key}`. Please create one to use "
+            "`order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index "
+            "to see which payload schemas support Range conditions"
+        )
+    found: list[dict] = []
+    skip, chunk = 0, max(limit, SCAN_CHUNK)
+    while len(found) < limit:
+        entries = _ranged(reader, order, skip, chunk)
+        skip += len(entries)
+        point_keys = [member.rsplit(b"|", 1)[0].decode() for member, _ in entries]
+        records = dict(_page(reader, list(dict.fromkeys(point_keys)), flt, projection))
+        for key, (_, score) in zip(point_keys, entries, strict=True):
+            if key in records and len(found) < limit:
+                value = score if index.data_type == "float" else int(score)
+                found.append({**records[key], "order_value": value})
+        if len(entries) < chunk:
+            break
+    return found
+
+
+def _ranged(reader: Reader, order: OrderBy, skip: int, n: int) -> list[tuple[bytes, float]]:
+    zset = reader.collection.keys.ranged(order.key)
+    start = order.start_from
+    if order.descending:
+        high = "+inf" if start is None else start
+        return reader.r.zrevrangebyscore(zset, high, "-inf", start=skip, num=n, withscores=True)
+    low = "-inf" if start is None else start
+    return reader.r.zrangebyscore(zset, low, "+inf", start=skip, num=n, withscores=True)
+
+
+def scroll(
+    reader: Reader,
+    start: str | None,
+    limit: int,
+    flt: Filter | None,
+    projection: Projection,
+) -> tuple[list[dict], str | None]:
+    """Up to `limit` points from key `start` (inclusive) in id order, and the next page's key."""
+    found: list[dict] = []
+    low = f"[{start}" if start else "-"
+    chunk = max(limit + 1, SCAN_CHUNK) if flt is not None else limit + 1
+    first = True
+    while True:
+        keys = _id_range(reader, low, chunk, first)
+        first = False
+        for key, record in _page(reader, keys, flt, projection):
+            if len(found) == limit:
+                return found, key
+            found.append(record)
+        if len(keys) < chunk:
+            return found, None
+        low = f"({keys[-1]}"
+
+
+def count(reader: Reader, flt: Filter | None) -> int:
+    if flt is None:
+        return count_all(reader)
+    total, low, first = 0, "-", True
+    plain = Projection(payload=False, vectors=())
+    while True:
+        keys = _id_range(reader, low, SCAN_CHUNK, first)
+        first = False
+        total += sum(1 for _ in _page(reader, keys, flt, plain))
+        if len(keys) < SCAN_CHUNK:
+            return total
+        low = f"({keys[-1]}"
+
+
+def _id_range(reader: Reader, low: str, n: int, consistent: bool) -> list[str]:
+    ids_key = reader.collection.keys.ids
+    if consistent:
+        raw = reader.run(lambda pipe: pipe.zrangebylex(ids_key, low, "+", 0, n))[0]
+    else:
+        raw = reader.r.zrangebylex(ids_key, low, "+", 0, n)
+    return [k.decode() for k in raw]
+
+
+def _page(
+    reader: Reader, keys: list[str], flt: Filter | None, projection: Projection
+) -> Iterable[tuple[str, dict]]:
+    """The records of `keys` that match the filter (all of them without one), one round trip."""
+    if not keys:
+        return
+    collection = reader.collection
+    uses_vectors = flt is not None and flt.uses_vectors
+    extra = [n for n in collection.vector_names if uses_vectors and n not in projection.vectors]
+    with reader.r.pipeline(transaction=True) as pipe:
+        projection.queue(pipe, collection, keys)
+        for name in extra:
+            pipe.hmget(collection.keys.vectors(name), keys)
+        results = pipe.execute()
+    wanted = results[: 1 + len(projection.vectors)]
+    keep = None
+    if flt is not None:
+        payloads = results[0]
+        columns = dict(zip(projection.vectors + tuple(extra), results[1:], strict=True))
+        keep = {
+            key
+            for i, key in enumerate(keys)
+            if payloads[i] is not None
+            and flt.matches(
+                ids.from_key(key),
+                orjson.loads(payloads[i]),
+                [n for n, column in columns.items() if column[i] is not None],
+            )
+        }
+    for key, record in projection.records(collection, keys, wanted):
+        if keep is None or key in keep:
+            yield key, record

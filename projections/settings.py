@@ -1,0 +1,61 @@
+"""Settings, read from the environment (Heroku-style): one place for every process type."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "pointlog"
+    # How many web threads share the connection pool (each wait=true holds a thread).
+    web_threads: int = 16
+    # A read first waits (bounded) until writes acknowledged before it are applied.
+    read_your_writes: bool = True
+    read_wait_seconds: float = 10.0
+    # wait=true without a `timeout` gives up after this long with 408, as Qdrant does.
+    default_wait_seconds: float = 60.0
+    # Events a worker applies in one atomic commit.
+    apply_batch_events: int = 64
+    # After catching up, a worker keeps following the log this long before giving the
+    # queue back, so a busy collection is not paying an RQ job per write.
+    follow_seconds: float = 1.0
+    # A catch-up job still busy after this long queues its successor and lets others run.
+    max_job_seconds: float = 5.0
+    # How often each worker looks for collections whose log is ahead of their projection
+    # (a lost job, a killed worker): correctness never waits for RQ's own maintenance.
+    sweep_seconds: float = 2.0
+    max_body_bytes: int = 32 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            redis_url=os.environ.get("REDIS_URL", cls.redis_url),
+            queue_name=os.environ.get("POINTLOG_QUEUE", cls.queue_name),
+            web_threads=_env_int("WEB_THREADS", cls.web_threads),
+            read_your_writes=_env_bool("READ_YOUR_WRITES", cls.read_your_writes),
+            read_wait_seconds=_env_float("READ_WAIT_SECONDS", cls.read_wait_seconds),
+            default_wait_seconds=_env_float("DEFAULT_WAIT_SECONDS", cls.default_wait_seconds),
+            apply_batch_events=_env_int("APPLY_BATCH_EVENTS", cls.apply_batch_events),
+            follow_seconds=_env_float("FOLLOW_SECONDS", cls.follow_seconds),
+            max_job_seconds=_env_float("MAX_JOB_SECONDS", cls.max_job_seconds),
+            sweep_seconds=_env_float("SWEEP_SECONDS", cls.sweep_seconds),
+            max_body_bytes=_env_int("MAX_BODY_BYTES", cls.max_body_bytes),
+        )

@@ -1,0 +1,113 @@
+"""Vectors: validating a point's vectors against the collection, and their stored bytes.
+
+Stored forms (one bytes value per point and vector name):
+- dense: float32 array of `size` values; multi-dense: `rows * size` float32 values;
+- sparse: uint32 indices (sorted, unique) followed by their float32 values.
+Cosine vectors are normalised on write, as Qdrant does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from projections.collections import Collection, VectorSpec
+from projections.errors import FormatError, ValidationFailed, WrongInput
+
+U32_MAX = 2**32 - 1
+
+
+def encode_point_vectors(collection: Collection, raw: object, where: str) -> dict[str, bytes]:
+    """A point's `vector` field as {name: stored bytes}, every name and size checked."""
+    if isinstance(raw, list):
+        named = {"": raw}
+    elif isinstance(raw, dict):
+        named = raw
+    else:
+        raise FormatError(f"{where}: data did not match any variant of untagged enum VectorStruct")
+    return {name: encode_vector(collection, name, value, where) for name, value in named.items()}
+
+
+def encode_vector(collection: Collection, name: object, value: object, where: str) -> bytes:
+    spec = collection.vectors.get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise WrongInput(f"Not existing vector name error: {name}")
+    if spec.sparse:
+        return _encode_sparse(value, f"{where}.{name}" if name else where)
+    if spec.multi:
+        return _encode_multi(spec, value, where)
+    return _encode_dense(spec, value, where)
+
+
+def _floats(value: object, where: str) -> np.ndarray:
+    if not isinstance(value, list) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
+    ):
+        raise FormatError(f"{where}: expected a vector of numbers")
+    with np.errstate(over="ignore"):
+        array = np.asarray(value, dtype=np.float32)
+    if not np.isfinite(array).all():
+        raise WrongInput("vector values must be finite 32-bit floats")
+    return array
+
+
+def _check_dim(spec: VectorSpec, got: int) -> None:
+    if got != spec.size:
+        suffix = f" for vector '{spec.name}'" if spec.name else ""
+        raise WrongInput(f"Vector dimension error: expected dim: {spec.size}, got {got}{suffix}")
+
+
+def _normalise(spec: VectorSpec, array: np.ndarray) -> np.ndarray:
+    if spec.distance != "Cosine":
+        return array
+    norms = np.linalg.norm(array, axis=-1, keepdims=True)
+    return np.divide(array, norms, out=array.copy(), where=norms > 0)
+
+
+def _encode_dense(spec: VectorSpec, value: object, where: str) -> bytes:
+    array = _floats(value, where)
+    if array.size == 0:
+        raise ValidationFailed(f"{where}: dense vector must not be empty")
+    _check_dim(spec, array.size)
+    return _normalise(spec, array).tobytes()
+
+
+def _encode_multi(spec: VectorSpec, value: object, where: str) -> bytes:
+    if not isinstance(value, list) or not value:
+        raise ValidationFailed(f"{where}: multi vector must not be empty")
+    if not all(isinstance(row, list) for row in value):
+        # A plain dense vector is a one-row multivector.
+        value = [value]
+    rows = [_floats(row, where) for row in value]
+    if any(row.size == 0 for row in rows):
+        raise ValidationFailed(f"{where}: all vectors must be non-empty")
+    if len({row.size for row in rows}) != 1:
+        raise ValidationFailed(f"{where}: all vectors must have the same dimension")
+    _check_dim(spec, rows[0].size)
+    return _normalise(spec, np.stack(rows)).tobytes()
+
+
+def _encode_sparse(value: object, where: str) -> bytes:
+    if not isinstance(value, dict) or set(value) - {"indices", "values"}:
+        raise FormatError(f"{where}: expected a sparse vector {{indices, values}}")
+    indices, values = value.get("indices"), value.get("values")
+    if not isinstance(indices, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i <= U32_MAX for i in indices
+    ):
+        raise FormatError(f"{where}.indices: expected a list of unsigned 32-bit integers")
+    weights = _floats(values, f"{where}.values")
+    if len(indices) != weights.size:
+        raise ValidationFailed(f"{where}.values: must be the same length as indices")
+    if len(set(indices)) != len(indices):
+        raise ValidationFailed(f"{where}.indices: must be unique")
+    order = np.argsort(np.asarray(indices, dtype=np.uint32), kind="stable")
+    return np.asarray(indices, dtype=np.uint32)[order].tobytes() + weights[order].tobytes()
+
+
+def decode(spec: VectorSpec, data: bytes) -> object:
+    """Stored bytes as the JSON-ready value Qdrant returns (numpy arrays print as float32)."""
+    if spec.sparse:
+        half = len(data) // 2
+        indices = np.frombuffer(data[:half], dtype=np.uint32)
+        return {"indices": indices, "values": np.frombuffer(data[half:], dtype=np.float32)}
+    array = np.frombuffer(data, dtype=np.float32)
+    return array.reshape(-1, spec.size) if spec.multi else array

@@ -1,0 +1,99 @@
+"""Catching a collection's projection up with its log.
+
+A catch-up applies batches until the checkpoint reaches the end of the log, then keeps following
+the log for `follow_seconds` (a blocking stream read), so a collection under steady writes is
+served by one long job instead of one job per write. It holds the collection's lease meanwhile.
+
+No event is ever left behind: the kick flag is cleared *before* reading, so a write that lands
+later raises the flag again and queues a new job; and a worker that finds the lease taken just
+leaves, because the holder checks for pending events again after letting the lease go.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import redis
+
+from projections import collections
+from projections.apply import apply_batch
+from projections.collections import Collection
+from projections.keys import Keys
+from projections.settings import Settings
+from workers.lease import Lease
+
+logger = logging.getLogger("pointlog.worker")
+LEASE_SECONDS = 10.0
+FOLLOW_BLOCK_MS = 1000  # well below the client's socket timeout
+
+
+def catch_up(
+    r: redis.Redis,
+    name: str,
+    cid: int,
+    settings: Settings,
+    requeue: Callable[[], None] | None = None,
+) -> None:
+    """Apply the collection's log. A catch-up that is still busy after `max_job_seconds`
+    hands over through `requeue`, so busy collections take turns on the workers."""
+    collection = collections.find(r, name)
+    if collection is None or collection.cid != cid:
+        return  # deleted (or deleted and re-created): this cid's log is gone
+    keys = collection.keys
+    while True:
+        lease = Lease(r, keys.lease, LEASE_SECONDS)
+        if not lease.acquire():
+            return
+        try:
+            r.delete(keys.kick)
+            finished = _drain_and_follow(r, collection, lease, settings)
+        finally:
+            lease.release()
+        if not finished:
+            if requeue is not None:
+                requeue()
+            return
+        if not pending(r, keys):
+            return
+
+
+def pending(r: redis.Redis, keys: Keys) -> bool:
+    seq, applied = r.mget(keys.seq, keys.applied)
+    return seq is not None and int(seq) > int(applied or 0)
+
+
+def _drain_and_follow(r: redis.Redis, collection: Collection, lease: Lease, s: Settings) -> bool:
+    """Apply and follow the log; False if the job's time ran out while events kept coming."""
+    keys = collection.keys
+    give_up_at = time.monotonic() + s.max_job_seconds
+    follow_until = time.monotonic() + s.follow_seconds
+    while True:
+        checkpoint = apply_batch(r, collection, s.apply_batch_events)
+        if checkpoint is not None:
+            lease.renew()
+            if time.monotonic() > give_up_at:
+                return False
+            follow_until = min(time.monotonic() + s.follow_seconds, give_up_at)
+            continue
+        remaining = follow_until - time.monotonic()
+        applied = r.get(keys.applied)
+        if remaining <= 0 or applied is None:
+            return True
+        block_ms = max(1, min(FOLLOW_BLOCK_MS, int(remaining * 1000)))
+        r.xread({keys.log: f"{int(applied)}-1"}, count=1, block=block_ms)
+        lease.renew()
+
+
+def sweep(r: redis.Redis, settings: Settings) -> None:
+    """Catch up every collection that is behind while nobody holds its lease: a job lost with
+    a killed worker or web pod, or a kick that could not be queued."""
+    for name in collections.names(r):
+        collection = collections.find(r, name)
+        if collection is None:
+            continue
+        keys = collection.keys
+        if pending(r, keys) and not r.exists(keys.lease):
+            logger.info("sweep: catching up %s", name)
+            catch_up(r, name, collection.cid, settings)

@@ -1,0 +1,38 @@
+"""A per-collection lease, so one worker at a time applies a collection's log.
+
+Correctness never rests on it (the checkpoint's compare-and-set does): it only keeps two
+workers from computing the same batch. It expires on its own when its holder dies."""
+
+from __future__ import annotations
+
+import uuid
+
+import redis
+from redis.commands.core import Script
+
+_RENEW = Script(
+    None,
+    b"if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    b"return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
+)
+_RELEASE = Script(
+    None,
+    b"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+)
+
+
+class Lease:
+    def __init__(self, r: redis.Redis, key: str, ttl_seconds: float) -> None:
+        self._r = r
+        self._key = key
+        self._ttl_ms = int(ttl_seconds * 1000)
+        self._token = uuid.uuid4().hex
+
+    def acquire(self) -> bool:
+        return bool(self._r.set(self._key, self._token, nx=True, px=self._ttl_ms))
+
+    def renew(self) -> None:
+        _RENEW(keys=[self._key], args=[self._token, self._ttl_ms], client=self._r)
+
+    def release(self) -> None:
+        _RELEASE(keys=[self._key], args=[self._token], client=self._r)

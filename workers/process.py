@@ -1,0 +1,41 @@
+"""The worker process: an RQ SimpleWorker (jobs run in-process: no fork per job) plus a sweep
+thread that catches up collections left behind, without waiting for RQ's maintenance."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from rq import Queue, SimpleWorker
+from rq.serializers import JSONSerializer
+
+from projections import store
+from projections.settings import Settings
+from workers import catchup
+
+logger = logging.getLogger("pointlog.worker")
+
+
+def _sweep_forever(r: redis.Redis, settings: Settings, stop: threading.Event) -> None:
+    while not stop.wait(settings.sweep_seconds):
+        try:
+            catchup.sweep(r, settings)
+        except redis.RedisError as error:
+            logger.warning("sweep skipped: %s", error)
+
+
+def run_worker(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    r = store.connect(settings.redis_url, max_connections=16)
+    stop = threading.Event()
+    sweeper = threading.Thread(
+        target=_sweep_forever, args=(r, settings, stop), name="pointlog-sweep", daemon=True
+    )
+    sweeper.start()
+    queue = Queue(settings.queue_name, connection=r, serializer=JSONSerializer)
+    worker = SimpleWorker([queue], connection=r, serializer=JSONSerializer)
+    try:
+        worker.work(logging_level="WARNING")
+    finally:
+        stop.set()
