@@ -22,6 +22,7 @@ from projections.errors import NotFound, QdrantError, to_record
 from projections.events import Event
 from projections.filters import compile_filter
 from projections.indexes import Index
+from projections.keys import Keys
 from projections.payloads import delete_keys, merge_payload
 from projections.staging import Staging
 
@@ -162,21 +163,28 @@ def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, dict
     return {}
 
 
-def apply_batch(r: redis.Redis, collection: Collection, max_events: int) -> int | None:
-    """Apply the next events after the checkpoint. Returns the new checkpoint, or None when
-    there was nothing to apply (or the collection is gone)."""
-    keys = collection.keys
+def apply_batch(
+    r: redis.Redis,
+    collection: Collection,
+    max_events: int,
+    keys: Keys | None = None,
+    until: int | None = None,
+) -> int | None:
+    """Apply the next events after the checkpoint of the projection at `keys` (the live one by
+    default), not beyond seq `until`. Returns the new checkpoint, or None when there was
+    nothing to apply (or the collection is gone)."""
+    keys = keys or collection.keys
     with r.pipeline(transaction=True) as pipe:
         while True:
             try:
-                pipe.watch(keys.seq, keys.applied)
+                pipe.watch(keys.applied)
                 applied = pipe.get(keys.applied)
                 if applied is None:
                     return None
-                entries = log.read_after(pipe, keys, int(applied), max_events)
+                entries = log.read_after(pipe, keys, int(applied), max_events, until)
                 if not entries:
                     return None
-                staging = Staging(r, collection)
+                staging = Staging(r, collection, keys)
                 errors: dict[int, dict] = {}
                 for seq_after, event in entries:
                     errors.update(apply_event(staging, event, seq_after - len(event.ops)))
@@ -188,7 +196,8 @@ def apply_batch(r: redis.Redis, collection: Collection, max_events: int) -> int 
                 pipe.set(keys.applied, checkpoint)
                 pipe.hincrby(keys.stats, "ops", checkpoint - int(applied))
                 pipe.hincrby(keys.stats, "batches", 1)
-                pipe.publish(keys.channel, checkpoint)
+                if keys.live:
+                    pipe.publish(keys.channel, checkpoint)
                 pipe.execute()
                 return checkpoint
             except redis.WatchError:

@@ -176,7 +176,7 @@ def create(r: redis.Redis, name: str, config: dict) -> Collection:
 
 def delete(r: redis.Redis, name: str) -> bool:
     """Forget the name, then drop its keyspace. Removing `seq` makes further appends fail and
-    removing `applied` aborts any worker's commit in flight (it WATCHes both)."""
+    removing `applied` aborts any worker's commit in flight (it WATCHes the checkpoint)."""
     raw = r.hget(K.COLLECTIONS, name)
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False

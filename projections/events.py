@@ -20,7 +20,7 @@ from projections.collections import Collection
 from projections.errors import BadRequest, FormatError, QdrantError, ValidationFailed, WrongInput
 from projections.filters import compile_filter
 from projections.jsonpath import parse_path
-from projections.vectors import encode_point_vectors
+from projections.vectors import decode, encode_point_vectors
 
 Ref = list[int]  # [offset, length] into an event's blob
 
@@ -45,6 +45,35 @@ class Event:
     @classmethod
     def decode(cls, fields: dict[bytes, bytes]) -> Event:
         return cls(orjson.loads(fields[b"h"])["ops"], bytearray(fields[b"b"]))
+
+    def describe(self, collection: Collection) -> list[dict]:
+        """The operations as readable JSON: ids, payloads and vectors in place of references."""
+        return [self._describe_op(collection, op) for op in self.ops]
+
+    def _describe_op(self, collection: Collection, op: dict) -> dict:
+        described = {k: v for k, v in op.items() if k not in ("points", "ids")}
+        if "ids" in op:
+            described["points"] = [ids.from_key(key) for key in op["ids"]]
+        if op["type"] == "upsert":
+            described["points"] = [
+                {
+                    "id": ids.from_key(key),
+                    "vector": self._vectors(collection, refs),
+                    "payload": orjson.loads(self.bytes_at(payload)),
+                }
+                for key, payload, refs in op["points"]
+            ]
+        elif op["type"] == "update_vectors":
+            described["points"] = [
+                {"id": ids.from_key(key), "vector": self._vectors(collection, refs)}
+                for key, refs in op["points"]
+            ]
+        return described
+
+    def _vectors(self, collection: Collection, refs: dict[str, Ref]) -> dict:
+        return {
+            name: decode(collection.vectors[name], self.bytes_at(ref)) for name, ref in refs.items()
+        }
 
 
 def _object(raw: object, what: str) -> dict:

@@ -1,6 +1,10 @@
 """The key layout. All keys of one collection share the hash tag `{cid}`, so every script and
 transaction of a collection touches one Redis Cluster slot. The cid is assigned at creation:
-a re-created collection starts a fresh keyspace and stale jobs for the old cid find nothing."""
+a re-created collection starts a fresh keyspace and stale jobs for the old cid find nothing.
+
+The projection's keys (and its checkpoint) can live under a prefix: `replay` builds a second
+projection under `rebuild:` beside the live one, then renames it over the live keys.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,28 @@ from dataclasses import dataclass
 COLLECTIONS = "pl:collections"  # hash: name -> collection config JSON (with its cid)
 NEXT_CID = "pl:next_cid"  # string: last assigned collection id
 APPLIED_CHANNEL_PATTERN = "pl:*:applied"
+REBUILD = "rebuild:"
 
 
 @dataclass(frozen=True)
 class Keys:
     cid: int
+    projection: str = ""  # "" for the live projection, REBUILD for one being replayed
 
     def _key(self, suffix: str) -> str:
         return f"pl:{{{self.cid}}}:{suffix}"
+
+    def _projected(self, suffix: str) -> str:
+        return self._key(self.projection + suffix)
+
+    @property
+    def live(self) -> bool:
+        return self.projection == ""
+
+    def rebuild(self) -> Keys:
+        return Keys(self.cid, REBUILD)
+
+    # ---- the log and its bookkeeping (one per collection) ----------------------------------
 
     @property
     def seq(self) -> str:
@@ -29,45 +47,6 @@ class Keys:
         return self._key("log")
 
     @property
-    def applied(self) -> str:
-        """The checkpoint: number of operations applied to the projection."""
-        return self._key("applied")
-
-    @property
-    def errors(self) -> str:
-        """Hash: operation_id -> the error it met when applied (only failed ones)."""
-        return self._key("errors")
-
-    @property
-    def payload(self) -> str:
-        """Hash: point key -> payload JSON. Every live point has an entry."""
-        return self._key("payload")
-
-    @property
-    def ids(self) -> str:
-        """Sorted set (all scores 0): point keys in Qdrant's id order, for scroll."""
-        return self._key("ids")
-
-    @property
-    def indexes(self) -> str:
-        """Hash: payload index field -> its schema JSON (part of the projection)."""
-        return self._key("indexes")
-
-    @property
-    def index_points(self) -> str:
-        """Hash: payload index field -> number of points that have a value for it."""
-        return self._key("index_points")
-
-    def ranged(self, field: str) -> str:
-        """Sorted set of an integer/float/datetime index: `<point key>|<n>` scored by value."""
-        return self._key(f"range:{field}")
-
-    @property
-    def stats(self) -> str:
-        """Hash of counters kept with each commit: `ops` applied, `batches` committed."""
-        return self._key("stats")
-
-    @property
     def kick(self) -> str:
         """Set while a catch-up job is queued or running, so writes don't pile up jobs."""
         return self._key("kick")
@@ -78,20 +57,70 @@ class Keys:
         return self._key("lease")
 
     @property
+    def pause(self) -> str:
+        """Set while `replay` needs the lease: workers do not take it meanwhile."""
+        return self._key("pause")
+
+    @property
     def channel(self) -> str:
-        """Pub/sub channel announcing each new checkpoint."""
+        """Pub/sub channel announcing each new checkpoint of the live projection."""
         return self._key("applied")
+
+    # ---- the projection -----------------------------------------------------------------------
+
+    @property
+    def applied(self) -> str:
+        """The checkpoint: number of operations applied to the projection."""
+        return self._projected("applied")
+
+    @property
+    def errors(self) -> str:
+        """Hash: operation_id -> the error it met when applied (only failed ones)."""
+        return self._projected("errors")
+
+    @property
+    def payload(self) -> str:
+        """Hash: point key -> payload JSON. Every live point has an entry."""
+        return self._projected("payload")
+
+    @property
+    def ids(self) -> str:
+        """Sorted set (all scores 0): point keys in Qdrant's id order, for scroll."""
+        return self._projected("ids")
+
+    @property
+    def indexes(self) -> str:
+        """Hash: payload index field -> its schema JSON."""
+        return self._projected("indexes")
+
+    @property
+    def index_points(self) -> str:
+        """Hash: payload index field -> number of points that have a value for it."""
+        return self._projected("index_points")
+
+    @property
+    def stats(self) -> str:
+        """Hash of counters kept with each commit: `ops` applied, `batches` committed."""
+        return self._projected("stats")
 
     def vectors(self, name: str) -> str:
         """Hash: point key -> the vector `name` as bytes (unnamed vector: name "")."""
-        return self._key(f"vec:{name}")
+        return self._projected(f"vec:{name}")
 
-    def all_keys(self, vector_names: list[str], index_fields: list[str]) -> list[str]:
-        fixed = [self.seq, self.log, self.applied, self.errors, self.payload, self.ids, self.stats]
-        fixed += [self.indexes, self.index_points, self.kick, self.lease]
+    def ranged(self, field: str) -> str:
+        """Sorted set of an integer/float/datetime index: `<point key>|<n>` scored by value."""
+        return self._projected(f"range:{field}")
+
+    def projection_keys(self, vector_names: list[str], index_fields: list[str]) -> list[str]:
+        """Every key of the projection except the checkpoint."""
+        fixed = [self.errors, self.payload, self.ids, self.indexes, self.index_points, self.stats]
         return (
             fixed + [self.vectors(n) for n in vector_names] + [self.ranged(f) for f in index_fields]
         )
+
+    def all_keys(self, vector_names: list[str], index_fields: list[str]) -> list[str]:
+        own = [self.seq, self.log, self.kick, self.lease, self.pause, self.applied]
+        return own + self.projection_keys(vector_names, index_fields)
 
 
 def cid_of_channel(channel: bytes) -> int:

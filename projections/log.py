@@ -51,7 +51,11 @@ def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
     return Appended(first_op=seq - n, last_op=seq - 1, kicked=kicked)
 
 
-def read_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> list[tuple[int, Event]]:
-    """Up to `count` events after the checkpoint, each with the seq reached once it is applied."""
-    entries = r.xrange(keys.log, min=f"({applied}-1", count=count)
+def read_after(
+    r: redis.Redis, keys: Keys, applied: int, count: int, until: int | None = None
+) -> list[tuple[int, Event]]:
+    """Up to `count` events after the checkpoint (and up to seq `until`), each with the seq
+    reached once it is applied."""
+    high = "+" if until is None else f"{until}-1"
+    entries = r.xrange(keys.log, min=f"({applied}-1", max=high, count=count)
     return [(int(entry_id.split(b"-")[0]), Event.decode(fields)) for entry_id, fields in entries]

@@ -18,9 +18,9 @@ Payload = bytes | dict  # stored JSON, or parsed once an operation needed it
 
 
 class Staging:
-    def __init__(self, r: redis.Redis, collection: Collection) -> None:
+    def __init__(self, r: redis.Redis, collection: Collection, keys: Keys) -> None:
         self._r = r
-        self._keys = collection.keys
+        self._keys = keys
         self.vector_names = collection.vector_names
         # Point key -> its payload as this batch sees it; None: the point does not exist.
         self._payloads: dict[str, Payload | None] = {}

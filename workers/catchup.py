@@ -43,7 +43,7 @@ def catch_up(
         return  # deleted (or deleted and re-created): this cid's log is gone
     keys = collection.keys
     while True:
-        lease = Lease(r, keys.lease, LEASE_SECONDS)
+        lease = Lease(r, keys.lease, LEASE_SECONDS, blocker=keys.pause)
         if not lease.acquire():
             return
         try:
@@ -94,6 +94,6 @@ def sweep(r: redis.Redis, settings: Settings) -> None:
         if collection is None:
             continue
         keys = collection.keys
-        if pending(r, keys) and not r.exists(keys.lease):
+        if pending(r, keys) and not r.exists(keys.lease, keys.pause):
             logger.info("sweep: catching up %s", name)
             catch_up(r, name, collection.cid, settings)

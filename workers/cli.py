@@ -14,9 +14,17 @@ import sys
 import threading
 from pathlib import Path
 
+import orjson
+from rq import Queue, Worker
+from rq.serializers import JSONSerializer
+
+from projections import collections, log, store
 from projections.settings import Settings
 from workers.embedded import EmbeddedServer
 from workers.process import run_worker
+from workers.replay import replay
+
+DUMP = orjson.OPT_SERIALIZE_NUMPY
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -59,6 +67,72 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store():
+    return store.connect(Settings.from_env().redis_url, max_connections=4)
+
+
+def _progress_bar(name: str):
+    """A one-line progress bar on a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return lambda applied, seq: None
+
+    def show(applied: int, seq: int) -> None:
+        done = applied / seq if seq else 1.0
+        bar = "#" * int(done * 30)
+        print(f"\rreplaying {name} [{bar:<30}] {applied}/{seq}", end="", file=sys.stderr)
+
+    return show
+
+
+def _replay(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    outcome = replay(_store(), args.name, settings, args.verify, _progress_bar(args.name))
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.verify:
+        for line in outcome.differences:
+            print(line)
+        verdict = "differs from" if outcome.differences else "equals"
+        print(f"{args.name}: replaying {outcome.checkpoint} operations {verdict} the live one")
+        return 1 if outcome.differences else 0
+    print(f"{args.name}: projection rebuilt from {outcome.checkpoint} operations and switched")
+    return 0
+
+
+def _log(args: argparse.Namespace) -> int:
+    r = _store()
+    collection = collections.load(r, args.name)
+    applied = args.start
+    while True:
+        events = log.read_after(r, collection.keys, applied, 256)
+        if not events:
+            return 0
+        for seq_after, event in events:
+            first = seq_after - len(event.ops)
+            line = {"operation_id": first, "ops": event.describe(collection)}
+            if seq_after > args.start:
+                sys.stdout.buffer.write(orjson.dumps(line, option=DUMP) + b"\n")
+            applied = seq_after
+
+
+def _status(args: argparse.Namespace) -> int:
+    r = _store()
+    settings = Settings.from_env()
+    print(f"{'collection':<24} {'appended':>10} {'applied':>10} {'lag':>8} {'points':>10}")
+    for name in collections.names(r):
+        collection = collections.find(r, name)
+        if collection is None:
+            continue
+        keys = collection.keys
+        seq, applied = (int(v or 0) for v in r.mget(keys.seq, keys.applied))
+        points = r.zcard(keys.ids)
+        print(f"{name:<24} {seq:>10} {applied:>10} {seq - applied:>8} {points:>10}")
+    queue = Queue(settings.queue_name, connection=r, serializer=JSONSerializer)
+    alive = Worker.all(connection=r)
+    print(f"pending jobs: {len(queue)}; workers alive: {len(alive)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pointlog", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     up.set_defaults(run=_up)
     commands.add_parser("worker", help="run one worker").set_defaults(run=_worker)
+    rebuild = commands.add_parser("replay", help="rebuild a collection's projection from its log")
+    rebuild.add_argument("name")
+    rebuild.add_argument(
+        "--verify", action="store_true", help="compare a rebuild with the live projection instead"
+    )
+    rebuild.set_defaults(run=_replay)
+    show = commands.add_parser("log", help="print a collection's log, one event a line")
+    show.add_argument("name")
+    show.add_argument("--from", dest="start", type=int, default=0, help="first operation_id")
+    show.set_defaults(run=_log)
+    commands.add_parser("status", help="lag and workers").set_defaults(run=_status)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -10,6 +10,12 @@ import uuid
 import redis
 from redis.commands.core import Script
 
+# KEYS: the lease, a key that blocks taking it. ARGV: token, ttl in ms.
+_ACQUIRE = Script(
+    None,
+    b"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "
+    b"if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end return 0",
+)
 _RENEW = Script(
     None,
     b"if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -22,14 +28,20 @@ _RELEASE = Script(
 
 
 class Lease:
-    def __init__(self, r: redis.Redis, key: str, ttl_seconds: float) -> None:
+    def __init__(
+        self, r: redis.Redis, key: str, ttl_seconds: float, blocker: str | None = None
+    ) -> None:
         self._r = r
         self._key = key
+        self._blocker = blocker  # while this key exists the lease is not taken
         self._ttl_ms = int(ttl_seconds * 1000)
         self._token = uuid.uuid4().hex
 
     def acquire(self) -> bool:
-        return bool(self._r.set(self._key, self._token, nx=True, px=self._ttl_ms))
+        if self._blocker is None:
+            return bool(self._r.set(self._key, self._token, nx=True, px=self._ttl_ms))
+        keys = [self._key, self._blocker]
+        return bool(_ACQUIRE(keys=keys, args=[self._token, self._ttl_ms], client=self._r))
 
     def renew(self) -> None:
         _RENEW(keys=[self._key], args=[self._token, self._ttl_ms], client=self._r)

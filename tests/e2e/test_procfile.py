@@ -3,30 +3,11 @@ over REST and by raw HTTP requests shaped like the API document's curl examples.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from qdrant_client import QdrantClient, models
 
-from tests.support import free_port, procfile, spawn, stop, wait_for_port
-
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def base_url(redis_url: str) -> Iterator[str]:
-    port = free_port()
-    commands = procfile()
-    env = {"REDIS_URL": redis_url, "PORT": str(port)}
-    web = spawn(commands["web"], env)
-    workers = [spawn(commands["worker"], env) for _ in range(2)]
-    try:
-        wait_for_port(port, web)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        for process in [web, *workers]:
-            stop(process)
 
 
 def test_qdrant_client_creates_upserts_retrieves_and_deletes(base_url: str, name: str) -> None:

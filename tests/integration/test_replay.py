@@ -1,0 +1,132 @@
+"""Replaying the log: `pointlog replay`, `replay --verify`, `log` and `status` as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import orjson
+
+from projections import collections
+from tests.support import ROOT
+
+
+def pointlog(redis_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {"REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "workers.cli", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def fill(client, name: str) -> None:
+    path = f"/collections/{name}"
+    client.simulate_put(
+        f"{path}/index",
+        params={"wait": "true"},
+        json={"field_name": "n", "field_schema": "integer"},
+    )
+    points = [
+        {"id": i, "vector": [i, 1, 2, 3], "payload": {"n": i, "tags": ["a", str(i % 3)]}}
+        for i in range(50)
+    ]
+    client.simulate_put(f"{path}/points", json={"points": points})
+    client.simulate_post(
+        f"{path}/points/payload",
+        json={
+            "payload": {"odd": True},
+            "filter": {"must": [{"key": "tags", "match": {"value": "1"}}]},
+        },
+    )
+    client.simulate_post(
+        f"{path}/points/delete", json={"filter": {"must": [{"key": "n", "range": {"gte": 40}}]}}
+    )
+    client.simulate_post(f"{path}/points/vectors/delete", json={"points": [1, 2], "vector": [""]})
+    client.simulate_put(
+        f"{path}/points/vectors", json={"points": [{"id": 999, "vector": [1, 1, 1, 1]}]}
+    )  # fails: no point
+    client.simulate_post(
+        f"{path}/points/payload/clear", params={"wait": "true"}, json={"points": [3]}
+    )
+
+
+def test_verify_finds_the_live_projection_equal_to_a_replay(client, redis_url, collection):
+    fill(client, collection)
+    result = pointlog(redis_url, "replay", collection, "--verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "equals the live one" in result.stdout
+
+
+def test_replay_repairs_a_damaged_projection_and_verify_sees_the_damage(
+    client, store, redis_url, collection
+):
+    fill(client, collection)
+    keys = collections.load(store, collection).keys
+    store.hset(keys.payload, "00000000000000005", b'{"tampered": 1}')
+    store.zrem(keys.ids, "00000000000000006")
+    found = pointlog(redis_url, "replay", collection, "--verify")
+    assert found.returncode == 1
+    assert "tampered" in found.stdout and "00000000000000006" in found.stdout
+    repaired = pointlog(redis_url, "replay", collection)
+    assert repaired.returncode == 0, repaired.stderr
+    point = client.simulate_get(f"/collections/{collection}/points/5").json["result"]
+    assert point["payload"] == {"n": 5, "tags": ["a", "2"]}
+    page = client.simulate_post(
+        f"/collections/{collection}/points/scroll", json={"limit": 100}
+    ).json["result"]
+    assert [p["id"] for p in page["points"]] == list(range(40))
+    assert pointlog(redis_url, "replay", collection, "--verify").returncode == 0
+
+
+def test_replay_while_writes_keep_coming_loses_none(client, redis_url, collection):
+    fill(client, collection)
+    stop = threading.Event()
+    written: list[int] = []
+
+    def writer() -> None:
+        i = 1000
+        while not stop.is_set():
+            client.simulate_put(
+                f"/collections/{collection}/points",
+                json={"points": [{"id": i, "vector": [1, 1, 1, 1]}]},
+            )
+            written.append(i)
+            i += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        result = pointlog(redis_url, "replay", collection)
+    finally:
+        stop.set()
+        thread.join()
+    assert result.returncode == 0, result.stderr
+    assert written, "the writer got no write in during the replay"
+    got = client.simulate_post(f"/collections/{collection}/points", json={"ids": written}).json[
+        "result"
+    ]
+    assert [p["id"] for p in got] == written
+    assert pointlog(redis_url, "replay", collection, "--verify").returncode == 0
+
+
+def test_log_prints_every_event_in_order(client, redis_url, collection):
+    fill(client, collection)
+    result = pointlog(redis_url, "log", collection)
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert [line["operation_id"] for line in lines] == list(range(7))
+    upsert = lines[1]["ops"][0]
+    assert upsert["type"] == "upsert"
+    assert upsert["points"][2] == {
+        "id": 2,
+        "vector": {"": [2.0, 1.0, 2.0, 3.0]},
+        "payload": {"n": 2, "tags": ["a", "2"]},
+    }
+    later = pointlog(redis_url, "log", collection, "--from", "5")
+    assert [orjson.loads(line)["operation_id"] for line in later.stdout.splitlines()] == [5, 6]
+
+
+def test_status_shows_lag_and_workers(client, redis_url, collection):
+    fill(client, collection)
+    result = pointlog(redis_url, "status")
+    row = next(line.split() for line in result.stdout.splitlines() if line.startswith(collection))
+    assert row[1:] == ["7", "7", "0", "40"]
+    assert "workers alive: " in result.stdout

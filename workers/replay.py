@@ -1,0 +1,159 @@
+"""Rebuilding a collection's projection from its log, and checking one against the other.
+
+The rebuild is applied by the same code as the workers', into the `rebuild:` keyspace beside
+the live projection, while the API keeps taking writes and workers keep applying them. Then
+`replay` pauses the workers on that collection, brings the rebuild to the end of the log and
+renames it over the live keys in one transaction. Reads never see a half-built projection: a
+read right after the switch waits (read-your-writes) for anything appended meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import redis
+
+from projections import collections
+from projections.apply import apply_batch
+from projections.collections import Collection
+from projections.keys import Keys
+from projections.settings import Settings
+from workers.catchup import LEASE_SECONDS, catch_up
+from workers.lease import Lease
+
+Progress = Callable[[int, int], None]  # (applied, seq)
+PAUSE_SECONDS = 120
+LEASE_POLL_SECONDS = 0.05
+
+
+@dataclass
+class Outcome:
+    checkpoint: int
+    differences: list[str] = field(default_factory=list)
+    switched: bool = False
+
+
+def replay(
+    r: redis.Redis, name: str, settings: Settings, verify: bool = False, progress: Progress = print
+) -> Outcome:
+    """Rebuild the projection of `name` from its log. With `verify`, compare the rebuild with
+    the live projection at the same checkpoint and keep the live one; else switch to the rebuild."""
+    collection = collections.load(r, name)
+    live = collection.keys
+    rebuilt = live.rebuild()
+    r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)
+    r.set(rebuilt.applied, 0)
+    _follow(r, collection, rebuilt, settings, progress, until=None)
+    r.set(live.pause, 1, ex=PAUSE_SECONDS)
+    lease = _take_lease(r, live)
+    try:
+        target = int(r.get(live.seq) or 0)
+        _follow(r, collection, rebuilt, settings, progress, until=target)
+        if verify:
+            _follow(r, collection, live, settings, None, until=target)
+            return Outcome(target, differences=compare(r, collection, live, rebuilt))
+        _switch(r, collection, live, rebuilt)
+        return Outcome(target, switched=True)
+    finally:
+        if verify:
+            r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)
+        lease.release()
+        r.delete(live.pause)
+        # Apply what arrived meanwhile now, rather than at the next sweep.
+        catch_up(r, name, collection.cid, replace(settings, follow_seconds=0.0))
+
+
+def _follow(
+    r: redis.Redis,
+    collection: Collection,
+    keys: Keys,
+    settings: Settings,
+    progress: Progress | None,
+    until: int | None,
+) -> None:
+    while True:
+        checkpoint = apply_batch(r, collection, settings.apply_batch_events, keys, until)
+        if checkpoint is None:
+            return
+        if progress is not None:
+            progress(checkpoint, int(r.get(collection.keys.seq) or 0))
+
+
+def _take_lease(r: redis.Redis, live: Keys) -> Lease:
+    """Wait until the worker holding the lease lets go (it will not take it again while
+    `pause` is set); a lease held by a dead worker expires on its own."""
+    lease = Lease(r, live.lease, LEASE_SECONDS * 3)
+    deadline = time.monotonic() + LEASE_SECONDS * 2
+    while not lease.acquire():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the collection's lease was not released")
+        time.sleep(LEASE_POLL_SECONDS)
+    return lease
+
+
+def _switch(r: redis.Redis, collection: Collection, live: Keys, rebuilt: Keys) -> None:
+    """Rename the rebuilt keys over the live ones, and the checkpoint with them, atomically."""
+    fields = _index_fields(r, live) | _index_fields(r, rebuilt)
+    pairs = list(
+        zip(
+            rebuilt.projection_keys(collection.vector_names, sorted(fields)),
+            live.projection_keys(collection.vector_names, sorted(fields)),
+            strict=True,
+        )
+    )
+    present = [bool(n) for n in _exists_each(r, [source for source, _ in pairs])]
+    with r.pipeline(transaction=True) as pipe:
+        for (source, target), exists in zip(pairs, present, strict=True):
+            if exists:
+                pipe.rename(source, target)
+            else:
+                pipe.delete(target)
+        pipe.rename(rebuilt.applied, live.applied)
+        pipe.execute()
+
+
+def compare(r: redis.Redis, collection: Collection, a: Keys, b: Keys) -> list[str]:
+    """The differences between two projections, key by key (counters excepted)."""
+    fields = sorted(_index_fields(r, a) | _index_fields(r, b))
+    differences = []
+    pairs = zip(
+        a.projection_keys(collection.vector_names, fields),
+        b.projection_keys(collection.vector_names, fields),
+        strict=True,
+    )
+    for key_a, key_b in pairs:
+        if key_a in (a.stats,):
+            continue
+        left, right = _dump(r, key_a), _dump(r, key_b)
+        for member in sorted(set(left) | set(right)):
+            if left.get(member) != right.get(member):
+                differences.append(
+                    f"{key_a} [{member!r}]: {left.get(member)!r} != {right.get(member)!r}"
+                )
+    return differences
+
+
+def _dump(r: redis.Redis, key: str) -> dict:
+    kind = r.type(key)
+    if kind == b"hash":
+        return r.hgetall(key)
+    if kind == b"zset":
+        return dict(r.zrange(key, 0, -1, withscores=True))
+    return {}
+
+
+def _index_fields(r: redis.Redis, keys: Keys) -> set[str]:
+    return {f.decode() for f in r.hkeys(keys.indexes)}
+
+
+def _exists_each(r: redis.Redis, keys: list[str]) -> list[int]:
+    with r.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.exists(key)
+        return pipe.execute()
+
+
+def _projection_keys(r: redis.Redis, collection: Collection, keys: Keys) -> list[str]:
+    return keys.projection_keys(collection.vector_names, sorted(_index_fields(r, keys)))
