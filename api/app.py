@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
-import logging
-
 import falcon
 
 from api import http
+from api.auth import ApiKeys
 from api.collections import CollectionExists, CollectionItem, CollectionList
 from api.context import Context
+from api.metrics import Metrics
 from api.points import Batch, Count, Index, Point, Points, Scroll, Write
 from api.service import Live, Ready, Root
 from api.writes import Writer, job_queue
-from projections import events, store
+from projections import events, logs, store
 from projections.progress import Progress
 from projections.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> falcon.App:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     # Every web thread may hold a connection, plus the progress subscriber and slack for kicks.
     r = store.connect(settings.redis_url, max_connections=settings.web_threads + 8)
     progress = Progress(r)
-    writer = Writer(r, job_queue(r, settings.queue_name), progress, settings.default_wait_seconds)
+    metrics = Metrics(r)
+    writer = Writer(
+        r, job_queue(r, settings.queue_name), progress, settings.default_wait_seconds, metrics.waits
+    )
     ctx = Context(r, settings, progress, writer)
 
-    app = falcon.App(middleware=[http.Timing()])
+    keys = ApiKeys(settings.api_key, settings.read_only_api_key)
+    app = falcon.App(middleware=[http.Timing(), keys, metrics])
     app.req_options.strip_url_path_trailing_slash = True
     http.install(app)
     app.add_route("/", Root())
     app.add_route("/healthz", Live())
     app.add_route("/livez", Live())
     app.add_route("/readyz", Ready(ctx))
+    app.add_route("/metrics", metrics)
     app.add_route("/collections", CollectionList(ctx))
     app.add_route("/collections/{name}", CollectionItem(ctx))
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import orjson
@@ -10,6 +11,7 @@ import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from api.metrics import Histogram
 from api.params import WriteParams
 from projections import log
 from projections.collections import Collection
@@ -33,6 +35,7 @@ class Writer:
     queue: Queue
     progress: Progress
     default_wait_seconds: float
+    waits: Histogram
 
     def submit(self, collection: Collection, event: Event, params: WriteParams) -> list[dict]:
         """One UpdateResult per operation of the event."""
@@ -40,10 +43,22 @@ class Writer:
         if appended.kicked:
             self._kick(collection)
         op_ids = range(appended.first_op, appended.last_op + 1)
+        logger.info(
+            "appended",
+            extra={
+                "collection": collection.name,
+                "operation_id": appended.first_op,
+                "operations": [op["type"] for op in event.ops],
+                "wait": params.wait,
+            },
+        )
         if not params.wait:
             return _results(op_ids, "acknowledged")
         timeout = params.timeout if params.timeout is not None else self.default_wait_seconds
-        if not self.progress.wait(collection.keys, appended.last_op + 1, timeout):
+        started = time.perf_counter()
+        applied = self.progress.wait(collection.keys, appended.last_op + 1, timeout)
+        self.waits.observe(time.perf_counter() - started)
+        if not applied:
             if params.timeout is None:
                 raise Timeout(f"Operation {appended.last_op} was not applied within {timeout}s")
             return _results(op_ids, "wait_timeout")

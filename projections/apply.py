@@ -163,6 +163,13 @@ def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, dict
     return {}
 
 
+def _log(collection: Collection, keys: Keys, checkpoint: int, events: int, errors: dict) -> None:
+    context = {"collection": collection.name, "projection": keys.projection or "live"}
+    logger.debug("applied", extra={**context, "checkpoint": checkpoint, "events": events})
+    for op_id, error in errors.items():
+        logger.info("operation failed", extra={**context, "operation_id": op_id, **error})
+
+
 def apply_batch(
     r: redis.Redis,
     collection: Collection,
@@ -199,6 +206,7 @@ def apply_batch(
                 if keys.live:
                     pipe.publish(keys.channel, checkpoint)
                 pipe.execute()
+                _log(collection, keys, checkpoint, len(entries), errors)
                 return checkpoint
             except redis.WatchError:
                 continue

@@ -98,3 +98,13 @@ def to_record(error: QdrantError) -> dict:
 
 def from_record(record: dict) -> QdrantError:
     return _KINDS.get(record["kind"], QdrantError)(record["detail"])
+
+
+class Unauthorized(QdrantError):
+    http_status = 401
+    prefix = "Unauthorized: "
+
+
+class Forbidden(QdrantError):
+    http_status = 403
+    prefix = "Forbidden: "

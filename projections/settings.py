@@ -21,6 +21,10 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_first(*names: str) -> str | None:
+    return next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -43,6 +47,8 @@ class Settings:
     # (a lost job, a killed worker): correctness never waits for RQ's own maintenance.
     sweep_seconds: float = 2.0
     max_body_bytes: int = 32 * 1024 * 1024
+    api_key: str | None = None
+    read_only_api_key: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,4 +64,6 @@ class Settings:
             max_job_seconds=_env_float("MAX_JOB_SECONDS", cls.max_job_seconds),
             sweep_seconds=_env_float("SWEEP_SECONDS", cls.sweep_seconds),
             max_body_bytes=_env_int("MAX_BODY_BYTES", cls.max_body_bytes),
+            api_key=_env_first("API_KEY", "QDRANT__SERVICE__API_KEY"),
+            read_only_api_key=_env_first("READ_ONLY_API_KEY", "QDRANT__SERVICE__READ_ONLY_API_KEY"),
         )

@@ -10,7 +10,7 @@ import redis
 from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
-from projections import store
+from projections import logs, store
 from projections.settings import Settings
 from workers import catchup
 
@@ -26,7 +26,7 @@ def _sweep_forever(r: redis.Redis, settings: Settings, stop: threading.Event) ->
 
 
 def run_worker(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     r = store.connect(settings.redis_url, max_connections=16)
     stop = threading.Event()
     sweeper = threading.Thread(

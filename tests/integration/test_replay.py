@@ -1,4 +1,4 @@
-"""Replaying the log: `pointlog replay`, `replay --verify`, `log` and `status` as a user runs them."""
+"""Replaying the log: `pointlog replay` (and `--verify`), `log` and `status`, run as a user would."""
 
 from __future__ import annotations
 

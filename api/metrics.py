@@ -1,0 +1,119 @@
+"""`/metrics` in Prometheus' text format: this web process's HTTP and wait figures, and every
+collection's log figures read from Redis (the same on every pod)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+import falcon
+import redis
+
+from projections import collections
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Histogram:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = [0] * len(BUCKETS)
+        self._sum = 0.0
+        self._total = 0
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self._sum += seconds
+            self._total += 1
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    self._counts[i] += 1
+                    break
+
+    def lines(self, name: str, labels: str = "") -> Iterable[str]:
+        with self._lock:
+            counts, total, summed = list(self._counts), self._total, self._sum
+        cumulative = 0
+        sep = "," if labels else ""
+        for bound, count in zip(BUCKETS, counts, strict=True):
+            cumulative += count
+            yield f'{name}_bucket{{{labels}{sep}le="{bound}"}} {cumulative}'
+        yield f'{name}_bucket{{{labels}{sep}le="+Inf"}} {total}'
+        yield f"{name}_sum{{{labels}}} {summed}"
+        yield f"{name}_count{{{labels}}} {total}"
+
+
+class Metrics:
+    """Middleware counting requests, and the `/metrics` route."""
+
+    def __init__(self, r: redis.Redis) -> None:
+        self._r = r
+        self._lock = threading.Lock()
+        self._requests: Counter[tuple[str, str, str]] = Counter()
+        self._latency: dict[str, Histogram] = {}
+        self.waits = Histogram()
+
+    def process_response(self, req, resp, resource, req_succeeded) -> None:
+        route = req.uri_template or "unmatched"
+        started = getattr(req.context, "started", None)
+        with self._lock:
+            self._requests[(req.method, route, str(resp.status).split()[0])] += 1
+            histogram = self._latency.setdefault(route, Histogram())
+        if started is not None:
+            histogram.observe(time.perf_counter() - started)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "text/plain; version=0.0.4"
+        resp.text = "\n".join([*self._process_lines(), *self._collection_lines()]) + "\n"
+
+    def _process_lines(self) -> Iterable[str]:
+        yield "# TYPE pointlog_http_requests_total counter"
+        with self._lock:
+            requests = dict(self._requests)
+            latency = dict(self._latency)
+        for (method, route, status), n in sorted(requests.items()):
+            labels = f'method="{method}",route="{route}",status="{status}"'
+            yield f"pointlog_http_requests_total{{{labels}}} {n}"
+        yield "# TYPE pointlog_http_request_seconds histogram"
+        for route, histogram in sorted(latency.items()):
+            yield from histogram.lines("pointlog_http_request_seconds", f'route="{route}"')
+        yield "# TYPE pointlog_wait_seconds histogram"
+        yield from self.waits.lines("pointlog_wait_seconds")
+
+    def _collection_lines(self) -> Iterable[str]:
+        found = []
+        for name in collections.names(self._r):
+            collection = collections.find(self._r, name)
+            if collection is not None:
+                found.append((name, collection.keys))
+        with self._r.pipeline(transaction=False) as pipe:
+            for _, keys in found:
+                pipe.mget(keys.seq, keys.applied)
+                pipe.zcard(keys.ids)
+                pipe.hmget(keys.stats, "ops", "batches")
+            results = pipe.execute()
+        series = {
+            "pointlog_operations_appended": "gauge",
+            "pointlog_operations_applied": "gauge",
+            "pointlog_apply_lag": "gauge",
+            "pointlog_points": "gauge",
+            "pointlog_apply_ops_total": "counter",
+            "pointlog_apply_batches_total": "counter",
+        }
+        values: dict[str, list[str]] = {metric: [] for metric in series}
+        for i, (name, _) in enumerate(found):
+            (seq, applied), points, (ops, batches) = results[3 * i : 3 * i + 3]
+            seq, applied = int(seq or 0), int(applied or 0)
+            label = f'{{collection="{_escape(name)}"}}'
+            figures = (seq, applied, seq - applied, points, int(ops or 0), int(batches or 0))
+            for metric, figure in zip(series, figures, strict=True):
+                values[metric].append(f"{metric}{label} {figure}")
+        for metric, kind in series.items():
+            yield f"# TYPE {metric} {kind}"
+            yield from values[metric]
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
