@@ -32,7 +32,7 @@ def _timeout(req: falcon.Request, minimum: int) -> float | None:
     value = req.get_param("timeout")
     if value is None:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise QueryFormatError(f"timeout: invalid digit found in string `{value}`")
     seconds = int(value)
     if seconds < minimum:
@@ -59,7 +59,8 @@ def read_params(req: falcon.Request) -> float | None:
     One copy of the data and one log: every consistency level reads the same projection,
     after the read-your-writes check (see README, "Consistency")."""
     consistency = req.get_param("consistency")
-    numeric = consistency is not None and consistency.isdigit() and int(consistency) >= 1
+    numeric = consistency is not None and consistency.isascii() and consistency.isdigit()
+    numeric = numeric and int(consistency) >= 1
     if consistency and consistency not in CONSISTENCIES and not numeric:
         raise QueryFormatError(f"consistency: unknown variant `{consistency}`")
     return _timeout(req, 1)

@@ -40,7 +40,7 @@ class Event:
         return bytes(self.blob[offset : offset + length])
 
     def encode(self) -> dict[str, bytes]:
-        return {"h": orjson.dumps({"ops": self.ops}), "b": bytes(self.blob)}
+        return {"h": _dumps({"ops": self.ops}), "b": bytes(self.blob)}
 
     @classmethod
     def decode(cls, fields: dict[bytes, bytes]) -> Event:
@@ -82,12 +82,19 @@ def _object(raw: object, what: str) -> dict:
     return raw
 
 
+def _dumps(value: object) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError as error:  # nesting beyond what the log stores
+        raise FormatError(f"cannot store this value: {error}") from None
+
+
 def _payload_bytes(raw: object, where: str) -> bytes:
     if raw is None:
         return b"{}"
     if not isinstance(raw, dict):
         raise FormatError(f"{where}.payload: invalid type, expected a JSON object")
-    return orjson.dumps(raw)
+    return _dumps(raw)
 
 
 # ---- upsert --------------------------------------------------------------------------------

@@ -50,11 +50,29 @@ class Filter:
 
 def compile_filter(raw: object) -> Filter:
     """Validate a filter from a JSON body completely and compile it for fast evaluation."""
+    _check_depth(raw, MAX_DEPTH)
     compiler = _Compiler()
     check = compiler.filter(raw, nested=False)
     if compiler.invalid:
         raise ValidationFailed("; ".join(compiler.invalid))
     return Filter(check, compiler.uses_vectors)
+
+
+MAX_DEPTH = 64  # nesting of a filter's JSON; compiling recurses per level
+
+
+def _check_depth(raw: object, limit: int) -> None:
+    """Refuse absurdly deep filters before compiling recurses into them."""
+    level = [raw]
+    for _ in range(limit):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (dict, list))
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+    if any(isinstance(node, (dict, list)) for node in level):
+        raise FormatError(f"filter: nested deeper than {limit} levels")
 
 
 class _Compiler:

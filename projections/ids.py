@@ -33,7 +33,7 @@ def parse_id(raw: object) -> PointId:
 
 def parse_path_id(raw: str) -> PointId:
     """A point id from a URL segment: an unsigned integer first, then a UUID."""
-    if raw.isdigit() and int(raw) <= U64_MAX:
+    if raw.isascii() and raw.isdigit() and int(raw) <= U64_MAX:
         return int(raw)
     try:
         return str(uuid.UUID(raw))

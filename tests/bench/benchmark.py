@@ -261,6 +261,19 @@ class Pointlog:
         body = {"exact": True, "filter": {"must": [{"key": "flag", "match": {"value": True}}]}}
         return self.http.request("POST", f"/collections/{coll}/points/count", body)["count"]
 
+    def stale_kick(self, coll: str) -> str | None:
+        """Before a timed write: is the collection's kick flag up while no worker holds its
+        lease? Then the write queues no job and waits for a worker's sweep."""
+        r = _redis(self.redis_url)
+        config = r.hget("pl:collections", coll)
+        if config is None:
+            return None
+        cid = orjson.loads(config)["cid"]
+        kick, lease = (r.exists(f"pl:{{{cid}}}:{k}") for k in ("kick", "lease"))
+        if kick and not lease:
+            return f"pl:{{{cid}}}:kick is set and no worker holds pl:{{{cid}}}:lease"
+        return None
+
     # -- memory: MEMORY USAGE of the collection's keys, INFO memory's used_memory delta ----------
 
     def before_bulk(self, coll: str) -> None:
@@ -741,11 +754,15 @@ def single_upserts(system, coll: str, data: Data, count: int) -> tuple[float, fl
     return _ms(samples)
 
 
-def ingest_nowait(system, coll: str, data: Data) -> tuple[float, float]:
+def ingest_nowait(
+    system, coll: str, data: Data, before_final: Callable[[], None] | None = None
+) -> tuple[float, float]:
     start = time.perf_counter()
     for ids, vectors, payloads in data.batches():
         system.upsert(coll, ids, vectors, payloads, wait=False)
     acknowledged = time.perf_counter() - start
+    if before_final is not None:
+        before_final()
     # The log is ordered: once this one is applied, everything before it is.
     last = len(data) - 1
     system.upsert(coll, [data.ids[last]], data.vectors[last:], [data.payloads[last]], wait=True)
@@ -838,6 +855,18 @@ class Runner:
         shown = ", ".join(f"{k}={_fmt(v)}" for k, v in zip(keys, values, strict=True))
         print(f"  {system.name}: {shown}", flush=True)
 
+    def diagnose(self, system, coll: str, workload: str) -> None:
+        """Note a stale kick flag (pointlog) before a timed write workload."""
+        probe = getattr(system, "stale_kick", None)
+        if probe is None:
+            return
+        with contextlib.suppress(Exception):
+            found = probe(coll)
+            if found:
+                note = f"before workload {workload}: {found} (the write waits for a sweep)"
+                self.outcome.notes.append(f"pointlog {note}")
+                print(f"  ? {note}", flush=True)
+
     def run(self, system, profiler: Profiler | None = None) -> None:
         cfg, data, name = self.cfg, self.data, system.name
         main, many, nowait = (f"bench-{self.tag}-{s}" for s in ("main", "c4", "nowait"))
@@ -873,6 +902,7 @@ class Runner:
             self.attempt(system, ["w1c"], w1c)
         else:
             self.outcome.put("w1c", name, NA)
+        self.diagnose(system, main, "2")
         self.attempt(
             system,
             ["w2p50", "w2p99"],
@@ -884,7 +914,9 @@ class Runner:
         def w3() -> tuple[float, float]:
             system.create(nowait, cfg.dim)
             try:
-                values = ingest_nowait(system, nowait, data)
+                values = ingest_nowait(
+                    system, nowait, data, lambda: self.diagnose(system, nowait, "3 (final)")
+                )
                 count = system.count(nowait)
                 if count != len(data):
                     raise RuntimeError(
@@ -924,7 +956,9 @@ class Runner:
             return seconds
 
         self.attempt(system, ["w6"], w6)
+        self.diagnose(system, main, "7")
         self.attempt(system, ["w7"], w7)
+        self.diagnose(system, main, "8")
         self.attempt(system, ["w8"], w8)
         with contextlib.suppress(Exception):
             system.drop(main)

@@ -1,4 +1,4 @@
-"""Replaying the log: `pointlog replay` (and `--verify`), `log` and `status`, run as a user would."""
+"""Replaying the log: `pointlog replay` (and `--verify`), `log`, `status`, as a user runs them."""
 
 from __future__ import annotations
 

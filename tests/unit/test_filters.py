@@ -713,9 +713,13 @@ def filters(pool: Pool, object_is_null: bool, depth: int, nested: bool) -> st.Se
         st.lists(condition, max_size=3),
         st.integers(1, 3),
     )
-    return st.fixed_dictionaries(
-        {},
-        optional={"must": clause, "should": should, "must_not": clause, "min_should": min_should},
+    clauses = {"must": clause, "should": should, "must_not": clause, "min_should": min_should}
+    # at least one clause: the empty filter is trivial (and tested above)
+    return st.one_of(
+        st.fixed_dictionaries(
+            {name: clauses[name]}, optional={k: v for k, v in clauses.items() if k != name}
+        )
+        for name in clauses
     )
 
 

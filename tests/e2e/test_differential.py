@@ -1,0 +1,428 @@
+"""Differential test: random sequences of writes, applied through qdrant-client to pointlog (REST,
+wait=True) and to qdrant-client's local mode (`QdrantClient(":memory:")`, Qdrant's reference
+semantics in Python), must leave both in the same state.
+
+Each sequence (seeded `random.Random`, see tests/e2e/ops.py) runs on a fresh collection with two
+named vectors (`a`: 3-d Cosine, `b`: 2-d Dot) and mixes: upserts (points and batch forms, int and
+UUID ids in every spelling, nested payloads with arrays and nulls, `update_mode`,
+`update_filter`), delete by ids / filter, set payload (with and without `key` paths, null
+deletes), overwrite / delete (nested paths) / clear payload by ids / filter, update vectors (with
+`update_filter`), delete vectors, batch updates of 2-5 of these, payload index creation. Filters
+draw from match value/any/except, range, is_empty, is_null, has_id, values_count, nested,
+has_vector and sub-filters under must/should/must_not/min_should.
+
+After every CHECK_EVERY operations and at the end, the states are compared: points_count; every
+page of a scroll with payload and vectors (ids, payloads, vectors within 1e-6 since Cosine
+normalisation may differ in the last bit, next_page_offset); count and filtered scroll for random
+filters; retrieve of random ids (missing ones, duplicates, other UUID spellings) with random
+with_payload / with_vectors selectors; order_by scrolls once a range index exists.
+
+EXCLUDED (cases where the Rust server and local mode are documented to differ, POINTS-API.md §12,
+or where the reference gives local mode no way to match it):
+- `match.text` / `text_any` / `phrase` are never generated: without an index Rust 1.19 matches
+  substrings, local mode lowercase word tokens (§12, §9.3).
+- `order_by` is only compared once the sequence created a range index on its key: without one Rust
+  answers 400, local mode orders anyway (§12). Ties are unspecified in Rust and by id in local
+  mode (§12, §8.19): order_by results are compared as lists sorted by (order_value, id), plus a
+  check that pointlog's order_values are monotonic in the requested direction.
+- `is_null` never targets `nl`, the only key that may hold `[null]`: false in Rust (unindexed),
+  true in local mode (§12, §9.3).
+- `set_payload` with a top-level `null` (delete) only names points whose current payload is
+  non-empty, never a filter and never a batch: on a point with no stored payload Rust may store
+  the null literally, local mode drops it (§12, §8.12). With `key` no nulls at all (the reference
+  says nothing about nulls merged at a path).
+- Point-targeted updates (set / overwrite / delete / clear payload, update / delete vectors by
+  ids) only name ids that exist (at that step of a batch, too; after a delete by filter inside a
+  batch no id is named): Rust answers 404 and keeps the updates of found ids, local mode raises a
+  Python KeyError part-way (§12, §3.3). The 404 itself is covered by test_endpoints.py.
+- Failing batches are not generated (local mode's KeyError again); test_endpoints.py covers
+  "stops at the first failure, earlier operations stay".
+- `payload_schema` is not compared: local mode's create_payload_index is a no-op (found by running
+  it: its payload_schema stays `{}`), and operation ids are not compared: local mode answers 0.
+- Payload key order is not compared: Rust (serde_json preserve_order) removes keys with
+  `swap_remove`, which Python dicts cannot mirror; values, including int vs float vs bool types,
+  are compared strictly.
+- retrieve with a duplicated id: local mode returns the record once per occurrence, Rust
+  collapses duplicates to the first occurrence (§8.10; a local-mode difference §12 does not
+  list): local mode's answer is compared with its duplicates collapsed.
+- `should: []` inside `nested` is never generated (matches nothing in Rust, from code only); no
+  `with_payload` omission (the client always sends it, §12).
+
+Environment: POINTLOG_DIFF_SEQUENCES (default 40), POINTLOG_DIFF_OPS (operations per sequence,
+default 25), POINTLOG_DIFF_SEED (first seed, default 20251124), POINTLOG_DIFF_CHECK_EVERY
+(default 5), POINTLOG_DIFF_SHRINK (failing sequences to minimise before reporting, default 2).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from qdrant_client import QdrantClient, models
+
+from tests.e2e.ops import VECTORS, Op, OpGenerator, canonical, short
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant"),
+]
+
+SEQUENCES = int(os.environ.get("POINTLOG_DIFF_SEQUENCES", "40"))
+OPS = int(os.environ.get("POINTLOG_DIFF_OPS", "25"))
+SEED = int(os.environ.get("POINTLOG_DIFF_SEED", "20251124"))
+CHECK_EVERY = max(1, int(os.environ.get("POINTLOG_DIFF_CHECK_EVERY", "5")))
+SHRINK = int(os.environ.get("POINTLOG_DIFF_SHRINK", "2"))
+MAX_SHRINK_REPLAYS = 80
+
+
+class Mismatch(AssertionError):
+    def __init__(self, message: str, local_raised: bool = False) -> None:
+        super().__init__(message)
+        self.local_raised = local_raised
+
+
+@dataclass
+class Stats:
+    sequences: int = 0
+    operations: int = 0
+    batch_operations: int = 0
+    state_checks: int = 0
+    reads: int = 0
+    failed: list = field(default_factory=list)
+    shrinks_left: int = SHRINK
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Differ:
+    remote: QdrantClient
+    local: QdrantClient
+    stats: Stats
+
+
+@pytest.fixture(scope="module")
+def differ(base_url: str, request: pytest.FixtureRequest) -> Iterator[Differ]:
+    stats = Stats()
+    yield Differ(QdrantClient(url=base_url, timeout=60), QdrantClient(":memory:"), stats)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    line = (
+        f"differential: {stats.sequences} sequences, {stats.operations} operations "
+        f"({stats.batch_operations} more inside batches), {stats.state_checks} state checks, "
+        f"{stats.reads} compared reads, {len(stats.failed)} failing sequences "
+        f"{stats.failed or ''} in {time.monotonic() - stats.started:.1f}s"
+    )
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(line)
+
+
+# -- comparing ---------------------------------------------------------------------------------
+
+
+def difference(a: object, b: object, path: str = "", loose: bool = False) -> str | None:
+    """Where two JSON-like values differ: strict types (1 != 1.0 != True) except for numbers
+    under a vector (`loose`, 1e-6), dict key order ignored."""
+    if path.endswith(".vector"):
+        loose = True
+    numbers = (int, float)
+    if (
+        loose
+        and isinstance(a, numbers)
+        and isinstance(b, numbers)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
+        return None if math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6) else f"{path}: {a} != {b}"
+    if type(a) is not type(b):
+        return f"{path}: {a!r} ({type(a).__name__}) != {b!r} ({type(b).__name__})"
+    if isinstance(a, dict):
+        if set(a) != set(b):
+            return f"{path}: keys {sorted(a)} != {sorted(b)}"
+        for key in a:
+            found = difference(a[key], b[key], f"{path}.{key}", loose)
+            if found:
+                return found
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items != {len(b)} items ({a!r} != {b!r})"
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = difference(x, y, f"{path}[{n}]", loose)
+            if found:
+                return found
+        return None
+    return None if a == b else f"{path}: {a!r} != {b!r}"
+
+
+def plain(value: object) -> object:
+    if isinstance(value, models.SparseVector):
+        return {"indices": list(value.indices), "values": list(value.values)}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def record(r: models.Record) -> dict:
+    out: dict = {"id": r.id}
+    if r.payload is not None:
+        out["payload"] = r.payload
+    if r.vector is not None:
+        out["vector"] = plain(r.vector)
+    if r.order_value is not None:
+        out["order_value"] = r.order_value
+    return out
+
+
+def dump(value: object) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) < 1500 else text[:1500] + "..."
+
+
+class Sequence:
+    """One sequence on one collection name, on both sides."""
+
+    def __init__(self, differ: Differ, name: str, seed: int) -> None:
+        self.d = differ
+        self.name = name
+        self.seed = seed
+        self.ops: list[Op] = []
+        self.checker = OpGenerator(random.Random(seed * 7919 + 1))
+
+    def both(self, what: str, call: object) -> tuple[object, object]:
+        results = []
+        for side in (self.d.remote, self.d.local):
+            try:
+                results.append(call(side))
+            except Exception as error:
+                raise Mismatch(
+                    f"{what} raised on {'pointlog' if side is self.d.remote else 'local mode'}: "
+                    f"{type(error).__name__}: {str(error)[:600]}"
+                ) from error
+        self.d.stats.reads += 1
+        return results[0], results[1]
+
+    def same(self, what: str, remote: object, local: object) -> None:
+        found = difference(remote, local)
+        if found:
+            raise Mismatch(
+                f"{what} differs at {found}\n"
+                f"  pointlog:   {dump(remote)}\n  local mode: {dump(local)}"
+            )
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def apply(self, op: Op) -> None:
+        outcomes = []
+        for side in (self.d.remote, self.d.local):
+            try:
+                result = op.apply(side, self.name)
+            except Exception as error:
+                outcomes.append(f"{type(error).__name__}: {str(error)[:600]}")
+                continue
+            results = result if isinstance(result, list) else [result]
+            outcomes.append([r.status.value for r in results])
+        remote, local = outcomes
+        if isinstance(local, str):
+            raise Mismatch(f"local mode raised {local} (pointlog: {remote})", local_raised=True)
+        if remote != local:
+            raise Mismatch(f"pointlog answered {remote}, local mode {local}")
+
+    def state(self) -> dict:
+        page = self.d.local.scroll(self.name, limit=1000, with_payload=True)[0]
+        return {canonical(r.id): r.payload for r in page}
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    def compare(self) -> None:
+        self.d.stats.state_checks += 1
+        rng = self.checker.rng
+        remote, local = self.both("get_collection", lambda c: c.get_collection(self.name))
+        self.same("points_count", remote.points_count, local.points_count)
+        self.compare_pages(rng.choice([1, 3, 4, 7, 100]))
+        for _ in range(4):
+            flt = self.checker.filter()
+            remote, local = self.both("count", lambda c, f=flt: c.count(self.name, f).count)
+            self.same(f"count({short(flt)})", remote, local)
+            remote, local = self.both(
+                "scroll",
+                lambda c, f=flt: [
+                    r.id for r in c.scroll(self.name, f, limit=1000, with_payload=False)[0]
+                ],
+            )
+            self.same(f"scroll ids ({short(flt)})", remote, local)
+        self.compare_retrieve()
+        self.compare_order_by()
+
+    def compare_pages(self, limit: int) -> None:
+        offsets: tuple = (None, None)
+        for _ in range(200):
+            remote, local = self.both(
+                "scroll page",
+                lambda c, o=offsets: c.scroll(
+                    self.name,
+                    limit=limit,
+                    offset=o[0] if c is self.d.remote else o[1],
+                    with_payload=True,
+                    with_vectors=True,
+                ),
+            )
+            what = f"scroll(limit={limit}, offset={offsets[0]!r}) with payload and vectors"
+            self.same(what, [record(r) for r in remote[0]], [record(r) for r in local[0]])
+            self.same(f"next_page_offset of {what}", remote[1], local[1])
+            if remote[1] is None:
+                return
+            offsets = (remote[1], local[1])
+        raise Mismatch("scroll does not end")
+
+    def compare_retrieve(self) -> None:
+        rng = self.checker.rng
+        ids = self.checker.ids(2, 8)
+        with_payload = rng.choice(
+            [
+                True,
+                False,
+                ["k", "obj.x"],
+                [],
+                models.PayloadSelectorInclude(include=["items[].c", "obj", "missing"]),
+                models.PayloadSelectorExclude(exclude=["items[].x", "nl", "obj.arr"]),
+            ]
+        )
+        with_vectors = rng.choice([True, False, ["a"], ["b"]])
+        remote, local = self.both(
+            "retrieve",
+            lambda c: c.retrieve(
+                self.name, ids, with_payload=with_payload, with_vectors=with_vectors
+            ),
+        )
+        what = f"retrieve({ids!r}, with_payload={short(with_payload)}, with_vectors={with_vectors})"
+        # Local mode returns a duplicated id once per occurrence; Rust collapses duplicates to
+        # the first occurrence (§8.10): compare with local mode's duplicates collapsed.
+        first: dict = {}
+        for r in local:
+            first.setdefault(r.id, r)
+        self.same(what, [record(r) for r in remote], [record(r) for r in first.values()])
+
+    def compare_order_by(self) -> None:
+        rng = self.checker.rng
+        ranged = {
+            op.kwargs["field_name"]
+            for op in self.ops
+            if op.method == "create_payload_index"
+            and op.kwargs["field_schema"]
+            in (models.PayloadSchemaType.INTEGER, models.PayloadSchemaType.FLOAT)
+        } & {"n", "f"}
+        for key in sorted(ranged):
+            desc = rng.random() < 0.5
+            start = rng.choice([None, None, -1, 0.5, 2, 3.75, 5])
+            order = models.OrderBy(
+                key=key,
+                direction=models.Direction.DESC if desc else models.Direction.ASC,
+                start_from=start,
+            )
+            flt = self.checker.filter() if rng.random() < 0.4 else None
+            remote, local = self.both(
+                "order_by scroll",
+                lambda c, o=order, f=flt: c.scroll(
+                    self.name, f, limit=1000, order_by=o, with_payload=True
+                )[0],
+            )
+            values = [r.order_value for r in remote]
+            if values != sorted(values, reverse=desc):
+                raise Mismatch(f"order_by {short(order)}: pointlog order values {values}")
+
+            def tie_free(records: list) -> list:
+                return sorted(
+                    (record(r) for r in records), key=lambda x: (x["order_value"], str(x["id"]))
+                )
+
+            self.same(
+                f"scroll(order_by={short(order)}, filter={short(flt)}) sorted by (value, id)",
+                tie_free(remote),
+                tie_free(local),
+            )
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run(
+        self, count: int, fixed: list[Op] | None = None, check_every: int = CHECK_EVERY
+    ) -> None:
+        """Generate (or replay `fixed`) operations, applying and comparing as they go."""
+        generator = OpGenerator(random.Random(self.seed))
+        for side in (self.d.remote, self.d.local):
+            side.create_collection(self.name, vectors_config=VECTORS)
+        try:
+            total = count if fixed is None else len(fixed)
+            for step in range(total):
+                op = generator.next(self.state()) if fixed is None else fixed[step]
+                self.ops.append(op)
+                if fixed is None:
+                    self.d.stats.operations += 1
+                    if op.method == "batch_update_points":
+                        self.d.stats.batch_operations += len(op.kwargs["update_operations"])
+                self.apply(op)
+                if (step + 1) % check_every == 0 and step + 1 < total:
+                    self.compare()
+            self.compare()
+        finally:
+            for side in (self.d.remote, self.d.local):
+                side.delete_collection(self.name)
+
+
+def replay(differ: Differ, seed: int, ops: list[Op]) -> Mismatch | None:
+    sequence = Sequence(differ, f"shrink-{uuid.uuid4().hex[:12]}", seed)
+    try:
+        sequence.run(len(ops), fixed=ops, check_every=1)
+    except Mismatch as mismatch:
+        return None if mismatch.local_raised else mismatch
+    return None
+
+
+def shrink(differ: Differ, seed: int, ops: list[Op]) -> tuple[list[Op], Mismatch | None]:
+    """Drop operations one at a time while the replay still shows a difference."""
+    current, last = list(ops), None
+    replays = 0
+    index = len(current) - 1
+    while index >= 0 and replays < MAX_SHRINK_REPLAYS:
+        candidate = current[:index] + current[index + 1 :]
+        replays += 1
+        found = replay(differ, seed, candidate) if candidate else None
+        if found is not None:
+            current, last = candidate, found
+        index -= 1
+    return current, last
+
+
+@pytest.mark.parametrize("index", range(SEQUENCES), ids=lambda i: f"seq{i}")
+def test_random_sequence_matches_local_mode(differ: Differ, name: str, index: int) -> None:
+    seed = SEED + index
+    sequence = Sequence(differ, name, seed)
+    differ.stats.sequences += 1
+    try:
+        sequence.run(OPS)
+    except Mismatch as error:
+        mismatch = error
+    else:
+        return
+    differ.stats.failed.append(seed)
+    trace = "\n".join(f"  #{n} {op}" for n, op in enumerate(sequence.ops))
+    report = f"seed {seed}, after {len(sequence.ops)} operations: {mismatch}\n{trace}"
+    if differ.stats.shrinks_left > 0 and not mismatch.local_raised:
+        differ.stats.shrinks_left -= 1
+        ops, last = shrink(differ, seed, sequence.ops)
+        if last is not None:
+            minimal = "\n".join(f"  {op}" for op in ops)
+            report += f"\nminimised to {len(ops)} operations:\n{minimal}\n  -> {last}"
+    pytest.fail(report, pytrace=False)
