@@ -203,7 +203,7 @@ class _Compiler:
     def polygon(self, raw: object) -> ValueTest:
         """Inside the exterior ring and outside every interior one (boundaries excluded)."""
         shape = _object(raw, "GeoPolygon")
-        exterior = self.ring(_object(shape.get("exterior"), "GeoLineString"), "exterior")
+        exterior = self.ring(_object(_required(shape, "exterior"), "GeoLineString"), "exterior")
         interiors = shape.get("interiors") or []
         if not isinstance(interiors, list):
             raise FormatError(f"invalid type: {json_kind(interiors)}, expected a sequence")
@@ -223,7 +223,8 @@ class _Compiler:
         return test
 
     def ring(self, raw: dict, where: str) -> list[Point]:
-        points = raw.get("points")
+        """A closed ring of at least 4 points; a shorter or open one is a 422."""
+        points = _required(raw, "points")
         if not isinstance(points, list):
             raise FormatError(f"invalid type: {json_kind(points)}, expected a sequence of points")
         ring = [_query_point(p) for p in points]

@@ -25,7 +25,7 @@ from projections.settings import Settings
 from workers.lease import Lease
 
 logger = logging.getLogger("pointlog.worker")
-LEASE_SECONDS = 10.0
+LEASE_SECONDS = 5.0
 FOLLOW_BLOCK_MS = 1000  # well below the client's socket timeout
 
 

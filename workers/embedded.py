@@ -54,6 +54,13 @@ class EmbeddedServer:
         self._process.wait(timeout=30)
         self._process = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: only what the append-only file holds survives."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
     def _answers(self) -> bool:
         try:
             return bool(redis.Redis(port=self.port, socket_timeout=0.5).ping())

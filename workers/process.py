@@ -15,6 +15,7 @@ from projections.settings import Settings
 from workers import catchup
 
 logger = logging.getLogger("pointlog.worker")
+RECONNECT_SECONDS = 1.0
 
 
 def _sweep_forever(r: redis.Redis, settings: Settings, stop: threading.Event) -> None:
@@ -34,8 +35,16 @@ def run_worker(settings: Settings) -> None:
     )
     sweeper.start()
     queue = Queue(settings.queue_name, connection=r, serializer=JSONSerializer)
-    worker = SimpleWorker([queue], connection=r, serializer=JSONSerializer)
     try:
-        worker.work(logging_level="WARNING")
+        while True:
+            try:
+                SimpleWorker([queue], connection=r, serializer=JSONSerializer).work(
+                    logging_level="WARNING"
+                )
+                return  # asked to stop (SIGTERM / Ctrl-C)
+            except redis.ConnectionError as error:
+                # The store restarts or fails over: wait for it instead of exiting.
+                logger.warning("store unavailable, worker retries: %s", error)
+                stop.wait(RECONNECT_SECONDS)
     finally:
         stop.set()

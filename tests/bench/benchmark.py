@@ -270,9 +270,22 @@ class Pointlog:
             return None
         cid = orjson.loads(config)["cid"]
         kick, lease = (r.exists(f"pl:{{{cid}}}:{k}") for k in ("kick", "lease"))
-        if kick and not lease:
-            return f"pl:{{{cid}}}:kick is set and no worker holds pl:{{{cid}}}:lease"
-        return None
+        if not kick or lease:
+            return None
+        queue = os.environ.get("POINTLOG_QUEUE", "pointlog")
+        queued = r.llen(f"rq:queue:{queue}")
+        if queued == 0:
+            why = "no job queued: it waits for a sweep"
+        else:
+            from rq import Worker
+            from rq.serializers import JSONSerializer
+
+            busy = []
+            for worker in Worker.all(connection=r, serializer=JSONSerializer):
+                job = worker.get_current_job()
+                busy.append("idle" if job is None else f"catch_up{tuple(job.args)}")
+            why = f"{queued} job(s) queued; the workers are running: {', '.join(busy)}"
+        return f"pl:{{{cid}}}:kick is set, no worker holds pl:{{{cid}}}:lease; {why}"
 
     # -- memory: MEMORY USAGE of the collection's keys, INFO memory's used_memory delta ----------
 
@@ -863,7 +876,7 @@ class Runner:
         with contextlib.suppress(Exception):
             found = probe(coll)
             if found:
-                note = f"before workload {workload}: {found} (the write waits for a sweep)"
+                note = f"before workload {workload}: {found}"
                 self.outcome.notes.append(f"pointlog {note}")
                 print(f"  ? {note}", flush=True)
 
@@ -1108,7 +1121,9 @@ def header(cfg: Config, args: argparse.Namespace, systems: list[str], server: st
             "",
             f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
             f"- machine: nproc {nproc}, {cpu_model()}, {platform.system()} {platform.release()},"
-            f" Python {platform.python_version()}",
+            f" Python {platform.python_version()}; load average (1 min) at start"
+            f" {args.load_at_start:.2f}, at end {os.getloadavg()[0]:.2f} (other work on the machine"
+            " skews the numbers)",
             f"- N = {cfg.points:,} points, dim = {cfg.dim} (float32, Cosine), payload {{city (5),"
             f" price 0..100, n, tags [2]}}, seed {SEED}",
             f"- pointlog {git_state()}: web = Procfile `web` (WEB_THREADS=16), {args.workers}"
@@ -1161,6 +1176,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.load_at_start = os.getloadavg()[0]
     cfg = Config(points=args.points, dim=args.dim)
     if args.quick:
         cfg = Config(

@@ -114,28 +114,30 @@ class OpGenerator:
         return self.rng.choice(KEYWORDS)
 
     def small(self) -> int:
-        return self.rng.randint(-3, 9)
+        return self.rng.randint(-2, 5)
 
     def obj(self, nulls: bool = True) -> dict:
         out: dict = {}
         if self.rng.random() < 0.7:
-            out["x"] = None if nulls and self.rng.random() < 0.2 else self.rng.randint(0, 5)
+            out["x"] = None if nulls and self.rng.random() < 0.2 else self.rng.randint(0, 3)
         if self.rng.random() < 0.6:
             out["y"] = self.keyword()
         if self.rng.random() < 0.5:
-            out["arr"] = [self.rng.randint(0, 5) for _ in range(self.rng.randint(0, 3))]
+            out["arr"] = [self.rng.randint(0, 3) for _ in range(self.rng.randint(0, 3))]
         return out
 
     def item(self) -> dict:
         out: dict = {}
         if self.rng.random() < 0.8:
-            out["x"] = self.rng.randint(0, 5)
+            out["x"] = self.rng.randint(0, 3)
         if self.rng.random() < 0.6:
             out["c"] = self.keyword()
         return out
 
     def value(self, key: str) -> object:
         rng = self.rng
+        if key in ("k", "n", "f", "obj") and rng.random() < 0.1:
+            return None
         match key:
             case "k":
                 if rng.random() < 0.6:
@@ -160,10 +162,13 @@ class OpGenerator:
         raise AssertionError(key)
 
     def payload(self, empty_ok: bool = True) -> dict | None:
-        if empty_ok and self.rng.random() < 0.1:
+        r = self.rng.random()
+        if empty_ok and r < 0.08:
             return None
+        if empty_ok and r < 0.12:
+            return {}
         keys = ["k", "n", "f", "b", "z", "nl", "obj", "items"]
-        chosen = self.rng.sample(keys, self.rng.randint(0 if empty_ok else 1, 6))
+        chosen = self.rng.sample(keys, self.rng.randint(3, 8))
         return {k: self.value(k) for k in chosen}
 
     def vector(self, name: str) -> list[float]:
@@ -198,8 +203,8 @@ class OpGenerator:
                         ("n", self.small()),
                         ("b", rng.random() < 0.5),
                         ("obj.y", self.keyword()),
-                        ("obj.x", rng.randint(0, 5)),
-                        ("items[].x", rng.randint(0, 5)),
+                        ("obj.x", rng.randint(0, 3)),
+                        ("items[].x", rng.randint(0, 3)),
                         ("items[].c", self.keyword()),
                         ("z", rng.choice(["s", 1])),
                     ]
@@ -207,7 +212,7 @@ class OpGenerator:
                 return self.field(key, match=models.MatchValue(value=value))
             case "any":
                 key, pool = rng.choice(
-                    [("k", KEYWORDS), ("n", list(range(-3, 10))), ("items[].x", list(range(6)))]
+                    [("k", KEYWORDS), ("n", list(range(-2, 6))), ("items[].x", list(range(4)))]
                 )
                 values = rng.sample(pool, rng.choice([0, 1, 2, 3, 3]))
                 return self.field(key, match=models.MatchAny(any=values))
@@ -215,7 +220,7 @@ class OpGenerator:
                 key, pool = rng.choice(
                     [
                         ("k", KEYWORDS),
-                        ("n", list(range(-3, 10))),
+                        ("n", list(range(-2, 6))),
                         ("nl", [1, 2]),
                         ("obj.arr", [0, 1, 2]),
                     ]
@@ -251,20 +256,22 @@ class OpGenerator:
         rng = self.rng
         r = rng.random()
         if r < 0.4:
-            return self.field("x", match=models.MatchValue(value=rng.randint(0, 5)))
+            return self.field("x", match=models.MatchValue(value=rng.randint(0, 3)))
         if r < 0.6:
             return self.field("c", match=models.MatchValue(value=self.keyword()))
         if r < 0.8:
             return self.field("x", range=self.bounds(models.Range, [0, 1.5, 2, 3, 4.5]))
-        return self.field("x", match=models.MatchAny(any=rng.sample(range(6), 2)))
+        return self.field("x", match=models.MatchAny(any=rng.sample(range(4), 2)))
 
     def nested_filter(self) -> models.Filter:
         """Inside `nested`, `should: []` matches nothing in Rust (from code): never generated."""
         rng = self.rng
-        clauses: dict = {"must": [self.nested_condition() for _ in range(rng.randint(1, 2))]}
-        if rng.random() < 0.3:
+        clauses: dict = {}
+        if rng.random() < 0.8:
+            clauses["must"] = [self.nested_condition() for _ in range(rng.choice([1, 1, 2]))]
+        if rng.random() < 0.3 or not clauses:
             clauses["should"] = [self.nested_condition() for _ in range(rng.randint(1, 2))]
-        if rng.random() < 0.3:
+        if rng.random() < 0.2:
             clauses["must_not"] = [self.nested_condition()]
         return models.Filter(**clauses)
 
@@ -273,11 +280,11 @@ class OpGenerator:
         if depth == 0 and rng.random() < 0.05:
             return models.Filter()
         clauses: dict = {}
-        if rng.random() < 0.7:
-            clauses["must"] = [self.condition(depth) for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.65:
+            clauses["must"] = [self.condition(depth) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
         if rng.random() < 0.35:
             clauses["should"] = [self.condition(depth) for _ in range(rng.randint(1, 3))]
-        if rng.random() < 0.3:
+        if rng.random() < 0.25:
             clauses["must_not"] = [self.condition(depth) for _ in range(rng.randint(1, 2))]
         if rng.random() < 0.15:
             conditions = [self.condition(depth) for _ in range(rng.randint(1, 3))]
@@ -297,12 +304,12 @@ class OpGenerator:
             "upsert": 5,
             "upsert_batch": 1.5,
             "conditional_upsert": 2,
-            "delete_ids": 1.5,
-            "delete_filter": 1.2,
+            "delete_ids": 1.2,
+            "delete_filter": 1,
             "set_payload": 3,
             "overwrite_payload": 1.5,
             "delete_payload": 2,
-            "clear_payload": 1,
+            "clear_payload": 0.7,
             "update_vectors": 2,
             "delete_vectors": 1.5,
             "batch": 2,
@@ -331,7 +338,7 @@ class OpGenerator:
             case "upsert":
                 points = [
                     models.PointStruct(id=i, vector=self.vectors(), payload=self.payload())
-                    for i in self.ids(1, 4)
+                    for i in self.ids(1, 5)
                 ]
                 return "upsert", {"points": points}
             case "upsert_batch":

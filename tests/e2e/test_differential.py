@@ -391,17 +391,20 @@ def replay(differ: Differ, seed: int, ops: list[Op]) -> Mismatch | None:
 
 
 def shrink(differ: Differ, seed: int, ops: list[Op]) -> tuple[list[Op], Mismatch | None]:
-    """Drop operations one at a time while the replay still shows a difference."""
+    """Drop operations one at a time while the replay still shows a difference (local mode
+    raising on a replay, because an op lost the point it updates, does not count)."""
     current, last = list(ops), None
-    replays = 0
-    index = len(current) - 1
-    while index >= 0 and replays < MAX_SHRINK_REPLAYS:
-        candidate = current[:index] + current[index + 1 :]
-        replays += 1
-        found = replay(differ, seed, candidate) if candidate else None
-        if found is not None:
-            current, last = candidate, found
-        index -= 1
+    replays, changed = 0, True
+    while changed and replays < MAX_SHRINK_REPLAYS:
+        changed = False
+        index = len(current) - 1
+        while index >= 0 and replays < MAX_SHRINK_REPLAYS:
+            candidate = current[:index] + current[index + 1 :]
+            replays += 1
+            found = replay(differ, seed, candidate) if candidate else None
+            if found is not None:
+                current, last, changed = candidate, found, True
+            index -= 1
     return current, last
 
 

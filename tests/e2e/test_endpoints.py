@@ -594,6 +594,18 @@ def test_scroll_order_by(client: QdrantClient, name: str) -> None:
     assert type(page[0].order_value) is int
 
 
+def test_scroll_order_by_repeated_value_appears_once(client: QdrantClient, name: str) -> None:
+    """§8.19 says a point appears once per value of its array; a value repeated in the array is
+    one value: Rust's numeric index keeps (value, point) pairs in a BTreeSet
+    (lib/segment/src/index/field_index/numeric_index/mutable_numeric_index.rs), and local mode
+    also returns the point once."""
+    dense(client, name)
+    client.upsert(name, [point(1, V1, {"n": [5, 5]}), point(2, V1, {"n": [3, 7, 3]})])
+    client.create_payload_index(name, "n", models.PayloadSchemaType.INTEGER)
+    page = client.scroll(name, order_by="n")[0]
+    assert [(r.id, r.order_value) for r in page] == [(2, 3), (1, 5), (2, 7)]
+
+
 def test_scroll_order_by_float_index(client: QdrantClient, name: str) -> None:
     dense(client, name)
     client.upsert(

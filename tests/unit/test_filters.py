@@ -729,9 +729,7 @@ def test_filters_agree_with_local_mode(data):
     object_is_null = data.draw(st.booleans(), label="object_is_null")
     points = data.draw(st.lists(POINTS[not object_is_null], min_size=1, max_size=5), label="points")
     pool = Pool([payload for payload, _, _ in points])
-    raw = data.draw(
-        filters(pool, object_is_null, depth=2, nested=False).filter(bool), label="filter"
-    )
+    raw = data.draw(filters(pool, object_is_null, depth=2, nested=False), label="filter")
     compiled = compile_filter(raw)
     model = models.Filter.model_validate(raw)
     for payload, point_id, vectors in points:

@@ -1,0 +1,218 @@
+"""A fault run: 2 web pods and 3 workers on one server, mixed writes of every kind from several
+client threads, while workers are SIGKILLed and restarted, one web pod is killed once, and
+(optionally) the server itself is killed and restarted on its append-only file.
+
+Afterwards it checks what pointlog promises: every acknowledged operation is in the log and
+applied exactly once (checkpoint = last operation id, applied-ops counter = log length), no
+wait=true call outlived its timeout, and the live projection equals a replay of the log.
+
+    python -m tests.faults.chaos --seconds 30 [--restart-server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import redis
+
+from projections import collections
+from tests.support import ROOT, free_port, procfile, spawn, stop, wait_for_port
+from workers.embedded import EmbeddedServer
+
+COLLECTION = "chaos"
+WAIT_TIMEOUT = 5  # seconds, given to every wait=true call
+BACKOFF = 0.05  # seconds a client waits after a failed request
+SLACK = 3.0  # what a wait=true call may take beyond its timeout (HTTP, a pod under load)
+
+
+@dataclass
+class Tally:
+    acknowledged: list[int] = field(default_factory=list)
+    requests: int = 0
+    unreachable: int = 0  # connection errors: the pod was down
+    unavailable: int = 0  # 503s: the pod was up, the server was not
+    waits: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def random_request(rng: random.Random) -> tuple[str, str, dict]:
+    """One write of a random kind on points 0..199."""
+    ids = rng.sample(range(200), rng.randint(1, 4))
+    point = lambda i: {
+        "id": i,
+        "vector": {"a": [rng.random(), 1.0], "b": [1.0, rng.random()]},
+        "payload": {"n": i, "g": i % 5},
+    }  # noqa: E731
+    near = {
+        "must": [
+            {"key": "g", "match": {"value": rng.randint(0, 4)}},
+            {"key": "n", "range": {"lt": rng.randint(0, 200)}},
+        ]
+    }
+    choices = [
+        ("PUT", "points", {"points": [point(i) for i in ids]}),
+        ("POST", "points/payload", {"payload": {"tag": rng.random()}, "points": ids}),
+        ("POST", "points/payload", {"payload": {"seen": True}, "filter": near, "key": "meta"}),
+        ("PUT", "points/payload", {"payload": {"n": ids[0], "g": 1}, "points": ids[:1]}),
+        ("POST", "points/payload/delete", {"keys": ["tag", "meta.seen"], "points": ids}),
+        ("POST", "points/payload/clear", {"points": ids[:1]}),
+        ("PUT", "points/vectors", {"points": [{"id": i, "vector": {"a": [0.5, 0.5]}} for i in ids]}),
+        ("POST", "points/vectors/delete", {"vector": ["b"], "points": ids}),
+        ("POST", "points/delete", {"filter": {"must": [{"key": "n", "range": {"gte": 195}}]}}),
+        ("POST", "points/batch", {"operations": [{"upsert": {"points": [point(ids[0])]}}, {"delete": {"points": ids[1:] or [0]}}]}),
+    ]  # fmt: skip
+    return choices[rng.randrange(len(choices))]
+
+
+def client_loop(seed: int, pods: list[str], until: float, tally: Tally) -> None:
+    rng = random.Random(seed)
+    http = httpx.Client(timeout=WAIT_TIMEOUT + 30)
+    while time.monotonic() < until:
+        method, suffix, body = random_request(rng)
+        wait = rng.random() < 0.3
+        params = {"wait": "true", "timeout": str(WAIT_TIMEOUT)} if wait else {}
+        started = time.monotonic()
+        try:
+            response = http.request(
+                method,
+                f"{rng.choice(pods)}/collections/{COLLECTION}/{suffix}",
+                params=params,
+                json=body,
+            )
+        except httpx.TransportError:
+            with tally.lock:
+                tally.requests += 1
+                tally.unreachable += 1
+            time.sleep(BACKOFF)  # as a client would back off, not a synchronisation
+            continue
+        took = time.monotonic() - started
+        with tally.lock:
+            tally.requests += 1
+            if response.status_code == 503:
+                tally.unavailable += 1
+            elif response.status_code == 200:
+                result = response.json().get("result")
+                for item in result if isinstance(result, list) else [result] if result else []:
+                    tally.acknowledged.append(item["operation_id"])
+                if wait:
+                    tally.waits.append(took)
+
+
+def run(
+    seconds: float, restart_server: bool, clients: int = 6, data_dir: Path | None = None
+) -> dict:
+    """Run the faults; returns the figures (and raises AssertionError on a broken promise)."""
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="pointlog-chaos-"))
+    server = EmbeddedServer(folder, free_port(), fsync="always")
+    server.start()
+    env = {"REDIS_URL": server.url}
+    commands = procfile()
+    ports = [free_port(), free_port()]
+    webs = [spawn(commands["web"], {**env, "PORT": str(p)}) for p in ports]
+    workers = [spawn(commands["worker"], env) for _ in range(3)]
+    rng = random.Random(7)
+    kills = {"workers": 0, "web": 0, "server": 0}
+    try:
+        for port, web in zip(ports, webs, strict=True):
+            wait_for_port(port, web)
+        pods = [f"http://127.0.0.1:{p}" for p in ports]
+        config = {
+            "vectors": {"a": {"size": 2, "distance": "Cosine"}, "b": {"size": 2, "distance": "Dot"}}
+        }
+        httpx.put(f"{pods[0]}/collections/{COLLECTION}", json=config).raise_for_status()
+        index = {"field_name": "n", "field_schema": "integer"}
+        httpx.put(f"{pods[0]}/collections/{COLLECTION}/index", params={"wait": "true"}, json=index)
+        tally = Tally()
+        until = time.monotonic() + seconds
+        threads = [
+            threading.Thread(target=client_loop, args=(i, pods, until, tally))
+            for i in range(clients)
+        ]
+        for thread in threads:
+            thread.start()
+        web_killed_at = time.monotonic() + seconds * 0.3
+        server_killed_at = time.monotonic() + seconds * 0.6 if restart_server else float("inf")
+        while time.monotonic() < until:
+            time.sleep(rng.uniform(1.0, 3.0))  # the fault schedule, not a synchronisation
+            victim = rng.randrange(len(workers))
+            workers[victim].kill()
+            workers[victim].wait()
+            workers[victim] = spawn(commands["worker"], env)
+            kills["workers"] += 1
+            if time.monotonic() > web_killed_at:
+                webs[0].kill()
+                webs[0].wait()
+                webs[0] = spawn(commands["web"], {**env, "PORT": str(ports[0])})
+                kills["web"] += 1
+                web_killed_at = float("inf")
+            if time.monotonic() > server_killed_at:
+                server.kill()
+                server.start()
+                kills["server"] += 1
+                server_killed_at = float("inf")
+        for thread in threads:
+            thread.join()
+        return check(server.url, pods, tally, kills)
+    finally:
+        for process in webs + workers:
+            stop(process)
+        server.stop()
+
+
+def check(url: str, pods: list[str], tally: Tally, kills: dict) -> dict:
+    # A read waits (read-your-writes) until everything acknowledged is applied.
+    count = httpx.post(f"{pods[1]}/collections/{COLLECTION}/points/count", json={}, timeout=60)
+    count.raise_for_status()
+    r = redis.Redis.from_url(url)
+    keys = collections.load(r, COLLECTION).keys
+    seq, applied = (int(v) for v in r.mget(keys.seq, keys.applied))
+    applied_ops = int(r.hget(keys.stats, "ops"))
+    acknowledged = sorted(set(tally.acknowledged))
+    assert len(acknowledged) == len(tally.acknowledged), "an operation id was handed out twice"
+    assert acknowledged and acknowledged[-1] < seq, (
+        "an acknowledged operation is missing from the log"
+    )
+    assert applied == seq, f"checkpoint {applied} != log length {seq}"
+    assert applied_ops == seq, f"{applied_ops} operations applied for {seq} in the log"
+    slowest = max(tally.waits, default=0.0)
+    assert slowest <= WAIT_TIMEOUT + SLACK, f"a wait=true call took {slowest:.1f}s"
+    verify = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "replay", COLLECTION, "--verify"],
+        cwd=ROOT, env={"REDIS_URL": url, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout[-2000:] + verify.stderr[-2000:]
+    return {
+        "requests": tally.requests,
+        "acknowledged": len(acknowledged),
+        "pod unreachable": tally.unreachable,
+        "503 server down": tally.unavailable,
+        "operations in log": seq,
+        "worker kills": kills["workers"],
+        "web kills": kills["web"],
+        "server kills": kills["server"],
+        "slowest wait=true (s)": round(slowest, 2),
+        "replay equals live": True,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--restart-server", action="store_true")
+    args = parser.parse_args()
+    figures = run(args.seconds, args.restart_server)
+    for name, value in figures.items():
+        print(f"{name:>24}: {value}")
+
+
+if __name__ == "__main__":
+    main()
