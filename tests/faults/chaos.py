@@ -44,14 +44,19 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def random_point(rng: random.Random, i: int) -> dict:
+    vectors = {"a": [rng.random(), 1.0], "b": [1.0, rng.random()]}
+    return {"id": i, "vector": vectors, "payload": {"n": i, "g": i % 5}}
+
+
 def random_request(rng: random.Random) -> tuple[str, str, dict]:
     """One write of a random kind on points 0..199."""
     ids = rng.sample(range(200), rng.randint(1, 4))
-    point = lambda i: {
-        "id": i,
-        "vector": {"a": [rng.random(), 1.0], "b": [1.0, rng.random()]},
-        "payload": {"n": i, "g": i % 5},
-    }  # noqa: E731
+    updates = [{"id": i, "vector": {"a": [0.5, 0.5]}} for i in ids]
+    batch = [
+        {"upsert": {"points": [random_point(rng, ids[0])]}},
+        {"delete": {"points": ids[1:] or [0]}},
+    ]
     near = {
         "must": [
             {"key": "g", "match": {"value": rng.randint(0, 4)}},
@@ -59,16 +64,16 @@ def random_request(rng: random.Random) -> tuple[str, str, dict]:
         ]
     }
     choices = [
-        ("PUT", "points", {"points": [point(i) for i in ids]}),
+        ("PUT", "points", {"points": [random_point(rng, i) for i in ids]}),
         ("POST", "points/payload", {"payload": {"tag": rng.random()}, "points": ids}),
         ("POST", "points/payload", {"payload": {"seen": True}, "filter": near, "key": "meta"}),
         ("PUT", "points/payload", {"payload": {"n": ids[0], "g": 1}, "points": ids[:1]}),
         ("POST", "points/payload/delete", {"keys": ["tag", "meta.seen"], "points": ids}),
         ("POST", "points/payload/clear", {"points": ids[:1]}),
-        ("PUT", "points/vectors", {"points": [{"id": i, "vector": {"a": [0.5, 0.5]}} for i in ids]}),
+        ("PUT", "points/vectors", {"points": updates}),
         ("POST", "points/vectors/delete", {"vector": ["b"], "points": ids}),
         ("POST", "points/delete", {"filter": {"must": [{"key": "n", "range": {"gte": 195}}]}}),
-        ("POST", "points/batch", {"operations": [{"upsert": {"points": [point(ids[0])]}}, {"delete": {"points": ids[1:] or [0]}}]}),
+        ("POST", "points/batch", {"operations": batch}),
     ]  # fmt: skip
     return choices[rng.randrange(len(choices))]
 
