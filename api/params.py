@@ -28,12 +28,14 @@ def _bool(req: falcon.Request, name: str, default: bool) -> bool:
     return value == "true"
 
 
-def _timeout(req: falcon.Request, minimum: int) -> float | None:
+def _timeout(req: falcon.Request, minimum: int, nonzero: bool = False) -> float | None:
+    """`timeout` in seconds. Reads take a non-zero integer (0 does not even parse, 400);
+    collection endpoints validate a minimum (422)."""
     value = req.get_param("timeout")
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit()):
-        raise QueryFormatError(f"timeout: invalid digit found in string `{value}`")
+    if not (value.isascii() and value.isdigit()) or (nonzero and int(value) == 0):
+        raise QueryFormatError(f"timeout: invalid value `{value}`, expected a positive integer")
     seconds = int(value)
     if seconds < minimum:
         raise ValidationFailed(
@@ -63,7 +65,7 @@ def read_params(req: falcon.Request) -> float | None:
     numeric = numeric and int(consistency) >= 1
     if consistency and consistency not in CONSISTENCIES and not numeric:
         raise QueryFormatError(f"consistency: unknown variant `{consistency}`")
-    return _timeout(req, 1)
+    return _timeout(req, 1, nonzero=True)
 
 
 def collection_timeout(req: falcon.Request) -> None:

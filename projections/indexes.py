@@ -47,20 +47,25 @@ class Index:
         return self.data_type in ("float", "datetime")
 
     def values(self, payload: dict) -> list:
-        """The values of the field this index takes (others are simply not indexed)."""
-        found = []
+        """The distinct values of the field this index takes (others are simply not indexed):
+        a value repeated in an array is indexed once, as Qdrant's (value, point) pairs are."""
+        found: dict = {}
         for value in get_values(payload, parse_path(self.field)):
             for item in value if isinstance(value, list) else [value]:
                 typed = _typed(self.data_type, item)
                 if typed is not None:
-                    found.append(typed)
-        return found
+                    found.setdefault(_hashable(typed), typed)
+        return list(found.values())
 
     def info(self, points: int) -> dict:
         entry: dict = {"data_type": self.data_type, "points": points}
         if isinstance(self.schema, dict):
             entry["params"] = self.schema
         return entry
+
+
+def _hashable(value: object) -> object:
+    return tuple(sorted(value.items())) if isinstance(value, dict) else value
 
 
 def _typed(data_type: str, value: object) -> object:

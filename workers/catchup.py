@@ -26,7 +26,8 @@ from workers.lease import Lease
 
 logger = logging.getLogger("pointlog.worker")
 LEASE_SECONDS = 5.0
-FOLLOW_BLOCK_MS = 1000  # well below the client's socket timeout
+# A following worker looks at the queue this often, so idle following never delays a job.
+FOLLOW_BLOCK_MS = 100
 
 
 def catch_up(
@@ -35,9 +36,11 @@ def catch_up(
     cid: int,
     settings: Settings,
     requeue: Callable[[], None] | None = None,
+    others_waiting: Callable[[], bool] = lambda: False,
 ) -> None:
     """Apply the collection's log. A catch-up that is still busy after `max_job_seconds`
-    hands over through `requeue`, so busy collections take turns on the workers."""
+    hands over through `requeue`, so busy collections take turns on the workers; an idle one
+    stops following as soon as `others_waiting` says other jobs are queued."""
     collection = collections.find(r, name)
     if collection is None or collection.cid != cid:
         return  # deleted (or deleted and re-created): this cid's log is gone
@@ -48,7 +51,7 @@ def catch_up(
             return
         try:
             r.delete(keys.kick)
-            finished = _drain_and_follow(r, collection, lease, settings)
+            finished = _drain_and_follow(r, collection, lease, settings, others_waiting)
         finally:
             lease.release()
         if not finished:
@@ -64,7 +67,13 @@ def pending(r: redis.Redis, keys: Keys) -> bool:
     return seq is not None and int(seq) > int(applied or 0)
 
 
-def _drain_and_follow(r: redis.Redis, collection: Collection, lease: Lease, s: Settings) -> bool:
+def _drain_and_follow(
+    r: redis.Redis,
+    collection: Collection,
+    lease: Lease,
+    s: Settings,
+    others_waiting: Callable[[], bool],
+) -> bool:
     """Apply and follow the log; False if the job's time ran out while events kept coming."""
     keys = collection.keys
     give_up_at = time.monotonic() + s.max_job_seconds
@@ -79,7 +88,7 @@ def _drain_and_follow(r: redis.Redis, collection: Collection, lease: Lease, s: S
             continue
         remaining = follow_until - time.monotonic()
         applied = r.get(keys.applied)
-        if remaining <= 0 or applied is None:
+        if remaining <= 0 or applied is None or others_waiting():
             return True
         block_ms = max(1, min(FOLLOW_BLOCK_MS, int(remaining * 1000)))
         r.xread({keys.log: f"{int(applied)}-1"}, count=1, block=block_ms)

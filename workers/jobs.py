@@ -31,4 +31,6 @@ def catch_up(name: str, cid: int) -> None:
             failure_ttl=job.failure_ttl,
         )
 
-    catchup.catch_up(job.connection, name, cid, _settings(), requeue)
+    catchup.catch_up(
+        job.connection, name, cid, _settings(), requeue, others_waiting=lambda: queue.count > 0
+    )

@@ -35,6 +35,15 @@ def http(base_url: str) -> Iterator[httpx.Client]:
         yield session
 
 
+@pytest.fixture(autouse=True)
+def drop_collections(client: QdrantClient, name: str) -> Iterator[None]:
+    """Each test's collections (`name`, and `name-s` / `name-n` where a second one is needed)."""
+    yield
+    for collection in (name, f"{name}-s", f"{name}-n"):
+        with contextlib.suppress(Exception):
+            client.delete_collection(collection)
+
+
 @contextlib.contextmanager
 def fails(status: int, error: str | None = None, contains: str | None = None) -> Iterator[None]:
     """The block raises the client's UnexpectedResponse with this status and error text."""
