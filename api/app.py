@@ -12,7 +12,7 @@ from api.metrics import Metrics
 from api.points import Batch, Count, Index, Point, Points, Scroll, Write
 from api.service import Live, Ready, Root
 from api.writes import Writer, job_queue
-from projections import events, logs, store
+from projections import collections, events, logs, store
 from projections.progress import Progress
 from projections.settings import Settings
 
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> falcon.App:
     writer = Writer(
         r, job_queue(r, settings.queue_name), progress, settings.default_wait_seconds, metrics.waits
     )
-    ctx = Context(r, settings, progress, writer)
+    ctx = Context(r, settings, progress, writer, collections.Cache(r))
 
     keys = ApiKeys(settings.api_key, settings.read_only_api_key)
     app = falcon.App(middleware=[http.Timing(), keys, metrics])

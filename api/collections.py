@@ -43,9 +43,11 @@ class CollectionItem:
         ok(req, resp, True)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        collection = self._ctx.collection(name)
-        points, schema = reads.overview(self._ctx.reader(collection))
-        ok(req, resp, info(collection, points, schema))
+        def describe(collection: Collection) -> dict:
+            points, schema = reads.overview(self._ctx.reader(collection))
+            return info(collection, points, schema)
+
+        ok(req, resp, self._ctx.using(name, describe))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         collection_timeout(req)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import redis
 
@@ -13,6 +15,8 @@ from projections.progress import Progress
 from projections.reads import Reader
 from projections.settings import Settings
 
+T = TypeVar("T")
+
 
 @dataclass
 class Context:
@@ -21,8 +25,11 @@ class Context:
     progress: Progress
     writer: Writer
 
-    def collection(self, name: str) -> Collection:
-        return collections.load(self.r, name)
+    cache: collections.Cache
+
+    def using(self, name: str, work: Callable[[Collection], T]) -> T:
+        """Run `work` on the named collection (looked up once per process, see Cache)."""
+        return self.cache.using(name, work)
 
     def reader(self, collection: Collection, timeout: float | None = None) -> Reader:
         """A reader that waits for acknowledged writes unless the operator turned that off."""

@@ -8,7 +8,7 @@ import falcon
 
 from api.context import Context
 from api.http import ok, read_json
-from api.params import read_params, write_params
+from api.params import WriteParams, read_params, write_params
 from projections import events, ids, reads
 from projections.collections import Collection
 from projections.errors import FormatError, NotFound, ValidationFailed, WrongInput
@@ -47,14 +47,23 @@ class Write(Resource):
         if build is None:
             raise falcon.HTTPMethodNotAllowed([m for m, b in self._builders.items() if b])
         params = write_params(req)
-        collection = self._ctx.collection(name)
-        event = Event()
-        build(event, collection, read_json(req, self._ctx.settings.max_body_bytes))
-        results = self._ctx.writer.submit(collection, event, params)
-        ok(req, resp, results[0])
+        body = read_json(req, self._ctx.settings.max_body_bytes)
+        ok(req, resp, self._write(name, params, lambda event, c: build(event, c, body))[0])
 
     on_post = submit
     on_put = submit
+
+    def _write(
+        self, name: str, params: WriteParams, build: Callable[[Event, Collection], None]
+    ) -> list[dict]:
+        """Build the event against the collection, append it, answer as `wait` asks."""
+
+        def append(collection: Collection) -> list[dict]:
+            event = Event()
+            build(event, collection)
+            return self._ctx.writer.submit(collection, event, params)
+
+        return self._ctx.using(name, append)
 
 
 class Batch(Write):
@@ -66,10 +75,7 @@ class Batch(Write):
         if isinstance(body, dict) and body.get("operations") == []:
             ok(req, resp, [])  # as Qdrant: not even the collection is looked up
             return
-        collection = self._ctx.collection(name)
-        event = Event()
-        events.add_batch(event, collection, body)
-        ok(req, resp, self._ctx.writer.submit(collection, event, params))
+        ok(req, resp, self._write(name, params, lambda event, c: events.add_batch(event, c, body)))
 
 
 class Points(Write):
@@ -80,13 +86,16 @@ class Points(Write):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         timeout = read_params(req)
-        collection = self._ctx.collection(name)
         body = self._body(req)
         if "ids" not in body:
             raise FormatError("missing field `ids`")
         keys = [ids.to_key(i) for i in ids.parse_ids(body["ids"])]
-        projection = _projection(collection, body, default_payload=False)
-        ok(req, resp, reads.retrieve(self._ctx.reader(collection, timeout), keys, projection))
+
+        def retrieve(collection: Collection) -> list[dict]:
+            projection = _projection(collection, body, default_payload=False)
+            return reads.retrieve(self._ctx.reader(collection, timeout), keys, projection)
+
+        ok(req, resp, self._ctx.using(name, retrieve))
 
 
 class Index(Write):
@@ -99,20 +108,21 @@ class Index(Write):
         self, req: falcon.Request, resp: falcon.Response, name: str, field: str
     ) -> None:
         params = write_params(req)
-        collection = self._ctx.collection(name)
-        event = Event()
-        events.add_delete_index(event, field)
-        ok(req, resp, self._ctx.writer.submit(collection, event, params)[0])
+        results = self._write(name, params, lambda event, c: events.add_delete_index(event, field))
+        ok(req, resp, results[0])
 
 
 class Point(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str, point_id: str) -> None:
         point = ids.parse_path_id(point_id)
         timeout = read_params(req)
-        collection = self._ctx.collection(name)
-        everything = Projection(payload=True, vectors=tuple(collection.vectors))
-        reader = self._ctx.reader(collection, timeout)
-        found = reads.retrieve(reader, [ids.to_key(point)], everything)
+
+        def get(collection: Collection) -> list[dict]:
+            everything = Projection(payload=True, vectors=tuple(collection.vectors))
+            reader = self._ctx.reader(collection, timeout)
+            return reads.retrieve(reader, [ids.to_key(point)], everything)
+
+        found = self._ctx.using(name, get)
         if not found:
             raise NotFound(f"Point with id {point} does not exists!")
         ok(req, resp, found[0])
@@ -121,38 +131,40 @@ class Point(Resource):
 class Scroll(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         timeout = read_params(req)
-        collection = self._ctx.collection(name)
         body = self._body(req)
         limit = _limit(body.get("limit"), default=10)
         offset = body.get("offset")
         start = None if offset is None else ids.to_key(ids.parse_id(offset))
         order = _order_by(body.get("order_by"))
-        projection = _projection(collection, body, default_payload=True)
         flt = _filter(body)
-        reader = self._ctx.reader(collection, timeout)
-        if order is not None:
-            if offset is not None:
-                raise WrongInput(
-                    "Cannot use an `offset` when using `order_by`. The alternative for paging is "
-                    "to use `order_by.start_from` and a filter to exclude the IDs that you've "
-                    "already seen for the `order_by.start_from` value"
-                )
-            points = reads.scroll_ordered(reader, order, limit, flt, projection)
-            ok(req, resp, {"points": points, "next_page_offset": None})
-            return
-        points, next_key = reads.scroll(reader, start, limit, flt, projection)
-        next_offset = None if next_key is None else ids.from_key(next_key)
-        ok(req, resp, {"points": points, "next_page_offset": next_offset})
+        if order is not None and offset is not None:
+            raise WrongInput(
+                "Cannot use an `offset` when using `order_by`. The alternative for paging is "
+                "to use `order_by.start_from` and a filter to exclude the IDs that you've "
+                "already seen for the `order_by.start_from` value"
+            )
+
+        def scroll(collection: Collection) -> dict:
+            projection = _projection(collection, body, default_payload=True)
+            reader = self._ctx.reader(collection, timeout)
+            if order is not None:
+                points = reads.scroll_ordered(reader, order, limit, flt, projection)
+                return {"points": points, "next_page_offset": None}
+            points, next_key = reads.scroll(reader, start, limit, flt, projection)
+            next_offset = None if next_key is None else ids.from_key(next_key)
+            return {"points": points, "next_page_offset": next_offset}
+
+        ok(req, resp, self._ctx.using(name, scroll))
 
 
 class Count(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         timeout = read_params(req)
-        collection = self._ctx.collection(name)
         body = self._body(req)
         if not isinstance(body.get("exact", True), bool):
             raise FormatError("exact: invalid type, expected a boolean")
-        count = reads.count(self._ctx.reader(collection, timeout), _filter(body))
+        flt = _filter(body)
+        count = self._ctx.using(name, lambda c: reads.count(self._ctx.reader(c, timeout), flt))
         ok(req, resp, {"count": count})
 
 

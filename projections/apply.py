@@ -185,13 +185,11 @@ def apply_batch(
         while True:
             try:
                 pipe.watch(keys.applied)
-                applied = pipe.get(keys.applied)
-                if applied is None:
+                batch = log.next_batch(pipe, keys, max_events, until)
+                if batch is None or not batch.events:
                     return None
-                entries = log.read_after(pipe, keys, int(applied), max_events, until)
-                if not entries:
-                    return None
-                staging = Staging(r, collection, keys)
+                entries = batch.events
+                staging = Staging(r, collection, keys, batch.indexes)
                 errors: dict[int, dict] = {}
                 for seq_after, event in entries:
                     errors.update(apply_event(staging, event, seq_after - len(event.ops)))
@@ -201,7 +199,7 @@ def apply_batch(
                 if errors:
                     pipe.hset(keys.errors, mapping={o: orjson.dumps(e) for o, e in errors.items()})
                 pipe.set(keys.applied, checkpoint)
-                pipe.hincrby(keys.stats, "ops", checkpoint - int(applied))
+                pipe.hincrby(keys.stats, "ops", checkpoint - batch.applied)
                 pipe.hincrby(keys.stats, "batches", 1)
                 if keys.live:
                     pipe.publish(keys.channel, checkpoint)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import orjson
 import redis
 from redis.commands.core import Script
 
 from projections import keys as K
-from projections.errors import AlreadyExists, FormatError, NotFound, ValidationFailed
+from projections.errors import (
+    AlreadyExists,
+    FormatError,
+    NotFound,
+    QdrantError,
+    ValidationFailed,
+)
 from projections.keys import Keys
 
+T = TypeVar("T")
 DISTANCES = ("Cosine", "Euclid", "Dot", "Manhattan")
 DATATYPES = ("float32", "uint8", "float16")
 MAX_DIM = 65536
@@ -143,6 +152,13 @@ def vector_specs(config: dict) -> dict[str, VectorSpec]:
 # ---- the registry ------------------------------------------------------------------------
 
 
+class CollectionGone(NotFound):
+    """The collection this request looked up has been deleted (maybe re-created) since."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Collection `{name}` doesn't exist!")
+
+
 @lru_cache(maxsize=1024)
 def _parse(name: str, raw: bytes) -> Collection:
     stored = orjson.loads(raw)
@@ -194,6 +210,30 @@ end
 return 0
 """
 _delete_if_same = Script(None, _DELETE_IF_SAME_LUA.encode())
+
+
+class Cache:
+    """Each web process keeps the collections it has seen, saving a round trip per request.
+    A stale entry cannot do harm: an append or read on a deleted collection's cid finds no
+    `seq` and raises CollectionGone, and any other error met with a cached entry is checked
+    against a fresh look-up; either way the request then runs again on the fresh collection."""
+
+    def __init__(self, r: redis.Redis) -> None:
+        self._r = r
+        self._known: dict[str, Collection] = {}
+
+    def using(self, name: str, work: Callable[[Collection], T]) -> T:
+        known = self._known.get(name)
+        if known is not None:
+            try:
+                return work(known)
+            except QdrantError:
+                if find(self._r, name) == known:
+                    raise  # a real error, not a stale entry
+                self._known.pop(name, None)
+        collection = load(self._r, name)
+        self._known[name] = collection
+        return work(collection)
 
 
 def names(r: redis.Redis) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import redis
 from redis.commands.core import Script
 
-from projections.errors import NotFound
+from projections.collections import CollectionGone
 from projections.events import Event
 from projections.keys import Keys
 
@@ -46,9 +46,49 @@ def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
         keys=[keys.seq, keys.log, keys.kick], args=[n, encoded["h"], encoded["b"]], client=r
     )
     if result == -1:
-        raise NotFound(f"Collection `{name}` doesn't exist!")
+        raise CollectionGone(name)
     seq, kicked = int(result[0]), bool(result[1])
     return Appended(first_op=seq - n, last_op=seq - 1, kicked=kicked)
+
+
+# KEYS: checkpoint, log, index definitions. ARGV: count, highest entry id ("+" for none).
+# One round trip for what a worker's batch starts from: the checkpoint, the events after it
+# and the projection's payload indexes. False when the checkpoint is gone (collection deleted).
+_NEXT_BATCH = Script(
+    None,
+    b"""
+local applied = redis.call('GET', KEYS[1])
+if not applied then return false end
+local entries = redis.call('XRANGE', KEYS[2], '(' .. applied .. '-1', ARGV[2], 'COUNT', ARGV[1])
+return {applied, entries, redis.call('HGETALL', KEYS[3])}
+""",
+)
+
+
+@dataclass(frozen=True)
+class Batch:
+    applied: int
+    events: list[tuple[int, Event]]  # (seq after the event, event)
+    indexes: dict[bytes, bytes]  # payload index definitions of the projection
+
+
+def next_batch(r: redis.Redis, keys: Keys, count: int, until: int | None = None) -> Batch | None:
+    """The events after the checkpoint of the projection at `keys` (up to seq `until`)."""
+    high = "+" if until is None else f"{until}-1"
+    found = _NEXT_BATCH(keys=[keys.applied, keys.log, keys.indexes], args=[count, high], client=r)
+    if not found:
+        return None
+    applied, entries, flat = found
+    events = [(_seq_of(entry_id), Event.decode(_pairs(fields))) for entry_id, fields in entries]
+    return Batch(int(applied), events, _pairs(flat))
+
+
+def _seq_of(entry_id: bytes) -> int:
+    return int(entry_id.split(b"-")[0])
+
+
+def _pairs(flat: list) -> dict:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def read_after(
@@ -58,4 +98,4 @@ def read_after(
     reached once it is applied."""
     high = "+" if until is None else f"{until}-1"
     entries = r.xrange(keys.log, min=f"({applied}-1", max=high, count=count)
-    return [(int(entry_id.split(b"-")[0]), Event.decode(fields)) for entry_id, fields in entries]
+    return [(_seq_of(entry_id), Event.decode(fields)) for entry_id, fields in entries]

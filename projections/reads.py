@@ -15,8 +15,8 @@ import orjson
 import redis
 
 from projections import ids
-from projections.collections import Collection
-from projections.errors import NotFound, WrongInput
+from projections.collections import Collection, CollectionGone
+from projections.errors import WrongInput
 from projections.filters import Filter
 from projections.indexes import Index
 from projections.payloads import Selector
@@ -53,7 +53,7 @@ class Reader:
             queue(pipe)
             results = pipe.execute()
         if results[0] is None:
-            raise NotFound(f"Collection `{self.collection.name}` doesn't exist!")
+            raise CollectionGone(self.collection.name)
         return results
 
 

@@ -18,7 +18,9 @@ Payload = bytes | dict  # stored JSON, or parsed once an operation needed it
 
 
 class Staging:
-    def __init__(self, r: redis.Redis, collection: Collection, keys: Keys) -> None:
+    def __init__(
+        self, r: redis.Redis, collection: Collection, keys: Keys, indexes: dict[bytes, bytes]
+    ) -> None:
         self._r = r
         self._keys = keys
         self.vector_names = collection.vector_names
@@ -35,7 +37,7 @@ class Staging:
         self._original: dict[str, bytes | None] = {}
         self.indexes: dict[str, Index] = {
             field.decode(): Index(field.decode(), orjson.loads(schema))
-            for field, schema in r.hgetall(self._keys.indexes).items()
+            for field, schema in indexes.items()
         }
         self._built: set[str] = set()  # indexes created in this batch: built whole at commit
         self._dropped: set[str] = set()

@@ -4,9 +4,10 @@ A catch-up applies batches until the checkpoint reaches the end of the log, then
 the log for `follow_seconds` (a blocking stream read), so a collection under steady writes is
 served by one long job instead of one job per write. It holds the collection's lease meanwhile.
 
-No event is ever left behind: the kick flag is cleared *before* reading, so a write that lands
-later raises the flag again and queues a new job; and a worker that finds the lease taken just
-leaves, because the holder checks for pending events again after letting the lease go.
+No event is ever left behind: the kick flag stays up while a worker follows (writes then queue
+no job), and is cleared before the worker lets the lease go and checks for pending events once
+more, so a write either is seen by that check or raises the flag and queues a new job. A worker
+that finds the lease taken just leaves, since the holder makes that last check.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ def catch_up(
         if not lease.acquire():
             return
         try:
-            r.delete(keys.kick)
             finished = _drain_and_follow(r, collection, lease, settings, others_waiting)
+            # From here on a write raises the flag and queues a job; what came before is
+            # applied now or found by the check for pending events below.
+            r.delete(keys.kick)
         finally:
             lease.release()
         if not finished:

@@ -686,6 +686,7 @@ def rows(cfg: Config) -> list[Row]:
         ),
         Row("w2p50", f"2. single-point upsert wait=true x{cfg.single_upserts}: p50 (ms)", False),
         Row("w2p99", f"2. single-point upsert wait=true x{cfg.single_upserts}: p99 (ms)", False),
+        Row("w2max", f"2. single-point upsert wait=true x{cfg.single_upserts}: max (ms)", False),
         Row(
             "w3ack", f"3. ingest wait=false (batches of {BATCH}): to acknowledged (points/s)", True
         ),
@@ -713,9 +714,10 @@ class Outcome:
         self.checks.setdefault(what, {})[system] = value
 
 
-def _ms(samples: list[float]) -> tuple[float, float]:
+def _ms(samples: list[float], with_max: bool = False) -> tuple[float, ...]:
     array = np.array(samples) * 1000.0
-    return float(np.percentile(array, 50)), float(np.percentile(array, 99))
+    found = float(np.percentile(array, 50)), float(np.percentile(array, 99))
+    return (*found, float(array.max())) if with_max else found
 
 
 def bulk(system, coll: str, data: Data) -> float:
@@ -756,7 +758,7 @@ def bulk_concurrent(system, coll: str, data: Data, clients: int) -> float:
     return len(data) / elapsed
 
 
-def single_upserts(system, coll: str, data: Data, count: int) -> tuple[float, float]:
+def single_upserts(system, coll: str, data: Data, count: int) -> tuple[float, ...]:
     """Re-upserts the first `count` points (same content), one request each."""
     samples = []
     for k in range(count):
@@ -764,7 +766,7 @@ def single_upserts(system, coll: str, data: Data, count: int) -> tuple[float, fl
         started = time.perf_counter()
         system.upsert(coll, [data.ids[k]], data.vectors[k : k + 1], [data.payloads[k]], wait=True)
         samples.append(time.perf_counter() - started)
-    return _ms(samples)
+    return _ms(samples, with_max=True)
 
 
 def ingest_nowait(
@@ -918,7 +920,7 @@ class Runner:
         self.diagnose(system, main, "2")
         self.attempt(
             system,
-            ["w2p50", "w2p99"],
+            ["w2p50", "w2p99", "w2max"],
             lambda: single_upserts(system, main, data, cfg.single_upserts),
         )
         if profiler:
@@ -1026,7 +1028,7 @@ def table(cfg: Config, outcome: Outcome, systems: list[str]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" + "---:|" * (len(headers) - 1)]
     for row in rows(cfg):
         cells = outcome.values.get(row.key, {})
-        line = [row.label, *[_fmt(cells.get(s, NA)) for s in systems]]
+        line = [row.label, *[_fmt(cells[s]) if s in cells else "-" for s in systems]]
         line += [_ratio(cells.get("pointlog"), cells.get(s), row.higher_is_better) for s in ratios]
         lines.append("| " + " | ".join(line) + " |")
     return "\n".join(lines)
@@ -1188,6 +1190,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     systems = args.systems
     signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     warnings.filterwarnings("ignore", message=".*[Ll]ocal mode.*")
 
     print(f"generating {cfg.points:,} points of dim {cfg.dim}...", flush=True)
