@@ -20,7 +20,7 @@ from projections.collections import Collection
 from projections.errors import BadRequest, FormatError, QdrantError, ValidationFailed, WrongInput
 from projections.filters import compile_filter
 from projections.jsonpath import parse_path
-from projections.vectors import decode, encode_point_vectors
+from projections.vectors import decode, encode_many_vectors, encode_point_vectors
 
 Ref = list[int]  # [offset, length] into an event's blob
 
@@ -112,23 +112,30 @@ def add_upsert(event: Event, collection: Collection, body: object) -> None:
         raise FormatError("Invalid PointInsertOperations format")
     if not points:
         raise BadRequest("Empty update request")
-    refs = [_upsert_point(event, collection, p, f"points[{i}]") for i, p in enumerate(points)]
-    op: dict = {"type": "upsert", "points": refs}
+    op: dict = {"type": "upsert", "points": _upsert_points(event, collection, points)}
     _conditional(op, body)
     event.ops.append(op)
 
 
-def _upsert_point(event: Event, collection: Collection, raw: object, where: str) -> list:
-    point = _object(raw, "PointStruct")
-    if "id" not in point:
-        raise FormatError(f"{where}: missing field `id`")
-    vector = point.get("vector", point.get("vectors"))
-    if vector is None:
-        raise FormatError(f"{where}: missing field `vector`")
-    key = ids.to_key(ids.parse_id(point["id"]))
-    payload = event.put(_payload_bytes(point.get("payload"), where))
-    vectors = encode_point_vectors(collection, vector, f"{where}.vector")
-    return [key, payload, {name: event.put(data) for name, data in vectors.items()}]
+def _upsert_points(event: Event, collection: Collection, points: list) -> list[list]:
+    """Each point as [key, payload ref, {name: vector ref}], every field checked."""
+    keys, payloads, vectors = [], [], []
+    for i, raw in enumerate(points):
+        point = _object(raw, "PointStruct")
+        where = f"points[{i}]"
+        if "id" not in point:
+            raise FormatError(f"{where}: missing field `id`")
+        vector = point.get("vector", point.get("vectors"))
+        if vector is None:
+            raise FormatError(f"{where}: missing field `vector`")
+        keys.append(ids.to_key(ids.parse_id(point["id"])))
+        payloads.append(_payload_bytes(point.get("payload"), where))
+        vectors.append(vector)
+    encoded = encode_many_vectors(collection, vectors, lambda i: f"points[{i}].vector")
+    return [
+        [key, event.put(payload), {name: event.put(data) for name, data in named.items()}]
+        for key, payload, named in zip(keys, payloads, encoded, strict=True)
+    ]
 
 
 def _batch_points(raw: object) -> list[dict]:

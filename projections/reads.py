@@ -259,6 +259,7 @@ def _page(
             key
             for i, key in enumerate(keys)
             if payloads[i] is not None
+            and flt.may_match(payloads[i])
             and flt.matches(
                 ids.from_key(key),
                 orjson.loads(payloads[i]),

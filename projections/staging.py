@@ -71,11 +71,15 @@ class Staging:
         return sorted(k for k, v in self._payloads.items() if v is not None)
 
     def matching(self, flt: Filter) -> list[str]:
-        keys = self.live_keys()
+        keys = [k for k in self.live_keys() if self._may_match(k, flt)]
         if flt.uses_vectors:
             present = self._vectors_present()
             return [k for k in keys if flt.matches(ids.from_key(k), self.payload(k), present(k))]
         return [k for k in keys if flt.matches(ids.from_key(k), self.payload(k), ())]
+
+    def _may_match(self, key: str, flt: Filter) -> bool:
+        stored = self._payloads[key]
+        return not isinstance(stored, bytes) or flt.may_match(stored)
 
     def matches(self, key: str, flt: Filter) -> bool:
         """Whether one existing point matches the filter as this batch sees it."""
@@ -85,7 +89,7 @@ class Staging:
     def _load_all(self) -> None:
         if self._all_loaded:
             return
-        for raw_key, value in self._r.hscan_iter(self._keys.payload, count=1000):
+        for raw_key, value in self._r.hgetall(self._keys.payload).items():
             key = raw_key.decode()
             self._payloads.setdefault(key, value)
             self._original.setdefault(key, value)

@@ -1227,7 +1227,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.py_spy and name == "pointlog" and cluster is not None:
                 targets = {n: p.pid for n, p in cluster.processes().items()}
                 profiler = Profiler(Path(args.py_spy), targets)
-            runner.run(instances[name], profiler)
+            try:
+                runner.run(instances[name], profiler)
+            finally:
+                if profiler:
+                    profiler.stop()  # a no-op once run() stopped it
             if profiler:
                 outcome.notes.append("py-spy (workloads 1-2 of pointlog):\n" + profiler.summary())
         if big is not None:

@@ -1,0 +1,33 @@
+"""The byte-level pre-check of filters never rejects a payload that the filter matches."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from projections.filters import compile_filter
+
+VALUES = st.one_of(
+    st.sampled_from(["Berlin", 'Lon"don', "ü", "", "a b"]), st.booleans(), st.integers(-3, 3)
+)
+PAYLOADS = st.dictionaries(
+    st.sampled_from(["city", "flag", "tags", "Berlin"]),
+    st.one_of(
+        VALUES, st.lists(VALUES, max_size=3), st.dictionaries(st.sampled_from(["city"]), VALUES)
+    ),
+    max_size=4,
+)
+
+
+@given(payload=PAYLOADS, key=st.sampled_from(["city", "flag", "tags", "tags[]"]), value=VALUES)
+def test_may_match_is_true_whenever_the_filter_matches(payload, key, value):
+    flt = compile_filter({"must": [{"key": key, "match": {"value": value}}]})
+    if flt.matches(1, payload, ()):
+        assert flt.may_match(orjson.dumps(payload))
+
+
+def test_a_payload_without_the_string_is_skipped():
+    flt = compile_filter({"must": [{"key": "city", "match": {"value": "Berlin"}}]})
+    assert not flt.may_match(orjson.dumps({"city": "London"}))
+    assert flt.may_match(orjson.dumps({"city": "Berlin"}))
