@@ -37,14 +37,21 @@ Point = tuple[float, float]  # (lon, lat)
 
 
 class Filter:
-    """A compiled filter. `uses_vectors` tells callers whether `matches` needs vector names."""
+    """A compiled filter. `uses_vectors` and `uses_ids` tell callers whether `matches` needs
+    the point's vector names and id (others may pass empty ones: a scan then skips the work)."""
 
-    __slots__ = ("_check", "_fragments", "uses_vectors")
+    __slots__ = ("_check", "_fragments", "uses_ids", "uses_vectors")
 
-    def __init__(self, check: Check, uses_vectors: bool, fragments: tuple[bytes, ...]) -> None:
+    def __init__(self, check: Check, compiler: _Compiler, fragments: tuple[bytes, ...]) -> None:
         self._check = check
-        self.uses_vectors = uses_vectors
+        self.uses_vectors = compiler.uses_vectors
+        self.uses_ids = compiler.uses_ids
         self._fragments = fragments
+
+    @property
+    def prefilters(self) -> bool:
+        """Whether `may_match` can ever say False."""
+        return bool(self._fragments)
 
     def may_match(self, stored: bytes) -> bool:
         """False when a payload, as stored (orjson's JSON), cannot match: it lacks a string or
@@ -64,7 +71,7 @@ def compile_filter(raw: object) -> Filter:
     check = compiler.filter(raw, nested=False)
     if compiler.invalid:
         raise ValidationFailed("; ".join(compiler.invalid))
-    return Filter(check, compiler.uses_vectors, _required_fragments(raw))
+    return Filter(check, compiler, _required_fragments(raw))
 
 
 def _required_fragments(raw: dict) -> tuple[bytes, ...]:
@@ -101,6 +108,7 @@ def _check_depth(raw: object, limit: int) -> None:
 class _Compiler:
     def __init__(self) -> None:
         self.uses_vectors = False
+        self.uses_ids = False
         self.invalid: list[str] = []  # 422s, raised once the whole filter has deserialized
 
     def filter(self, raw: object, nested: bool) -> Check:
@@ -162,6 +170,7 @@ class _Compiler:
         if "is_null" in raw:
             return _is_null(_payload_field(raw["is_null"]))
         if "has_id" in raw:
+            self.uses_ids = True
             return _has_id(raw["has_id"], nested)
         if "has_vector" in raw:
             return self.has_vector(raw["has_vector"], nested)

@@ -71,11 +71,13 @@ class Staging:
         return sorted(k for k, v in self._payloads.items() if v is not None)
 
     def matching(self, flt: Filter) -> list[str]:
-        keys = [k for k in self.live_keys() if self._may_match(k, flt)]
-        if flt.uses_vectors:
-            present = self._vectors_present()
-            return [k for k in keys if flt.matches(ids.from_key(k), self.payload(k), present(k))]
-        return [k for k in keys if flt.matches(ids.from_key(k), self.payload(k), ())]
+        """The existing points the filter matches, in id order."""
+        keys = self.live_keys()
+        if flt.prefilters:
+            keys = [k for k in keys if self._may_match(k, flt)]
+        present = self._vectors_present() if flt.uses_vectors else lambda _: ()
+        of = ids.from_key if flt.uses_ids else lambda _: None
+        return [k for k in keys if flt.matches(of(k), self.payload(k), present(k))]
 
     def _may_match(self, key: str, flt: Filter) -> bool:
         stored = self._payloads[key]

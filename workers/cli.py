@@ -27,6 +27,23 @@ from workers.replay import replay
 DUMP = orjson.OPT_SERIALIZE_NUMPY
 
 
+# waitress as the Procfile's `web` line runs it. Request bodies up to 64 MiB stay in memory
+# (waitress spills anything over 512 KiB to a temporary file by default: a bulk upsert of 256
+# points of 128 floats is larger), and the socket is read 64 KiB at a time.
+WEB_OPTIONS = (
+    "--recv-bytes=65536",
+    "--inbuf-overflow=67108864",
+    "--outbuf-overflow=67108864",
+    "--call",
+    "api.app:create_app",
+)
+
+
+def web_arguments(host: str, port: int | str, threads: int | str | None = None) -> list[str]:
+    threads = threads or Settings.from_env().web_threads
+    return [f"--listen={host}:{port}", f"--threads={threads}", *WEB_OPTIONS]
+
+
 def _up(args: argparse.Namespace) -> int:
     """Start the web process and the workers (and the embedded server without REDIS_URL);
     Ctrl-C (or SIGTERM) stops them all, the server last so nothing is lost."""
@@ -40,10 +57,7 @@ def _up(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    web = [
-        sys.executable, "-m", "waitress", f"--listen={args.host}:{args.port}",
-        f"--threads={Settings.from_env().web_threads}", "--call", "api.app:create_app",
-    ]  # fmt: skip
+    web = [sys.executable, "-m", "waitress", *web_arguments(args.host, args.port)]
     worker = [sys.executable, "-m", "workers.cli", "worker"]
     children = [subprocess.Popen(web, env=env)]
     children += [subprocess.Popen(worker, env=env) for _ in range(args.workers)]
