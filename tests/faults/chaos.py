@@ -40,6 +40,7 @@ class Tally:
     requests: int = 0
     unreachable: int = 0  # connection errors: the pod was down
     unavailable: int = 0  # 503s: the pod was up, the server was not
+    outage: list[float] = field(default_factory=list)  # when 503s were seen
     waits: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,10 +101,13 @@ def client_loop(seed: int, pods: list[str], until: float, tally: Tally) -> None:
             time.sleep(BACKOFF)  # as a client would back off, not a synchronisation
             continue
         took = time.monotonic() - started
+        if response.status_code == 503:
+            time.sleep(BACKOFF)  # as a client would back off, not a synchronisation
         with tally.lock:
             tally.requests += 1
             if response.status_code == 503:
                 tally.unavailable += 1
+                tally.outage.append(time.monotonic())
             elif response.status_code == 200:
                 result = response.json().get("result")
                 for item in result if isinstance(result, list) else [result] if result else []:
@@ -197,9 +201,10 @@ def check(url: str, pods: list[str], tally: Tally, kills: dict) -> dict:
     assert verify.returncode == 0, verify.stdout[-2000:] + verify.stderr[-2000:]
     return {
         "requests": tally.requests,
-        "acknowledged": len(acknowledged),
+        "operations acknowledged": len(acknowledged),
         "pod unreachable": tally.unreachable,
         "503 server down": tally.unavailable,
+        "503s seen for (s)": round(max(tally.outage) - min(tally.outage), 2) if tally.outage else 0,
         "operations in log": seq,
         "worker kills": kills["workers"],
         "web kills": kills["web"],
