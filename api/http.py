@@ -32,10 +32,6 @@ def read_json(req: falcon.Request, limit: int) -> object:
         raise FormatError(str(error)) from None
 
 
-def started(req: falcon.Request) -> float:
-    return req.context.started
-
-
 def ok(req: falcon.Request, resp: falcon.Response, result: object) -> None:
     """Qdrant's success envelope: `{"result": ..., "status": "ok", "time": seconds}`."""
     resp.content_type = JSON

@@ -118,7 +118,7 @@ class Point(Resource):
         timeout = read_params(req)
 
         def get(collection: Collection) -> list[dict]:
-            everything = Projection(payload=True, vectors=tuple(collection.vectors))
+            everything = Projection(compile_selector(True), tuple(collection.vectors))
             reader = self._ctx.reader(collection, timeout)
             return reads.retrieve(reader, [ids.to_key(point)], everything)
 
@@ -212,11 +212,7 @@ def _limit(raw: object, default: int) -> int:
 
 
 def _projection(collection: Collection, body: dict, default_payload: bool) -> Projection:
-    with_payload = body.get("with_payload", default_payload)
-    if with_payload is None:
-        with_payload = default_payload
-    payload = with_payload if isinstance(with_payload, bool) else compile_selector(with_payload)
+    with_payload = body.get("with_payload")
+    payload = compile_selector(default_payload if with_payload is None else with_payload)
     with_vector = body.get("with_vector", body.get("with_vectors", False))
-    return Projection(
-        payload=payload or False, vectors=reads.vector_selection(collection, with_vector)
-    )
+    return Projection(payload, reads.vector_selection(collection, with_vector))

@@ -19,6 +19,7 @@ import redis
 from projections.keys import APPLIED_CHANNEL_PATTERN, Keys, cid_of_channel
 
 logger = logging.getLogger("pointlog.progress")
+RETRY_SECONDS = 0.5
 
 
 class Progress:
@@ -59,12 +60,15 @@ class Progress:
             try:
                 pubsub = self._r.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(APPLIED_CHANNEL_PATTERN)
+                if not self._subscribed.is_set():
+                    logger.info("progress subscriber listening")
                 self._subscribed.set()
                 while True:
                     message = pubsub.get_message(timeout=5.0)
                     if message is not None:
                         self._announce(cid_of_channel(message["channel"]), int(message["data"]))
             except redis.RedisError as error:
-                logger.warning("progress subscriber reconnecting: %s", error)
+                if self._subscribed.is_set():  # once per outage, not once per retry
+                    logger.warning("progress subscriber lost the store, retrying: %s", error)
                 self._subscribed.clear()
-                time.sleep(0.5)
+                time.sleep(RETRY_SECONDS)

@@ -62,9 +62,9 @@ class Reader:
 
 @dataclass(frozen=True)
 class Projection:
-    """The parts of a point a query returns: payload (all, selected, or none), which vectors."""
+    """The parts of a point a query returns: payload (all, selected, or None), which vectors."""
 
-    payload: Selector | bool
+    payload: Selector | None
     vectors: tuple[str, ...]
 
     def queue(self, pipe: redis.client.Pipeline, collection: Collection, keys: list[str]) -> None:
@@ -82,9 +82,9 @@ class Projection:
             if raw is None:
                 continue
             record: dict = {"id": ids.from_key(key)}
-            if self.payload is True:
-                record["payload"] = orjson.Fragment(raw)
-            elif self.payload:
+            if self.payload is not None and self.payload.keeps_all:
+                record["payload"] = orjson.Fragment(raw)  # as stored: no parsing
+            elif self.payload is not None:
                 record["payload"] = self.payload.apply(orjson.loads(raw))
             if self.vectors:
                 found = {
@@ -217,7 +217,7 @@ def count(reader: Reader, flt: Filter | None) -> int:
     if flt is None:
         return count_all(reader)
     total, low, first = 0, "-", True
-    plain = Projection(payload=False, vectors=())
+    plain = Projection(payload=None, vectors=())
     while True:
         keys = _id_range(reader, low, SCAN_CHUNK, first)
         first = False
