@@ -22,6 +22,7 @@ from projections.errors import NotFound, QdrantError, to_record
 from projections.events import Event
 from projections.filters import compile_filter
 from projections.indexes import Index
+from projections.jsonpath import clone
 from projections.keys import Keys
 from projections.payloads import delete_keys, merge_payload
 from projections.staging import Staging
@@ -51,27 +52,28 @@ def _fail_on(missing: list[str]) -> None:
         raise NotFound(f"No point with id {ids.from_key(missing[0])} found")
 
 
-def _copy(value: dict) -> dict:
-    return orjson.loads(orjson.dumps(value))
-
-
-def _allowed(staging: Staging, op: dict, key: str) -> bool:
-    """Conditional writes: `update_mode` and `update_filter`, judged against the point now."""
-    exists = staging.exists(key)
+def _condition(staging: Staging, op: dict) -> Callable[[str], bool]:
+    """Conditional writes: `update_mode` and `update_filter`, judged per point against its
+    state at this place in the log."""
     mode = op.get("update_mode", "upsert")
-    if (mode == "insert_only" and exists) or (mode == "update_only" and not exists):
-        return False
-    if exists and "update_filter" in op:
-        return staging.matches(key, compile_filter(op["update_filter"]))
-    return True
+    flt = compile_filter(op["update_filter"]) if "update_filter" in op else None
+
+    def allowed(key: str) -> bool:
+        exists = staging.exists(key)
+        if (mode == "insert_only" and exists) or (mode == "update_only" and not exists):
+            return False
+        return not exists or flt is None or staging.matches(key, flt)
+
+    return allowed
 
 
 def _upsert(staging: Staging, op: dict, event: Event) -> None:
     conditional = "update_filter" in op or "update_mode" in op
     if conditional or staging.indexes:
         staging.prefetch(point[0] for point in op["points"])
+    allowed = _condition(staging, op)
     for key, payload_ref, vector_refs in op["points"]:
-        if conditional and not _allowed(staging, op, key):
+        if conditional and not allowed(key):
             continue
         vectors = {name: event.bytes_at(ref) for name, ref in vector_refs.items()}
         staging.upsert(key, event.bytes_at(payload_ref), vectors)
@@ -90,13 +92,14 @@ def _change_payloads(staging: Staging, op: dict, change: Callable[[dict], dict])
 
 
 def _set_payload(staging: Staging, op: dict, event: Event) -> None:
+    # merge_payload copies what it inserts: no two points share a mutable part.
     _change_payloads(
-        staging, op, lambda current: merge_payload(current, _copy(op["payload"]), op.get("key"))
+        staging, op, lambda current: merge_payload(current, op["payload"], op.get("key"))
     )
 
 
 def _overwrite_payload(staging: Staging, op: dict, event: Event) -> None:
-    _change_payloads(staging, op, lambda current: _copy(op["payload"]))
+    _change_payloads(staging, op, lambda current: clone(op["payload"]))
 
 
 def _delete_payload(staging: Staging, op: dict, event: Event) -> None:
@@ -109,8 +112,9 @@ def _clear_payload(staging: Staging, op: dict, event: Event) -> None:
 
 def _update_vectors(staging: Staging, op: dict, event: Event) -> None:
     _, missing = _split(staging, [point[0] for point in op["points"]])
+    absent, allowed = set(missing), _condition(staging, op)
     for key, vector_refs in op["points"]:
-        if key in missing or not _allowed(staging, op, key):
+        if key in absent or not allowed(key):
             continue
         for name, ref in vector_refs.items():
             staging.set_vector(key, name, event.bytes_at(ref))
