@@ -197,9 +197,12 @@ def delete(r: redis.Redis, name: str) -> bool:
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False
     collection = _parse(name, raw)
-    keys = collection.keys
+    keys, rebuild = collection.keys, collection.keys.rebuild()
     fields = [f.decode() for f in r.hkeys(keys.indexes)]
+    rebuild_fields = [f.decode() for f in r.hkeys(rebuild.indexes)]
     r.unlink(*keys.all_keys(collection.vector_names, fields))
+    # and what an unfinished replay left
+    r.unlink(rebuild.applied, *rebuild.projection_keys(collection.vector_names, rebuild_fields))
     return True
 
 

@@ -12,6 +12,7 @@ once the whole filter has deserialized, so a 400 anywhere wins over a 422.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta, timezone
@@ -326,6 +327,8 @@ def _either(tests: list[ValueTest]) -> ValueTest:
 
 def _any_value(path: JsonPath, test: ValueTest) -> Check:
     """Some value at `path` passes `test`; an array value passes if one of its elements does."""
+    if len(path) == 1 and isinstance(path[0], str):
+        return _any_value_at_key(path[0], test)
 
     def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
         for value in get_values(payload, path):
@@ -335,6 +338,20 @@ def _any_value(path: JsonPath, test: ValueTest) -> Check:
             elif test(value):
                 return True
         return False
+
+    return check
+
+
+def _any_value_at_key(key: str, test: ValueTest) -> Check:
+    """`_any_value` for a plain top-level key, the common case of a scan's hot loop."""
+
+    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+        if key not in payload:
+            return False
+        value = payload[key]
+        if isinstance(value, list):
+            return any(map(test, value))
+        return test(value)
 
     return check
 
@@ -541,14 +558,16 @@ def _datetime_range(given: dict[str, Any]) -> ValueTest:
     return test
 
 
+_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
+
 def _within(bounds: dict[str, Any]) -> Callable[[Any], bool]:
-    gt, gte, lt, lte = (bounds.get(op) for op in BOUNDS)
-    return lambda x: (
-        (gt is None or x > gt)
-        and (gte is None or x >= gte)
-        and (lt is None or x < lt)
-        and (lte is None or x <= lte)
-    )
+    """A test of the given bounds only (a scan calls it once per point)."""
+    tests = [(_COMPARE[op], bound) for op, bound in bounds.items()]
+    if len(tests) == 1:
+        ((compare, bound),) = tests
+        return lambda x: compare(x, bound)
+    return lambda x: all(compare(x, bound) for compare, bound in tests)
 
 
 def _count_range(raw: object) -> Callable[[int], bool]:
