@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import falcon
+import numpy as np
 
 from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, read_params, write_params
-from projections import events, ids, reads
+from projections import events, ids, reads, search, vectors
 from projections.collections import Collection
-from projections.errors import FormatError, NotFound, ValidationFailed, WrongInput
+from projections.errors import BadRequest, FormatError, NotFound, ValidationFailed, WrongInput
 from projections.events import Event
 from projections.filters import Filter, compile_filter, parse_datetime
 from projections.payloads import compile_selector
@@ -166,6 +167,79 @@ class Count(Resource):
         flt = _filter(body)
         count = self._ctx.using(name, lambda c: reads.count(self._ctx.reader(c, timeout), flt))
         ok(req, resp, {"count": count})
+
+
+class Query(Resource):
+    """Nearest points to a vector (or to a point's vector), exact; without a query, points in
+    id order with score 1.0, as Qdrant answers."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        timeout = read_params(req)
+        body = self._body(req)
+        raw = body.get("query")
+        if body.get("prefetch"):
+            raise BadRequest("`prefetch` is not supported")
+        if raw is None and body.get("score_threshold") is not None:
+            raise BadRequest(
+                "A query is needed to use the score_threshold. Please provide a query in order "
+                "to use the score_threshold parameter"
+            )
+        limit, offset = _limit(body.get("limit"), 10), _count(body.get("offset"), "offset")
+        threshold = _number(body.get("score_threshold"), "score_threshold")
+        using = body.get("using") or ""
+        if not isinstance(using, str):
+            raise FormatError("using: invalid type, expected a vector name")
+        flt = _filter(body)
+
+        def run(collection: Collection) -> dict:
+            projection = _projection(collection, body, default_payload=False)
+            reader = self._ctx.reader(collection, timeout)
+            if raw is None:
+                points, _ = reads.scroll(reader, None, offset + limit, flt, projection)
+                return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
+            vector, exclude = _query_vector(reader, using, raw)
+            query = search.Query(using, vector, limit, offset, threshold, exclude)
+            return {"points": search.nearest(reader, query, flt, projection)}
+
+        ok(req, resp, self._ctx.using(name, run))
+
+
+def _query_vector(reader: reads.Reader, using: str, raw: object) -> tuple[np.ndarray, str | None]:
+    """The query as an array shaped like the stored vectors, and the point to leave out when
+    the query is a point id. Only dense and multi-dense queries are supported."""
+    collection = reader.collection
+    if isinstance(raw, dict) and set(raw) == {"nearest"}:
+        raw = raw["nearest"]
+    spec = collection.vectors.get(using)
+    if spec is None:
+        raise WrongInput(f"Not existing vector name error: {using}")
+    if spec.sparse or isinstance(raw, dict):
+        raise BadRequest("only dense and multi-dense nearest queries are supported")
+    if isinstance(raw, list):
+        data, exclude = vectors.encode_vector(collection, using, raw, "query"), None
+    else:
+        point = ids.parse_id(raw)
+        exclude = ids.to_key(point)
+        stored = reader.run(lambda pipe: pipe.hget(collection.keys.vectors(using), exclude))[0]
+        if stored is None:
+            raise NotFound(f"No point with id {point} found")
+        data = stored
+    array = np.frombuffer(data, dtype=np.float32)
+    return (array.reshape(-1, spec.size) if spec.multi else array), exclude
+
+
+def _count(raw: object, name: str) -> int:
+    if raw is None:
+        return 0
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        raise FormatError(f"{name}: invalid value {raw}, expected an unsigned integer")
+    return raw
+
+
+def _number(raw: object, name: str) -> float | None:
+    if raw is not None and (not isinstance(raw, (int, float)) or isinstance(raw, bool)):
+        raise FormatError(f"{name}: invalid type, expected a number")
+    return raw
 
 
 def _filter(body: dict) -> Filter | None:

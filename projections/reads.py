@@ -169,7 +169,7 @@ def scroll_ordered(
         entries = _ranged(reader, order, skip, chunk)
         skip += len(entries)
         point_keys = [member.rsplit(b"|", 1)[0].decode() for member, _ in entries]
-        records = dict(_page(reader, list(dict.fromkeys(point_keys)), flt, projection))
+        records = dict(page(reader, list(dict.fromkeys(point_keys)), flt, projection))
         for key, (_, score) in zip(point_keys, entries, strict=True):
             if key in records and len(found) < limit:
                 value = score if index.data_type == "float" else int(score)
@@ -204,7 +204,7 @@ def scroll(
     while True:
         keys = _id_range(reader, low, chunk, first)
         first = False
-        for key, record in _page(reader, keys, flt, projection):
+        for key, record in page(reader, keys, flt, projection):
             if len(found) == limit:
                 return found, key
             found.append(record)
@@ -221,7 +221,7 @@ def count(reader: Reader, flt: Filter | None) -> int:
     while True:
         keys = _id_range(reader, low, SCAN_CHUNK, first)
         first = False
-        total += sum(1 for _ in _page(reader, keys, flt, plain))
+        total += sum(1 for _ in page(reader, keys, flt, plain))
         if len(keys) < SCAN_CHUNK:
             return total
         low = f"({keys[-1]}"
@@ -236,7 +236,7 @@ def _id_range(reader: Reader, low: str, n: int, consistent: bool) -> list[str]:
     return [k.decode() for k in raw]
 
 
-def _page(
+def page(
     reader: Reader, keys: list[str], flt: Filter | None, projection: Projection
 ) -> Iterable[tuple[str, dict]]:
     """The records of `keys` that match the filter (all of them without one), one round trip."""

@@ -20,7 +20,8 @@ WORDS = [
     "has_vector", "nested", "values_count", "limit", "offset", "with_payload", "with_vector",
     "include", "exclude", "order_by", "direction", "start_from", "keys", "operations", "upsert",
     "delete", "set_payload", "update_vectors", "delete_vectors", "update_filter", "update_mode",
-    "field_name", "field_schema", "type", "exact", "indices", "values", "a", "", "image",
+    "field_name", "field_schema", "type", "exact", "indices", "values", "a", "", "image", "query",
+    "using", "nearest", "score_threshold", "prefetch",
 ]  # fmt: skip
 SCALARS = st.one_of(
     st.none(),
@@ -45,7 +46,12 @@ WRITES = [
     ("PUT", "points/vectors"), ("POST", "points/vectors/delete"), ("POST", "points/batch"),
     ("PUT", "index"),
 ]  # fmt: skip
-READS = [("POST", "points"), ("POST", "points/scroll"), ("POST", "points/count")]
+READS = [
+    ("POST", "points"),
+    ("POST", "points/scroll"),
+    ("POST", "points/count"),
+    ("POST", "points/query"),
+]
 RAW_BODIES = [
     b"\xff\xfe\x00garbage", b"{", b"[" * 10000 + b"]" * 10000, b'{"points": NaN}',
     b'{"limit": Infinity}', b'{"points": [{"id": 1e400, "vector": [1e400, 1, 1, 1]}]}',
