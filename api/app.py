@@ -9,7 +9,17 @@ from api.auth import ApiKeys
 from api.collections import CollectionExists, CollectionItem, CollectionList
 from api.context import Context
 from api.metrics import Metrics
-from api.points import Batch, Count, Index, Point, Points, Query, Scroll, Write
+from api.points import (
+    Batch,
+    Count,
+    Index,
+    Point,
+    Points,
+    Query,
+    QueryBatch,
+    Scroll,
+    Write,
+)
 from api.service import Live, Ready, Root
 from api.writes import Writer, job_queue
 from projections import collections, events, logs, store
@@ -60,4 +70,5 @@ def create_app(settings: Settings | None = None) -> falcon.App:
     app.add_route(points + "/scroll", Scroll(ctx))
     app.add_route(points + "/count", Count(ctx))
     app.add_route(points + "/query", Query(ctx))
+    app.add_route(points + "/query/batch", QueryBatch(ctx))
     return app

@@ -11,7 +11,9 @@ from projections.errors import Forbidden, Unauthorized
 
 OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 # POST endpoints that only read.
-READ_SUFFIXES = ("/points", "/points/scroll", "/points/count", "/points/query")
+READ_SUFFIXES = (
+    "/points", "/points/scroll", "/points/count", "/points/query", "/points/query/batch",
+)  # fmt: skip
 
 
 def _matches(given: str, key: str | None) -> bool:

@@ -175,33 +175,50 @@ class Query(Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         timeout = read_params(req)
-        body = self._body(req)
-        raw = body.get("query")
-        if body.get("prefetch"):
-            raise BadRequest("`prefetch` is not supported")
-        if raw is None and body.get("score_threshold") is not None:
-            raise BadRequest(
-                "A query is needed to use the score_threshold. Please provide a query in order "
-                "to use the score_threshold parameter"
-            )
-        limit, offset = _limit(body.get("limit"), 10), _count(body.get("offset"), "offset")
-        threshold = _number(body.get("score_threshold"), "score_threshold")
-        using = body.get("using") or ""
-        if not isinstance(using, str):
-            raise FormatError("using: invalid type, expected a vector name")
-        flt = _filter(body)
-
-        def run(collection: Collection) -> dict:
-            projection = _projection(collection, body, default_payload=False)
-            reader = self._ctx.reader(collection, timeout)
-            if raw is None:
-                points, _ = reads.scroll(reader, None, offset + limit, flt, projection)
-                return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
-            vector, exclude = _query_vector(reader, using, raw)
-            query = search.Query(using, vector, limit, offset, threshold, exclude)
-            return {"points": search.nearest(reader, query, flt, projection)}
-
+        run = _query_runner(self._ctx, self._body(req), timeout)
         ok(req, resp, self._ctx.using(name, run))
+
+
+class QueryBatch(Resource):
+    """Several queries in one request, answered in order."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        timeout = read_params(req)
+        searches = self._body(req).get("searches")
+        if not isinstance(searches, list) or not all(isinstance(q, dict) for q in searches):
+            raise FormatError("searches: missing field or invalid type, expected a sequence")
+        runs = [_query_runner(self._ctx, body, timeout) for body in searches]
+        ok(req, resp, self._ctx.using(name, lambda c: [run(c) for run in runs]))
+
+
+def _query_runner(ctx: Context, body: dict, timeout: float | None) -> Callable[[Collection], dict]:
+    """Check a query request's body; returns what answers it on the collection."""
+    raw = body.get("query")
+    if body.get("prefetch"):
+        raise BadRequest("`prefetch` is not supported")
+    if raw is None and body.get("score_threshold") is not None:
+        raise BadRequest(
+            "A query is needed to use the score_threshold. Please provide a query in order "
+            "to use the score_threshold parameter"
+        )
+    limit, offset = _limit(body.get("limit"), 10), _count(body.get("offset"), "offset")
+    threshold = _number(body.get("score_threshold"), "score_threshold")
+    using = body.get("using") or ""
+    if not isinstance(using, str):
+        raise FormatError("using: invalid type, expected a vector name")
+    flt = _filter(body)
+
+    def run(collection: Collection) -> dict:
+        projection = _projection(collection, body, default_payload=False)
+        reader = ctx.reader(collection, timeout)
+        if raw is None:
+            points, _ = reads.scroll(reader, None, offset + limit, flt, projection)
+            return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
+        vector, exclude = _query_vector(reader, using, raw)
+        query = search.Query(using, vector, limit, offset, threshold, exclude)
+        return {"points": search.nearest(reader, query, flt, projection)}
+
+    return run
 
 
 def _query_vector(reader: reads.Reader, using: str, raw: object) -> tuple[np.ndarray, str | None]:

@@ -91,6 +91,20 @@ def test_multivector_max_sim(remote, name):
     )
 
 
+def test_query_batch_answers_each_query_in_order(remote, name):
+    remote.create_collection(name, vectors_config=models.VectorParams(size=2, distance="Euclid"))
+    remote.upsert(name, [models.PointStruct(id=i, vector=[i, 0]) for i in range(5)])
+    requests = [
+        models.QueryRequest(query=[0, 0], limit=2),
+        models.QueryRequest(query=[4, 0], limit=1, with_payload=False),
+    ]
+    answers = remote.query_batch_points(name, requests)
+    assert [[(p.id, p.score) for p in a.points] for a in answers] == [
+        [(0, 0.0), (1, 1.0)],
+        [(4, 0.0)],
+    ]
+
+
 def test_query_errors(remote, name):
     remote.create_collection(name, vectors_config=models.VectorParams(size=2, distance="Dot"))
     remote.upsert(name, [models.PointStruct(id=1, vector=[1, 0])])
