@@ -148,10 +148,11 @@ class Scroll(Resource):
         def scroll(collection: Collection) -> dict:
             projection = _projection(collection, body, default_payload=True)
             reader = self._ctx.reader(collection, timeout)
+            matching = reads.with_text_indexes(reader, body.get("filter"), flt)
             if order is not None:
-                points = reads.scroll_ordered(reader, order, limit, flt, projection)
+                points = reads.scroll_ordered(reader, order, limit, matching, projection)
                 return {"points": points, "next_page_offset": None}
-            points, next_key = reads.scroll(reader, start, limit, flt, projection)
+            points, next_key = reads.scroll(reader, start, limit, matching, projection)
             next_offset = None if next_key is None else ids.from_key(next_key)
             return {"points": points, "next_page_offset": next_offset}
 
@@ -165,8 +166,12 @@ class Count(Resource):
         if not isinstance(body.get("exact", True), bool):
             raise FormatError("exact: invalid type, expected a boolean")
         flt = _filter(body)
-        count = self._ctx.using(name, lambda c: reads.count(self._ctx.reader(c, timeout), flt))
-        ok(req, resp, {"count": count})
+
+        def count(collection: Collection) -> int:
+            reader = self._ctx.reader(collection, timeout)
+            return reads.count(reader, reads.with_text_indexes(reader, body.get("filter"), flt))
+
+        ok(req, resp, {"count": self._ctx.using(name, count)})
 
 
 class Query(Resource):
@@ -211,12 +216,13 @@ def _query_runner(ctx: Context, body: dict, timeout: float | None) -> Callable[[
     def run(collection: Collection) -> dict:
         projection = _projection(collection, body, default_payload=False)
         reader = ctx.reader(collection, timeout)
+        matching = reads.with_text_indexes(reader, body.get("filter"), flt)
         if raw is None:
-            points, _ = reads.scroll(reader, None, offset + limit, flt, projection)
+            points, _ = reads.scroll(reader, None, offset + limit, matching, projection)
             return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
         vector, exclude = _query_vector(reader, using, raw)
         query = search.Query(using, vector, limit, offset, threshold, exclude)
-        return {"points": search.nearest(reader, query, flt, projection)}
+        return {"points": search.nearest(reader, query, matching, projection)}
 
     return run
 

@@ -20,7 +20,6 @@ from projections import ids, log
 from projections.collections import Collection
 from projections.errors import NotFound, QdrantError, to_record
 from projections.events import Event
-from projections.filters import compile_filter
 from projections.indexes import Index
 from projections.jsonpath import clone
 from projections.keys import Keys
@@ -36,7 +35,7 @@ def _targets(staging: Staging, op: dict) -> list[str]:
     """The points an operation selects: its ids, or the points its filter matches right now."""
     if "ids" in op:
         return op["ids"]
-    return staging.matching(compile_filter(op["filter"]))
+    return staging.matching(staging.compile(op["filter"]))
 
 
 def _split(staging: Staging, keys: list[str]) -> tuple[list[str], list[str]]:
@@ -56,7 +55,7 @@ def _condition(staging: Staging, op: dict) -> Callable[[str], bool]:
     """Conditional writes: `update_mode` and `update_filter`, judged per point against its
     state at this place in the log."""
     mode = op.get("update_mode", "upsert")
-    flt = compile_filter(op["update_filter"]) if "update_filter" in op else None
+    flt = staging.compile(op["update_filter"]) if "update_filter" in op else None
 
     def allowed(key: str) -> bool:
         exists = staging.exists(key)
@@ -122,7 +121,7 @@ def _update_vectors(staging: Staging, op: dict, event: Event) -> None:
 
 
 def _delete_vectors(staging: Staging, op: dict, event: Event) -> None:
-    selected = staging.matching(compile_filter(op["filter"])) if "filter" in op else []
+    selected = staging.matching(staging.compile(op["filter"])) if "filter" in op else []
     existing, missing = _split(staging, op.get("ids", []))
     for key in dict.fromkeys(selected + existing):
         for name in op["vector"]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import pairwise
@@ -24,7 +24,8 @@ import orjson
 
 from projections.errors import FormatError, ValidationFailed
 from projections.ids import PointId, parse_id
-from projections.jsonpath import WILDCARD, JsonPath, get_values, json_kind, path_arg
+from projections.jsonpath import WILDCARD, JsonPath, get_values, json_kind, parse_path, path_arg
+from projections.text import Tokenizer, text_test
 
 # (point id, payload, names of the vectors the point has) -> matches. Inside `nested` the
 # payload is an array element and there is no id nor vectors.
@@ -41,12 +42,13 @@ class Filter:
     """A compiled filter. `uses_vectors` and `uses_ids` tell callers whether `matches` needs
     the point's vector names and id (others may pass empty ones: a scan then skips the work)."""
 
-    __slots__ = ("_check", "_fragments", "uses_ids", "uses_vectors")
+    __slots__ = ("_check", "_fragments", "uses_ids", "uses_text", "uses_vectors")
 
     def __init__(self, check: Check, compiler: _Compiler, fragments: tuple[bytes, ...]) -> None:
         self._check = check
         self.uses_vectors = compiler.uses_vectors
         self.uses_ids = compiler.uses_ids
+        self.uses_text = compiler.uses_text
         self._fragments = fragments
 
     @property
@@ -65,10 +67,12 @@ class Filter:
         return self._check(point_id, payload, vector_names)
 
 
-def compile_filter(raw: object) -> Filter:
-    """Validate a filter from a JSON body completely and compile it for fast evaluation."""
+def compile_filter(raw: object, text_indexes: Mapping[str, dict] | None = None) -> Filter:
+    """Validate a filter from a JSON body completely and compile it for fast evaluation.
+    `text_indexes` (field -> index params) gives full-text semantics to `match.text`,
+    `text_any` and `phrase` on those fields."""
     _check_depth(raw, MAX_DEPTH)
-    compiler = _Compiler()
+    compiler = _Compiler(text_indexes or {})
     check = compiler.filter(raw, nested=False)
     if compiler.invalid:
         raise ValidationFailed("; ".join(compiler.invalid))
@@ -107,9 +111,11 @@ def _check_depth(raw: object, limit: int) -> None:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, text_indexes: Mapping[str, dict]) -> None:
         self.uses_vectors = False
         self.uses_ids = False
+        self.uses_text = False  # a text match appears: its meaning depends on text indexes
+        self._text_indexes = {parse_path(f): p for f, p in text_indexes.items()}
         self.invalid: list[str] = []  # 422s, raised once the whole filter has deserialized
 
     def filter(self, raw: object, nested: bool) -> Check:
@@ -202,13 +208,24 @@ class _Compiler:
     def value_tests(self, raw: dict) -> list[ValueTest]:
         """The operators that test values one by one (match, range, geo)."""
         builders: dict[str, Callable[[Any], ValueTest]] = {
-            "match": _match,
+            "match": lambda match: self.match(match, raw["key"]),
             "range": _range,
             "geo_bounding_box": _bounding_box,
             "geo_radius": _radius,
             "geo_polygon": self.polygon,
         }
         return [build(raw[name]) for name, build in builders.items() if raw.get(name) is not None]
+
+    def match(self, raw: object, key: object) -> ValueTest:
+        """`match`; its text forms tokenize when the field has a text index."""
+        if isinstance(raw, dict):
+            form = next((f for f in TEXT_FORMS if raw.get(f) is not None), None)
+            if form is not None and _first_form(raw) == form:
+                self.uses_text = True
+                params = self._text_indexes.get(path_arg(key))
+                if params is not None:
+                    return text_test(form, _text(raw[form]), Tokenizer.of(params))
+        return _match(raw)
 
     def has_vector(self, raw: object, nested: bool) -> Check:
         if not isinstance(raw, str):
@@ -440,22 +457,29 @@ def _has_id(raw: object, nested: bool) -> Check:
 # ---- match ---------------------------------------------------------------------------------
 
 
+MATCH_FORMS: dict[str, Callable[[Any], ValueTest]] = {
+    "value": lambda raw: _match_value(raw),
+    "text": lambda raw: _substring(raw),
+    "text_any": lambda raw: _any_token(raw),
+    "phrase": lambda raw: _substring(raw),  # without a text index a phrase is a plain substring
+    "prefix": lambda raw: _prefix(raw),
+    "any": lambda raw: _match_any(raw),
+    "except": lambda raw: _match_except(raw),
+}
+TEXT_FORMS = ("text", "text_any", "phrase")
+
+
+def _first_form(match: dict) -> str | None:
+    return next((name for name in MATCH_FORMS if match.get(name) is not None), None)
+
+
 def _match(raw: object) -> ValueTest:
     """`match`: the first of its forms present, in Qdrant's order, decides."""
     match = _object(raw, "Match")
-    forms: dict[str, Callable[[Any], ValueTest]] = {
-        "value": _match_value,
-        "text": _substring,
-        "text_any": _any_token,
-        "phrase": _substring,  # without a text index a phrase is a plain substring
-        "prefix": _prefix,
-        "any": _match_any,
-        "except": _match_except,
-    }
-    for name, build in forms.items():
-        if match.get(name) is not None:
-            return build(match[name])
-    raise FormatError("data did not match any variant of untagged enum Match")
+    form = _first_form(match)
+    if form is None:
+        raise FormatError("data did not match any variant of untagged enum Match")
+    return MATCH_FORMS[form](match[form])
 
 
 def _match_value(expected: object) -> ValueTest:

@@ -9,6 +9,7 @@ event is applied. Every index counts the points that have a value of its type (Q
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from projections.errors import BadRequest, FormatError, ValidationFailed
@@ -46,6 +47,13 @@ class Index:
             return not isinstance(self.schema, dict) or self.schema.get("range", True) is not False
         return self.data_type in ("float", "datetime")
 
+    @property
+    def text_params(self) -> dict | None:
+        """The tokenizer parameters of a `text` index (None for other kinds)."""
+        if self.data_type != "text":
+            return None
+        return self.schema if isinstance(self.schema, dict) else {}
+
     def values(self, payload: dict) -> list:
         """The distinct values of the field this index takes (others are simply not indexed):
         a value repeated in an array is indexed once, as Qdrant's (value, point) pairs are."""
@@ -62,6 +70,11 @@ class Index:
         if isinstance(self.schema, dict):
             entry["params"] = self.schema
         return entry
+
+
+def text_indexes(indexes: Iterable[Index]) -> dict[str, dict]:
+    """Field -> tokenizer parameters, for the fields with a full-text index."""
+    return {i.field: i.text_params for i in indexes if i.text_params is not None}
 
 
 def _hashable(value: object) -> object:

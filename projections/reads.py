@@ -17,8 +17,8 @@ import redis
 from projections import ids
 from projections.collections import Collection, CollectionGone
 from projections.errors import WrongInput
-from projections.filters import Filter
-from projections.indexes import Index
+from projections.filters import Filter, compile_filter
+from projections.indexes import Index, text_indexes
 from projections.payloads import Selector
 from projections.progress import Progress
 from projections.vectors import decode
@@ -120,6 +120,16 @@ def retrieve(reader: Reader, keys: list[str], projection: Projection) -> list[di
         return []
     results = reader.run(lambda pipe: projection.queue(pipe, reader.collection, keys))
     return [record for _, record in projection.records(reader.collection, keys, results)]
+
+
+def with_text_indexes(reader: Reader, raw: object, flt: Filter | None) -> Filter | None:
+    """The filter as this collection reads it: a text match on a field with a full-text
+    index tokenizes (one more round trip, only for filters with a text match)."""
+    if flt is None or not flt.uses_text:
+        return flt
+    stored = reader.run(lambda pipe: pipe.hgetall(reader.collection.keys.indexes))[0]
+    found = [Index(f.decode(), orjson.loads(schema)) for f, schema in stored.items()]
+    return compile_filter(raw, text_indexes(found))
 
 
 def count_all(reader: Reader) -> int:

@@ -10,8 +10,8 @@ import redis
 
 from projections import ids
 from projections.collections import Collection
-from projections.filters import Filter
-from projections.indexes import Index
+from projections.filters import Filter, compile_filter
+from projections.indexes import Index, text_indexes
 from projections.keys import Keys
 
 Payload = bytes | dict  # stored JSON, or parsed once an operation needed it
@@ -69,6 +69,10 @@ class Staging:
         """Every existing point, in id order (operations by filter visit points in this order)."""
         self._load_all()
         return sorted(k for k, v in self._payloads.items() if v is not None)
+
+    def compile(self, raw: object) -> Filter:
+        """A filter as it reads here: text matches use the batch's current text indexes."""
+        return compile_filter(raw, text_indexes(self.indexes.values()))
 
     def matching(self, flt: Filter) -> list[str]:
         """The existing points the filter matches, in id order."""

@@ -1249,3 +1249,39 @@ def test_set_payload_missing_id_still_updates_the_others(client: QdrantClient, n
     with fails(404, "Not found: No point with id 99 found"):
         client.set_payload(name, {"b": 1}, [1, 99, 2])
     assert payloads(client, name, [1, 2]) == {1: {"b": 1}, 2: {"b": 1}}
+
+
+def test_text_index_gives_full_text_matching(client: QdrantClient, name: str) -> None:
+    """With a text index, `match.text` matches lowercased word tokens (reads and the worker's
+    filter writes alike); without one, it is a case-sensitive substring (§9.3)."""
+    dense(client, name)
+    titles = {1: "Hello World", 2: "hello there, world", 3: "Othello"}
+    client.upsert(name, [point(i, V1, {"title": t}) for i, t in titles.items()])
+
+    def ids_matching(match: models.Match) -> list:
+        flt = models.Filter(must=[models.FieldCondition(key="title", match=match)])
+        return sorted(p.id for p in client.scroll(name, scroll_filter=flt)[0])
+
+    assert ids_matching(models.MatchText(text="hello")) == [2, 3]  # substrings
+    client.create_payload_index(name, "title", models.PayloadSchemaType.TEXT, wait=True)
+    assert ids_matching(models.MatchText(text="hello")) == [1, 2]  # tokens
+    assert ids_matching(models.MatchText(text="world hello")) == [1, 2]
+    assert ids_matching(models.MatchPhrase(phrase="hello world")) == [1]
+    assert ids_matching(models.MatchTextAny(text_any="there othello")) == [2, 3]
+    count = client.count(
+        name,
+        count_filter=models.Filter(
+            must=[models.FieldCondition(key="title", match=models.MatchText(text="WORLD"))]
+        ),
+    )
+    assert count.count == 2
+    client.delete(
+        name,
+        models.Filter(
+            must=[models.FieldCondition(key="title", match=models.MatchText(text="there"))]
+        ),
+        wait=True,
+    )
+    assert sorted(p.id for p in client.scroll(name)[0]) == [1, 3]
+    client.delete_payload_index(name, "title", wait=True)
+    assert ids_matching(models.MatchText(text="hello")) == [3]
