@@ -556,6 +556,10 @@ def _range(raw: object) -> ValueTest:
     for value in given.values():
         if not _is_number(value):
             raise FormatError(f"range: invalid type: {json_kind(value)}, expected a number")
+    tests = [(_COMPARE[op], bound) for op, bound in given.items()]
+    if len(tests) == 1:  # the common case, as one call per value
+        ((compare, bound),) = tests
+        return lambda v: (type(v) is int or type(v) is float) and compare(v, bound)
     inside = _within(given)
     return lambda value: _is_number(value) and inside(value)
 

@@ -66,7 +66,7 @@ class Staging:
         return value
 
     def live_keys(self) -> list[str]:
-        """Every existing point, in id order (operations by filter visit points in this order)."""
+        """Every existing point, in id order."""
         self._load_all()
         return sorted(k for k, v in self._payloads.items() if v is not None)
 
@@ -75,13 +75,15 @@ class Staging:
         return compile_filter(raw, text_indexes(self.indexes.values()))
 
     def matching(self, flt: Filter) -> list[str]:
-        """The existing points the filter matches, in id order."""
-        keys = self.live_keys()
+        """The existing points the filter matches, in id order (operations by filter visit
+        points in this order). Sorted after filtering: a selective filter sorts few keys."""
+        self._load_all()
+        keys = [k for k, v in self._payloads.items() if v is not None]
         if flt.prefilters:
             keys = [k for k in keys if self._may_match(k, flt)]
         present = self._vectors_present() if flt.uses_vectors else lambda _: ()
         of = ids.from_key if flt.uses_ids else lambda _: None
-        return [k for k in keys if flt.matches(of(k), self.payload(k), present(k))]
+        return sorted(k for k in keys if flt.matches(of(k), self.payload(k), present(k)))
 
     def _may_match(self, key: str, flt: Filter) -> bool:
         stored = self._payloads[key]
@@ -95,10 +97,11 @@ class Staging:
     def _load_all(self) -> None:
         if self._all_loaded:
             return
-        for raw_key, value in self._r.hgetall(self._keys.payload).items():
-            key = raw_key.decode()
-            self._payloads.setdefault(key, value)
-            self._original.setdefault(key, value)
+        stored = self._r.hgetall(self._keys.payload)
+        loaded = dict(zip(map(bytes.decode, stored), stored.values(), strict=True))
+        # What this batch already loaded or changed takes precedence over the store.
+        self._payloads = loaded | self._payloads
+        self._original = loaded | self._original
         self._all_loaded = True
 
     def _vectors_present(self):
