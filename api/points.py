@@ -11,7 +11,7 @@ from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, read_params, write_params
 from projections import events, ids, reads, search, vectors
-from projections.collections import Collection
+from projections.collections import Collection, CollectionGone
 from projections.errors import BadRequest, FormatError, NotFound, ValidationFailed, WrongInput
 from projections.events import Event
 from projections.filters import Filter, compile_filter, parse_datetime
@@ -57,14 +57,21 @@ class Write(Resource):
     def _write(
         self, name: str, params: WriteParams, build: Callable[[Event, Collection], None]
     ) -> list[dict]:
-        """Build the event against the collection, append it, answer as `wait` asks."""
+        """Build the event against the collection, append it, answer as `wait` asks. Only a
+        collection found gone at append time (nothing appended) makes it start over."""
 
-        def append(collection: Collection) -> list[dict]:
+        def prepare(collection: Collection) -> tuple[Collection, Event]:
             event = Event()
             build(event, collection)
-            return self._ctx.writer.submit(collection, event, params)
+            return collection, event
 
-        return self._ctx.using(name, append)
+        collection, event = self._ctx.using(name, prepare)
+        try:
+            return self._ctx.writer.submit(collection, event, params)
+        except CollectionGone:
+            self._ctx.cache.forget(name)
+            collection, event = self._ctx.using(name, prepare)
+            return self._ctx.writer.submit(collection, event, params)
 
 
 class Batch(Write):

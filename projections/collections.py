@@ -219,7 +219,8 @@ class Cache:
     """Each web process keeps the collections it has seen, saving a round trip per request.
     A stale entry cannot do harm: an append or read on a deleted collection's cid finds no
     `seq` and raises CollectionGone, and any other error met with a cached entry is checked
-    against a fresh look-up; either way the request then runs again on the fresh collection."""
+    against a fresh look-up; either way the work runs again on the fresh collection. `work`
+    must therefore be safe to run twice: a read, or checking a write before it is appended."""
 
     def __init__(self, r: redis.Redis) -> None:
         self._r = r
@@ -237,6 +238,9 @@ class Cache:
         collection = load(self._r, name)
         self._known[name] = collection
         return work(collection)
+
+    def forget(self, name: str) -> None:
+        self._known.pop(name, None)
 
 
 def names(r: redis.Redis) -> list[str]:

@@ -179,3 +179,23 @@ def test_wait_timeout_when_no_worker_runs_then_a_worker_completes_it(redis_url, 
         assert waiting.simulate_post(f"{path}/count", json={}).json["result"] == {"count": 1}
     finally:
         stop(worker)
+
+
+def test_a_pod_that_cached_a_collection_follows_its_re_creation_elsewhere(redis_url, workers, name):
+    """Pod A has looked the collection up; pod B deletes and re-creates it (a new keyspace).
+    Pod A's next write and read go to the new collection, and nothing reaches the old one."""
+    pod_a = testing.TestClient(create_app(Settings(redis_url=redis_url)))
+    pod_b = testing.TestClient(create_app(Settings(redis_url=redis_url)))
+    config = {"vectors": {"size": 2, "distance": "Dot"}}
+    pod_b.simulate_put(f"/collections/{name}", json=config)
+    upsert(pod_a, name, [{"id": 1, "vector": [1, 1]}], wait="true")
+    pod_b.simulate_delete(f"/collections/{name}")
+    pod_b.simulate_put(f"/collections/{name}", json=config)
+    written = upsert(pod_a, name, [{"id": 2, "vector": [2, 2]}], wait="true").json["result"]
+    assert written == {"operation_id": 0, "status": "completed"}
+    page = pod_a.simulate_post(f"/collections/{name}/points/scroll", json={}).json["result"]
+    assert [p["id"] for p in page["points"]] == [2]
+    pod_b.simulate_delete(f"/collections/{name}")
+    pod_b.simulate_put(f"/collections/{name}", json={"vectors": {"size": 3, "distance": "Dot"}})
+    resized = upsert(pod_a, name, [{"id": 3, "vector": [1, 2, 3]}], wait="true")
+    assert resized.json["result"]["status"] == "completed"
