@@ -20,11 +20,10 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-import orjson
-
 from projections.errors import FormatError, ValidationFailed
 from projections.ids import PointId, parse_id
 from projections.jsonpath import WILDCARD, JsonPath, get_values, json_kind, parse_path, path_arg
+from projections.prechecks import Precheck, prechecks
 from projections.text import Tokenizer, text_test
 
 # (point id, payload, names of the vectors the point has) -> matches. Inside `nested` the
@@ -42,25 +41,24 @@ class Filter:
     """A compiled filter. `uses_vectors` and `uses_ids` tell callers whether `matches` needs
     the point's vector names and id (others may pass empty ones: a scan then skips the work)."""
 
-    __slots__ = ("_check", "_fragments", "uses_ids", "uses_text", "uses_vectors")
+    __slots__ = ("_check", "_prechecks", "uses_ids", "uses_text", "uses_vectors")
 
-    def __init__(self, check: Check, compiler: _Compiler, fragments: tuple[bytes, ...]) -> None:
+    def __init__(self, check: Check, compiler: _Compiler, checks: tuple[Precheck, ...]) -> None:
         self._check = check
         self.uses_vectors = compiler.uses_vectors
         self.uses_ids = compiler.uses_ids
         self.uses_text = compiler.uses_text
-        self._fragments = fragments
+        self._prechecks = checks
 
     @property
     def prefilters(self) -> bool:
         """Whether `may_match` can ever say False."""
-        return bool(self._fragments)
+        return bool(self._prechecks)
 
     def may_match(self, stored: bytes) -> bool:
-        """False when a payload, as stored (orjson's JSON), cannot match: it lacks a string or
-        boolean that a top-level `must` match requires. Saves parsing most payloads that a
-        selective filter skips; True says nothing."""
-        return all(fragment in stored for fragment in self._fragments)
+        """False when a payload, as stored, cannot match (see prechecks.py): saves parsing
+        most of the payloads a selective filter skips. True says nothing."""
+        return all(check(stored) for check in self._prechecks)
 
     def matches(self, point_id: PointId, payload: dict, vector_names: Collection[str]) -> bool:
         """Whether the point passes; `vector_names` holds "" for the unnamed vector."""
@@ -76,21 +74,7 @@ def compile_filter(raw: object, text_indexes: Mapping[str, dict] | None = None) 
     check = compiler.filter(raw, nested=False)
     if compiler.invalid:
         raise ValidationFailed("; ".join(compiler.invalid))
-    return Filter(check, compiler, _required_fragments(raw))
-
-
-def _required_fragments(raw: dict) -> tuple[bytes, ...]:
-    """The JSON of every string or boolean that a top-level `must` condition matches exactly."""
-    must = raw.get("must")
-    conditions = [must] if isinstance(must, dict) else must or []
-    return tuple(
-        orjson.dumps(condition["match"]["value"])
-        for condition in conditions
-        if set(condition) == {"key", "match"}
-        and isinstance(condition["match"], dict)
-        and set(condition["match"]) == {"value"}
-        and isinstance(condition["match"]["value"], (str, bool))
-    )
+    return Filter(check, compiler, prechecks(raw))
 
 
 MAX_DEPTH = 64  # nesting of a filter's JSON; compiling recurses per level

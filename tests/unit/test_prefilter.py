@@ -31,3 +31,31 @@ def test_a_payload_without_the_string_is_skipped():
     flt = compile_filter({"must": [{"key": "city", "match": {"value": "Berlin"}}]})
     assert not flt.may_match(orjson.dumps({"city": "London"}))
     assert flt.may_match(orjson.dumps({"city": "Berlin"}))
+
+
+NUMBERS = st.one_of(
+    st.integers(-(2**63), 2**63), st.floats(allow_nan=False, allow_infinity=False, width=32)
+)
+PRICES = st.one_of(
+    NUMBERS, st.lists(NUMBERS, max_size=3), st.none(), st.text(max_size=4), st.booleans()
+)
+PRICED = st.dictionaries(
+    st.sampled_from(["price", "other", "nested"]),
+    st.one_of(PRICES, st.dictionaries(st.sampled_from(["price"]), PRICES, max_size=1)),
+    max_size=3,
+)
+BOUNDS = st.dictionaries(st.sampled_from(["gt", "gte", "lt", "lte"]), NUMBERS, min_size=1)
+
+
+@given(payload=PRICED, bounds=BOUNDS)
+def test_range_pre_check_never_rejects_a_match(payload, bounds):
+    flt = compile_filter({"must": [{"key": "price", "range": bounds}]})
+    if flt.matches(1, payload, ()):
+        assert flt.may_match(orjson.dumps(payload))
+
+
+def test_range_pre_check_skips_payloads_out_of_range():
+    flt = compile_filter({"must": [{"key": "price", "range": {"lt": 10}}]})
+    assert not flt.may_match(orjson.dumps({"price": 50, "nested": {"cost": 5}}))
+    assert flt.may_match(orjson.dumps({"price": 5}))
+    assert flt.may_match(orjson.dumps({"price": [50, 5]}))
