@@ -41,28 +41,28 @@ class Filter:
     """A compiled filter. `uses_vectors` and `uses_ids` tell callers whether `matches` needs
     the point's vector names and id (others may pass empty ones: a scan then skips the work)."""
 
-    __slots__ = ("_check", "_prechecks", "uses_ids", "uses_text", "uses_vectors")
+    __slots__ = ("_check", "may_match", "prefilters", "uses_ids", "uses_text", "uses_vectors")
 
     def __init__(self, check: Check, compiler: _Compiler, checks: tuple[Precheck, ...]) -> None:
         self._check = check
         self.uses_vectors = compiler.uses_vectors
         self.uses_ids = compiler.uses_ids
         self.uses_text = compiler.uses_text
-        self._prechecks = checks
-
-    @property
-    def prefilters(self) -> bool:
-        """Whether `may_match` can ever say False."""
-        return bool(self._prechecks)
-
-    def may_match(self, stored: bytes) -> bool:
-        """False when a payload, as stored, cannot match (see prechecks.py): saves parsing
-        most of the payloads a selective filter skips. True says nothing."""
-        return all(check(stored) for check in self._prechecks)
+        # may_match(stored bytes) is False when a payload, as stored, cannot match (see
+        # prechecks.py): it saves parsing most payloads a selective filter skips. True says
+        # nothing. `prefilters` tells whether it can ever say False.
+        self.prefilters = bool(checks)
+        self.may_match: Precheck = _all_prechecks(checks)
 
     def matches(self, point_id: PointId, payload: dict, vector_names: Collection[str]) -> bool:
         """Whether the point passes; `vector_names` holds "" for the unnamed vector."""
         return self._check(point_id, payload, vector_names)
+
+
+def _all_prechecks(checks: tuple[Precheck, ...]) -> Precheck:
+    if len(checks) == 1:
+        return checks[0]  # called once per stored payload in a scan: no extra layer
+    return lambda stored: all(check(stored) for check in checks)
 
 
 def compile_filter(raw: object, text_indexes: Mapping[str, dict] | None = None) -> Filter:
