@@ -88,13 +88,17 @@ def _drain_and_follow(
             if time.monotonic() > give_up_at:
                 return False
             follow_until = min(time.monotonic() + s.follow_seconds, give_up_at)
-            continue
+        else:  # nothing after the checkpoint: read it, to wait for what comes after
+            stored = r.get(keys.applied)
+            if stored is None:
+                return True
+            checkpoint = int(stored)
         remaining = follow_until - time.monotonic()
-        applied = r.get(keys.applied)
-        if remaining <= 0 or applied is None or others_waiting():
+        if remaining <= 0 or others_waiting():
             return True
+        # Returns at once when more is already there, else when the next event arrives.
         block_ms = max(1, min(FOLLOW_BLOCK_MS, int(remaining * 1000)))
-        r.xread({keys.log: f"{int(applied)}-1"}, count=1, block=block_ms)
+        r.xread({keys.log: f"{checkpoint}-1"}, count=1, block=block_ms)
         lease.renew()
 
 
