@@ -38,7 +38,7 @@ def encode_many_vectors(
     for name, points in columns.items():
         spec = collection.vectors.get(name) if isinstance(name, str) else None
         if spec is not None and not spec.sparse and not spec.multi:
-            rows = _dense_rows(spec, [named[i][name] for i in points], where(points[0]))
+            rows = _dense_rows(spec, [named[i][name] for i in points], [where(i) for i in points])
             for i, row in zip(points, rows, strict=True):
                 encoded[i][name] = row
         else:
@@ -55,23 +55,35 @@ def _by_name(raw: object, where: str) -> dict:
     raise FormatError(f"{where}: data did not match any variant of untagged enum VectorStruct")
 
 
-def _dense_rows(spec: VectorSpec, rows: list, where: str) -> list[bytes]:
-    """Dense vectors of one name, as stored bytes each. Anything off (a ragged row, a string,
-    a bool) goes through the one-vector path, which names the error exactly."""
-    well_formed = (
-        set(map(type, rows)) == {list}
-        and set(map(len, rows)) == {spec.size}
-        and set(map(type, chain.from_iterable(rows))) <= {int, float}
-    )
-    if not well_formed:
-        return [_encode_dense(spec, row, where) for row in rows]
-    with np.errstate(over="ignore"):
-        array = np.array(rows, dtype=np.float32)
+def _dense_rows(spec: VectorSpec, rows: list, wheres: list[str]) -> list[bytes]:
+    """Dense vectors of one name, as stored bytes each, converted in one numpy call. Anything
+    off (a ragged row, a string, a bool) goes through the one-vector path, which names the
+    error exactly."""
+    array = _as_matrix(rows, spec.size)
+    if array is None:
+        return [_encode_dense(spec, row, where) for row, where in zip(rows, wheres, strict=True)]
     if not np.isfinite(array).all():
         raise WrongInput("vector values must be finite 32-bit floats")
     data = _normalise(spec, array).tobytes()
     step = spec.size * 4
     return [data[i : i + step] for i in range(0, len(data), step)]
+
+
+def _as_matrix(rows: list, size: int) -> np.ndarray | None:
+    """The rows as a float32 matrix, or None unless every row is a list of `size` numbers.
+    numpy refuses strings, nulls and ragged rows itself, but takes JSON's true/false as 1/0:
+    only a matrix holding a 0 or a 1 needs the (slower) look at every value's type."""
+    try:
+        with np.errstate(over="ignore"):
+            array = np.array(rows, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if array.shape != (len(rows), size) or set(map(type, rows)) != {list}:
+        return None
+    may_hold_bools = bool(((array == 0) | (array == 1)).any())
+    if may_hold_bools and not set(map(type, chain.from_iterable(rows))) <= {int, float}:
+        return None
+    return array
 
 
 def encode_vector(collection: Collection, name: object, value: object, where: str) -> bytes:

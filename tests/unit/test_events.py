@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -100,6 +102,18 @@ def test_named_multi_and_sparse_vectors():
         (PLAIN, {"points": [{"id": 1, "vector": []}]}, ValidationFailed, "must not be empty"),
         (PLAIN, {"points": [{"id": 1, "vector": [1e39, 0, 0, 0]}]}, WrongInput, "finite"),
         (PLAIN, {"points": []}, BadRequest, "Empty update request"),
+        (
+            PLAIN,
+            {"points": [{"id": 1, "vector": [0.5] * 4}, {"id": 2, "vector": [True, 0, 1, 0.5]}]},
+            FormatError,
+            "points[1].vector: expected a vector of numbers",
+        ),
+        (
+            PLAIN,
+            {"points": [{"id": 1, "vector": [0.5] * 4}, {"id": 2, "vector": [1, 2, "3", 4]}]},
+            FormatError,
+            "points[1].vector",
+        ),
         (PLAIN, {"points": [{"id": 1}]}, FormatError, "missing field `vector`"),
         (
             PLAIN,
@@ -129,7 +143,7 @@ def test_named_multi_and_sparse_vectors():
     ],
 )
 def test_bad_upserts_are_refused(collection, body, error, text):
-    with pytest.raises(error, match=text.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(error, match=re.escape(text)):
         upsert(collection, body)
 
 
