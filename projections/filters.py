@@ -441,15 +441,8 @@ def _has_id(raw: object, nested: bool) -> Check:
 # ---- match ---------------------------------------------------------------------------------
 
 
-MATCH_FORMS: dict[str, Callable[[Any], ValueTest]] = {
-    "value": lambda raw: _match_value(raw),
-    "text": lambda raw: _substring(raw),
-    "text_any": lambda raw: _any_token(raw),
-    "phrase": lambda raw: _substring(raw),  # without a text index a phrase is a plain substring
-    "prefix": lambda raw: _prefix(raw),
-    "any": lambda raw: _match_any(raw),
-    "except": lambda raw: _match_except(raw),
-}
+# `match` forms in the order Qdrant tries them.
+MATCH_FORMS = ("value", "text", "text_any", "phrase", "prefix", "any", "except")
 TEXT_FORMS = ("text", "text_any", "phrase")
 
 
@@ -458,12 +451,21 @@ def _first_form(match: dict) -> str | None:
 
 
 def _match(raw: object) -> ValueTest:
-    """`match`: the first of its forms present, in Qdrant's order, decides."""
+    """`match`: the first of its forms present decides."""
     match = _object(raw, "Match")
+    builders: dict[str, Callable[[Any], ValueTest]] = {
+        "value": _match_value,
+        "text": _substring,
+        "text_any": _any_token,
+        "phrase": _substring,  # without a text index a phrase is a plain substring
+        "prefix": _prefix,
+        "any": _match_any,
+        "except": _match_except,
+    }
     form = _first_form(match)
     if form is None:
         raise FormatError("data did not match any variant of untagged enum Match")
-    return MATCH_FORMS[form](match[form])
+    return builders[form](match[form])
 
 
 def _match_value(expected: object) -> ValueTest:

@@ -30,10 +30,12 @@ def nearest(reader: Reader, query: Query, flt: Filter | None, projection: Projec
     """The best `limit` points after `offset`, each with `score` (and `version`, always 0)."""
     spec = reader.collection.vectors[query.using]
     stored = reader.run(lambda pipe: pipe.hgetall(reader.collection.keys.vectors(query.using)))[0]
-    keys = [key.decode() for key in stored if key.decode() != query.exclude]
-    if not keys:
+    points = [(key.decode(), data) for key, data in stored.items()]
+    points = [(key, data) for key, data in points if key != query.exclude]
+    if not points:
         return []
-    scores = _scores(spec, [stored[key.encode()] for key in keys], query.vector)
+    keys = [key for key, _ in points]
+    scores = _scores(spec, [data for _, data in points], query.vector)
     order = np.argsort(-scores if spec.distance in SIMILARITIES else scores, kind="stable")
     if query.score_threshold is not None:
         order = order[_passes(spec, scores[order], query.score_threshold)]
