@@ -1,0 +1,13 @@
+"""HTTP only: Qdrant's REST routes on Falcon, served by waitress.
+
+A request travels through:
+- `app.py`: `create_app()`, the routes, the middleware (timing, API keys, metrics);
+- `params.py` and `http.py`: query parameters, JSON bodies, Qdrant's envelopes and errors;
+- `points.py` and `collections.py`: one class per resource, each with only its own methods.
+  A write's body is validated into an event by `projections.events` against the collection;
+- `writes.py`: the event is appended to the log (`projections.log`), a worker is kicked
+  (`projections.jobs`), and the answer waits for the worker when `wait=true`;
+- reads go to `projections.reads` and `projections.search`, after read-your-writes.
+
+Nothing here talks to Redis itself: the domain functions of `projections` do.
+"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import falcon
+import redis
 
 from api import http
 from api.auth import ApiKeys
@@ -11,36 +12,45 @@ from api.context import Context
 from api.metrics import Metrics
 from api.points import (
     Batch,
+    ClearPayload,
     Count,
+    DeletePayload,
+    DeletePoints,
+    DeleteVectors,
     Index,
+    Payload,
     Point,
     Points,
     Query,
     QueryBatch,
     Scroll,
-    Write,
+    Vectors,
 )
 from api.service import Live, Ready, Root
-from api.writes import Writer, job_queue
-from projections import collections, events, logs, store
+from api.writes import Writer
+from projections import collections, jobs, json_logging, store
 from projections.progress import Progress
 from projections.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> falcon.App:
+def create_app(
+    settings: Settings | None = None, r: redis.Redis | None = None
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """The WSGI app. Without `r` it connects to `settings.redis_url`; tests may pass a client
+    of their own (any Redis-compatible one, fakeredis included)."""
     settings = settings or Settings.from_env()
-    logs.configure()
-    # Every web thread may hold a connection, plus the progress subscriber and slack for kicks.
-    r = store.connect(settings.redis_url, max_connections=settings.web_threads + 8)
+    json_logging.configure()
+    if r is None:
+        # Every web thread may hold a connection, plus the progress subscriber and kicks.
+        r = store.connect(settings.redis_url, max_connections=settings.web_threads + 8)
     progress = Progress(r)
     metrics = Metrics(r)
-    writer = Writer(
-        r, job_queue(r, settings.queue_name), progress, settings.default_wait_seconds, metrics.waits
-    )
+    queue = jobs.queue(r, settings.queue_name)
+    writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits)
     ctx = Context(r, settings, progress, writer, collections.Cache(r))
 
     keys = ApiKeys(settings.api_key, settings.read_only_api_key)
-    app = falcon.App(middleware=[http.Timing(), keys, metrics])
+    app = falcon.App(middleware=(http.Timing(), keys, metrics))
     app.req_options.strip_url_path_trailing_slash = True
     http.install(app)
     app.add_route("/", Root())
@@ -54,15 +64,12 @@ def create_app(settings: Settings | None = None) -> falcon.App:
     points = "/collections/{name}/points"
     app.add_route(points, Points(ctx))
     app.add_route(points + "/{point_id}", Point(ctx))
-    app.add_route(points + "/delete", Write(ctx, post=events.add_delete))
-    app.add_route(
-        points + "/payload",
-        Write(ctx, post=events.add_set_payload, put=events.add_overwrite_payload),
-    )
-    app.add_route(points + "/payload/delete", Write(ctx, post=events.add_delete_payload))
-    app.add_route(points + "/payload/clear", Write(ctx, post=events.add_clear_payload))
-    app.add_route(points + "/vectors", Write(ctx, put=events.add_update_vectors))
-    app.add_route(points + "/vectors/delete", Write(ctx, post=events.add_delete_vectors))
+    app.add_route(points + "/delete", DeletePoints(ctx))
+    app.add_route(points + "/payload", Payload(ctx))
+    app.add_route(points + "/payload/delete", DeletePayload(ctx))
+    app.add_route(points + "/payload/clear", ClearPayload(ctx))
+    app.add_route(points + "/vectors", Vectors(ctx))
+    app.add_route(points + "/vectors/delete", DeleteVectors(ctx))
     app.add_route(points + "/batch", Batch(ctx))
     index = Index(ctx)
     app.add_route("/collections/{name}/index", index)

@@ -9,6 +9,8 @@ from api.http import ok, read_json
 from api.params import collection_timeout
 from projections import collections, reads
 from projections.collections import Collection
+from projections.indexes import IndexInfo
+from projections.jsontypes import JsonObject
 
 HNSW_DEFAULTS = {
     "m": 16, "ef_construct": 100, "full_scan_threshold": 10000, "max_indexing_threads": 0,
@@ -43,7 +45,7 @@ class CollectionItem:
         ok(req, resp, True)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        def describe(collection: Collection) -> dict:
+        def describe(collection: Collection) -> JsonObject:
             points, schema = reads.overview(self._ctx.reader(collection))
             return info(collection, points, schema)
 
@@ -62,7 +64,7 @@ class CollectionExists:
         ok(req, resp, {"exists": collections.find(self._ctx.r, name) is not None})
 
 
-def info(collection: Collection, points: int, payload_schema: dict) -> dict:
+def info(collection: Collection, points: int, payload_schema: dict[str, IndexInfo]) -> JsonObject:
     """Collection info in the shape qdrant-client's models require."""
     config = collection.config
     params = {
@@ -91,7 +93,7 @@ def info(collection: Collection, points: int, payload_schema: dict) -> dict:
     }
 
 
-def _merged(defaults: dict, given: object) -> dict:
+def _merged(defaults: JsonObject, given: object) -> JsonObject:
     """Defaults overridden by the known keys the user gave at creation."""
     if not isinstance(given, dict):
         return dict(defaults)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import falcon
 import orjson
@@ -57,22 +58,28 @@ def _elapsed(req: falcon.Request) -> float:
     return 0.0 if started_at is None else time.perf_counter() - started_at
 
 
-def handle_qdrant_error(req, resp, error: QdrantError, params) -> None:
+def handle_qdrant_error(
+    req: falcon.Request, resp: falcon.Response, error: QdrantError, params: dict[str, Any]
+) -> None:
     resp.status = error.http_status
     resp.content_type = JSON
     resp.data = error_body(error.message, _elapsed(req))
 
 
-def handle_http_error(req, resp, error: falcon.HTTPError, params) -> None:
+def handle_http_error(
+    req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError, params: dict[str, Any]
+) -> None:
     resp.status = error.status
     resp.content_type = JSON
     text = error.description or error.title
     resp.data = error_body(text, _elapsed(req))
-    for name, value in (error.headers or {}).items():
-        resp.set_header(name, value)
+    if error.headers:  # a dict, or a list of (name, value) pairs
+        resp.set_headers(error.headers)
 
 
-def handle_redis_error(req, resp, error: redis.RedisError, params) -> None:
+def handle_redis_error(
+    req: falcon.Request, resp: falcon.Response, error: redis.RedisError, params: dict[str, Any]
+) -> None:
     logger.warning("store unavailable: %s", error)
     resp.status = 503
     resp.content_type = JSON
@@ -81,14 +88,16 @@ def handle_redis_error(req, resp, error: redis.RedisError, params) -> None:
     )
 
 
-def handle_unexpected(req, resp, error: Exception, params) -> None:
+def handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
     logger.exception("unexpected error on %s %s", req.method, req.path)
     resp.status = 500
     resp.content_type = JSON
     resp.data = error_body(f"Service internal error: {error}", _elapsed(req))
 
 
-def install(app: falcon.App) -> None:
+def install(app: falcon.App[falcon.Request, falcon.Response]) -> None:
     # Falcon looks handlers up by the most specific class: order does not matter.
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(redis.RedisError, handle_redis_error)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import falcon
 import redis
 
 from projections import collections
+from projections.collections import Figures
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -55,7 +56,9 @@ class Metrics:
         self._latency: dict[str, Histogram] = {}
         self.waits = Histogram()
 
-    def process_response(self, req, resp, resource, req_succeeded) -> None:
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
         route = req.uri_template or "unmatched"
         started = getattr(req.context, "started", None)
         with self._lock:
@@ -83,36 +86,20 @@ class Metrics:
         yield from self.waits.lines("pointlog_wait_seconds")
 
     def _collection_lines(self) -> Iterable[str]:
-        found = []
-        for name in collections.names(self._r):
-            collection = collections.find(self._r, name)
-            if collection is not None:
-                found.append((name, collection.keys))
-        with self._r.pipeline(transaction=False) as pipe:
-            for _, keys in found:
-                pipe.mget(keys.seq, keys.applied)
-                pipe.zcard(keys.ids)
-                pipe.hmget(keys.stats, "ops", "batches")
-            results = pipe.execute()
-        series = {
-            "pointlog_operations_appended": "gauge",
-            "pointlog_operations_applied": "gauge",
-            "pointlog_apply_lag": "gauge",
-            "pointlog_points": "gauge",
-            "pointlog_apply_ops_total": "counter",
-            "pointlog_apply_batches_total": "counter",
+        series: dict[str, tuple[str, Callable[[Figures], int]]] = {
+            "pointlog_operations_appended": ("gauge", lambda f: f.appended),
+            "pointlog_operations_applied": ("gauge", lambda f: f.applied),
+            "pointlog_apply_lag": ("gauge", lambda f: f.lag),
+            "pointlog_points": ("gauge", lambda f: f.points),
+            "pointlog_apply_ops_total": ("counter", lambda f: f.ops_applied),
+            "pointlog_apply_batches_total": ("counter", lambda f: f.batches),
         }
-        values: dict[str, list[str]] = {metric: [] for metric in series}
-        for i, (name, _) in enumerate(found):
-            (seq, applied), points, (ops, batches) = results[3 * i : 3 * i + 3]
-            seq, applied = int(seq or 0), int(applied or 0)
-            label = f'{{collection="{_escape(name)}"}}'
-            figures = (seq, applied, seq - applied, points, int(ops or 0), int(batches or 0))
-            for metric, figure in zip(series, figures, strict=True):
-                values[metric].append(f"{metric}{label} {figure}")
-        for metric, kind in series.items():
+        figures = collections.overview(self._r)
+        for metric, (kind, figure) in series.items():
             yield f"# TYPE {metric} {kind}"
-            yield from values[metric]
+            for found in figures:
+                label = f'{{collection="{_escape(found.collection.name)}"}}'
+                yield f"{metric}{label} {figure(found)}"
 
 
 def _escape(text: str) -> str:

@@ -61,8 +61,12 @@ def read_params(req: falcon.Request) -> float | None:
     One copy of the data and one log: every consistency level reads the same projection,
     after the read-your-writes check (see README, "Consistency")."""
     consistency = req.get_param("consistency")
-    numeric = consistency is not None and consistency.isascii() and consistency.isdigit()
-    numeric = numeric and int(consistency) >= 1
+    numeric = (
+        consistency is not None
+        and consistency.isascii()
+        and consistency.isdigit()
+        and int(consistency) >= 1
+    )
     if consistency and consistency not in CONSISTENCIES and not numeric:
         raise QueryFormatError(f"consistency: unknown variant `{consistency}`")
     return _timeout(req, 1, nonzero=True)

@@ -10,22 +10,24 @@ import numpy as np
 from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, read_params, write_params
+from api.writes import Submitted, UpdateResult
 from projections import events, ids, reads, search, vectors
-from projections.collections import Collection, CollectionGone
+from projections.collections import Collection
+from projections.datetimes import parse_datetime, to_micros
 from projections.errors import BadRequest, FormatError, NotFound, ValidationFailed, WrongInput
-from projections.events import Event
-from projections.filters import Filter, compile_filter, parse_datetime
+from projections.events import Builder, Event
+from projections.filters import Filter, compile_filter
+from projections.jsontypes import JsonObject
 from projections.payloads import compile_selector
 from projections.reads import OrderBy, Projection
-
-Builder = Callable[[Event, Collection, object], None]
+from projections.vectors import Floats
 
 
 class Resource:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def _body(self, req: falcon.Request) -> dict:
+    def _body(self, req: falcon.Request) -> JsonObject:
         body = read_json(req, self._ctx.settings.max_body_bytes)
         if body is None:
             return {}
@@ -35,43 +37,82 @@ class Resource:
 
 
 class Write(Resource):
-    """A write endpoint: its body becomes one event (of one or more operations)."""
+    """What every write endpoint shares: its body becomes one event (of one or more
+    operations), checked against the collection, appended, and answered as `wait` asks."""
 
-    def __init__(
-        self, ctx: Context, post: Builder | None = None, put: Builder | None = None
+    def _submit(
+        self, req: falcon.Request, resp: falcon.Response, name: str, build: Builder
     ) -> None:
-        super().__init__(ctx)
-        self._builders = {"POST": post, "PUT": put}
-
-    def submit(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        build = self._builders[req.method]
-        if build is None:
-            raise falcon.HTTPMethodNotAllowed([m for m, b in self._builders.items() if b])
         params = write_params(req)
         body = read_json(req, self._ctx.settings.max_body_bytes)
         ok(req, resp, self._write(name, params, lambda event, c: build(event, c, body))[0])
 
-    on_post = submit
-    on_put = submit
-
     def _write(
         self, name: str, params: WriteParams, build: Callable[[Event, Collection], None]
-    ) -> list[dict]:
-        """Build the event against the collection, append it, answer as `wait` asks. Only a
-        collection found gone at append time (nothing appended) makes it start over."""
-
-        def prepare(collection: Collection) -> tuple[Collection, Event]:
+    ) -> list[UpdateResult]:
+        def append(collection: Collection) -> Submitted:
+            # Safe to run again on a fresh look-up (see collections.Cache): it either fails
+            # before appending anything or appends as its last step.
             event = Event()
             build(event, collection)
-            return collection, event
+            return self._ctx.writer.append(collection, event, params)
 
-        collection, event = self._ctx.using(name, prepare)
-        try:
-            return self._ctx.writer.submit(collection, event, params)
-        except CollectionGone:
-            self._ctx.cache.forget(name)
-            collection, event = self._ctx.using(name, prepare)
-            return self._ctx.writer.submit(collection, event, params)
+        return self._ctx.writer.answer(self._ctx.using(name, append), params)
+
+
+class Points(Write):
+    """PUT upserts; POST retrieves points by id."""
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_upsert)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        timeout = read_params(req)
+        body = self._body(req)
+        if "ids" not in body:
+            raise FormatError("missing field `ids`")
+        keys = [ids.to_key(i) for i in ids.parse_ids(body["ids"])]
+
+        def retrieve(collection: Collection) -> list[JsonObject]:
+            projection = _projection(collection, body, default_payload=False)
+            return reads.retrieve(self._ctx.reader(collection, timeout), keys, projection)
+
+        ok(req, resp, self._ctx.using(name, retrieve))
+
+
+class DeletePoints(Write):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_delete)
+
+
+class Payload(Write):
+    """POST sets payload keys; PUT overwrites the whole payload."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_set_payload)
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_overwrite_payload)
+
+
+class DeletePayload(Write):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_delete_payload)
+
+
+class ClearPayload(Write):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_clear_payload)
+
+
+class Vectors(Write):
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_update_vectors)
+
+
+class DeleteVectors(Write):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_delete_vectors)
 
 
 class Batch(Write):
@@ -86,31 +127,11 @@ class Batch(Write):
         ok(req, resp, self._write(name, params, lambda event, c: events.add_batch(event, c, body)))
 
 
-class Points(Write):
-    """PUT upserts; POST retrieves points by id."""
-
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx, put=events.add_upsert)
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        timeout = read_params(req)
-        body = self._body(req)
-        if "ids" not in body:
-            raise FormatError("missing field `ids`")
-        keys = [ids.to_key(i) for i in ids.parse_ids(body["ids"])]
-
-        def retrieve(collection: Collection) -> list[dict]:
-            projection = _projection(collection, body, default_payload=False)
-            return reads.retrieve(self._ctx.reader(collection, timeout), keys, projection)
-
-        ok(req, resp, self._ctx.using(name, retrieve))
-
-
 class Index(Write):
     """PUT /index creates a payload index; DELETE /index/{field} drops one. Both are events."""
 
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx, put=events.add_create_index)
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self._submit(req, resp, name, events.add_create_index)
 
     def on_delete_field(
         self, req: falcon.Request, resp: falcon.Response, name: str, field: str
@@ -125,7 +146,7 @@ class Point(Resource):
         point = ids.parse_path_id(point_id)
         timeout = read_params(req)
 
-        def get(collection: Collection) -> list[dict]:
+        def get(collection: Collection) -> list[JsonObject]:
             everything = Projection(compile_selector(True), tuple(collection.vectors))
             reader = self._ctx.reader(collection, timeout)
             return reads.retrieve(reader, [ids.to_key(point)], everything)
@@ -152,14 +173,13 @@ class Scroll(Resource):
                 "already seen for the `order_by.start_from` value"
             )
 
-        def scroll(collection: Collection) -> dict:
+        def scroll(collection: Collection) -> JsonObject:
             projection = _projection(collection, body, default_payload=True)
             reader = self._ctx.reader(collection, timeout)
-            matching = reads.with_text_indexes(reader, body.get("filter"), flt)
             if order is not None:
-                points = reads.scroll_ordered(reader, order, limit, matching, projection)
+                points = reads.scroll_ordered(reader, order, limit, flt, projection)
                 return {"points": points, "next_page_offset": None}
-            points, next_key = reads.scroll(reader, start, limit, matching, projection)
+            points, next_key = reads.scroll(reader, start, limit, flt, projection)
             next_offset = None if next_key is None else ids.from_key(next_key)
             return {"points": points, "next_page_offset": next_offset}
 
@@ -175,8 +195,7 @@ class Count(Resource):
         flt = _filter(body)
 
         def count(collection: Collection) -> int:
-            reader = self._ctx.reader(collection, timeout)
-            return reads.count(reader, reads.with_text_indexes(reader, body.get("filter"), flt))
+            return reads.count(self._ctx.reader(collection, timeout), flt)
 
         ok(req, resp, {"count": self._ctx.using(name, count)})
 
@@ -203,7 +222,9 @@ class QueryBatch(Resource):
         ok(req, resp, self._ctx.using(name, lambda c: [run(c) for run in runs]))
 
 
-def _query_runner(ctx: Context, body: dict, timeout: float | None) -> Callable[[Collection], dict]:
+def _query_runner(
+    ctx: Context, body: JsonObject, timeout: float | None
+) -> Callable[[Collection], JsonObject]:
     """Check a query request's body; returns what answers it on the collection."""
     raw = body.get("query")
     if body.get("prefetch"):
@@ -220,21 +241,20 @@ def _query_runner(ctx: Context, body: dict, timeout: float | None) -> Callable[[
         raise FormatError("using: invalid type, expected a vector name")
     flt = _filter(body)
 
-    def run(collection: Collection) -> dict:
+    def run(collection: Collection) -> JsonObject:
         projection = _projection(collection, body, default_payload=False)
         reader = ctx.reader(collection, timeout)
-        matching = reads.with_text_indexes(reader, body.get("filter"), flt)
         if raw is None:
-            points, _ = reads.scroll(reader, None, offset + limit, matching, projection)
+            points, _ = reads.scroll(reader, None, offset + limit, flt, projection)
             return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
         vector, exclude = _query_vector(reader, using, raw)
         query = search.Query(using, vector, limit, offset, threshold, exclude)
-        return {"points": search.nearest(reader, query, matching, projection)}
+        return {"points": search.nearest(reader, query, flt, projection)}
 
     return run
 
 
-def _query_vector(reader: reads.Reader, using: str, raw: object) -> tuple[np.ndarray, str | None]:
+def _query_vector(reader: reads.Reader, using: str, raw: object) -> tuple[Floats, str | None]:
     """The query as an array shaped like the stored vectors, and the point to leave out when
     the query is a point id. Only dense and multi-dense queries are supported."""
     collection = reader.collection
@@ -250,7 +270,7 @@ def _query_vector(reader: reads.Reader, using: str, raw: object) -> tuple[np.nda
     else:
         point = ids.parse_id(raw)
         exclude = ids.to_key(point)
-        stored = reader.run(lambda pipe: pipe.hget(collection.keys.vectors(using), exclude))[0]
+        stored = reads.vector_of(reader, using, exclude)
         if stored is None:
             raise NotFound(f"No point with id {point} found")
         data = stored
@@ -272,7 +292,7 @@ def _number(raw: object, name: str) -> float | None:
     return raw
 
 
-def _filter(body: dict) -> Filter | None:
+def _filter(body: JsonObject) -> Filter | None:
     raw = body.get("filter")
     return None if raw is None else compile_filter(raw)
 
@@ -302,7 +322,7 @@ def _start_from(raw: object) -> float | None:
             f"order_by.start_from: '{raw}' does not match accepted datetime format (RFC3339). "
             "Example: 2014-01-01T00:00:00Z"
         )
-    return int(moment.timestamp() * 1_000_000)
+    return to_micros(moment)
 
 
 def _limit(raw: object, default: int) -> int:
@@ -315,7 +335,7 @@ def _limit(raw: object, default: int) -> int:
     return raw
 
 
-def _projection(collection: Collection, body: dict, default_payload: bool) -> Projection:
+def _projection(collection: Collection, body: JsonObject, default_payload: bool) -> Projection:
     with_payload = body.get("with_payload")
     payload = compile_selector(default_payload if with_payload is None else with_payload)
     with_vector = body.get("with_vector", body.get("with_vectors", False))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import falcon
 import orjson
-import redis
 
 from api.context import Context
+from projections import store
 
 # qdrant-client warns unless the server's minor version is within one of its own.
 QDRANT_API_VERSION = "1.19.0"
@@ -30,9 +30,7 @@ class Ready:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = falcon.MEDIA_TEXT
-        try:
-            self._ctx.r.ping()
-        except redis.RedisError:
+        if not store.reachable(self._ctx.r):
             resp.status = 503
             resp.text = "some shards are not ready"
             return

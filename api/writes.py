@@ -1,32 +1,40 @@
-"""The write path: append the event, kick a worker, answer (or wait for the worker)."""
+"""The write path's two halves: append the event (and kick a worker), then answer, waiting for
+the worker when `wait=true` asks for it."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 
-import orjson
 import redis
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from api.metrics import Histogram
 from api.params import WriteParams
-from projections import log
+from projections import jobs, log
 from projections.collections import Collection
-from projections.errors import Timeout, from_record
+from projections.errors import Timeout
 from projections.events import Event
 from projections.progress import Progress
 
 logger = logging.getLogger("pointlog.api")
-CATCH_UP_JOB = "workers.jobs.catch_up"
-JOB_TIMEOUT = 3600  # a catch-up job applies a whole backlog
-FAILED_JOB_TTL = 24 * 3600
 
 
-def job_queue(r: redis.Redis, name: str) -> Queue:
-    return Queue(name, connection=r, serializer=JSONSerializer)
+class UpdateResult(TypedDict):
+    """Qdrant's answer to one operation of a write."""
+
+    operation_id: int
+    status: str  # acknowledged, completed or wait_timeout
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """An event in the log: its collection and operation ids."""
+
+    collection: Collection
+    op_ids: range
 
 
 @dataclass
@@ -37,12 +45,12 @@ class Writer:
     default_wait_seconds: float
     waits: Histogram
 
-    def submit(self, collection: Collection, event: Event, params: WriteParams) -> list[dict]:
-        """One UpdateResult per operation of the event."""
+    def append(self, collection: Collection, event: Event, params: WriteParams) -> Submitted:
+        """Append the event. It either is in the log once this returns, or nothing was
+        appended (CollectionGone: the collection was deleted meanwhile)."""
         appended = log.append(self.r, collection.keys, event, collection.name)
         if appended.kicked:
             self._kick(collection)
-        op_ids = range(appended.first_op, appended.last_op + 1)
         logger.info(
             "appended",
             extra={
@@ -52,35 +60,36 @@ class Writer:
                 "wait": params.wait,
             },
         )
+        return Submitted(collection, range(appended.first_op, appended.last_op + 1))
+
+    def answer(self, submitted: Submitted, params: WriteParams) -> list[UpdateResult]:
+        """One UpdateResult per operation: acknowledged, or (`wait=true`) completed, the
+        first operation's error, or wait_timeout."""
+        op_ids = submitted.op_ids
         if not params.wait:
             return _results(op_ids, "acknowledged")
         timeout = params.timeout if params.timeout is not None else self.default_wait_seconds
+        keys = submitted.collection.keys
         started = time.perf_counter()
-        applied = self.progress.wait(collection.keys, appended.last_op + 1, timeout)
+        applied = self.progress.wait(keys, op_ids.stop, timeout)
         self.waits.observe(time.perf_counter() - started)
         if not applied:
             if params.timeout is None:
-                raise Timeout(f"Operation {appended.last_op} was not applied within {timeout}s")
+                raise Timeout(f"Operation {op_ids.stop - 1} was not applied within {timeout}s")
             return _results(op_ids, "wait_timeout")
-        for record in self.r.hmget(collection.keys.errors, list(op_ids)):
-            if record is not None:
-                raise from_record(orjson.loads(record))
+        for error in log.outcomes(self.r, keys, op_ids):
+            if error is not None:
+                raise error
         return _results(op_ids, "completed")
 
     def _kick(self, collection: Collection) -> None:
         """Queue a catch-up job. If this fails the event is still in the log, and the kick flag
         stays up: the workers' sweep finds the collection behind and catches it up."""
         try:
-            self.queue.enqueue_call(
-                CATCH_UP_JOB,
-                args=(collection.name, collection.cid),
-                timeout=JOB_TIMEOUT,
-                result_ttl=0,
-                failure_ttl=FAILED_JOB_TTL,
-            )
+            jobs.enqueue_catch_up(self.queue, collection.name, collection.cid)
         except redis.RedisError as error:
             logger.warning("could not queue catch-up for %s: %s", collection.name, error)
 
 
-def _results(op_ids: range, status: str) -> list[dict]:
+def _results(op_ids: range, status: str) -> list[UpdateResult]:
     return [{"operation_id": op, "status": status} for op in op_ids]

@@ -1,0 +1,21 @@
+"""The domain core: events, the log, the projection, and the queries served from it. It knows
+Redis (and RQ's queue, in `jobs.py` only), never HTTP.
+
+Where a write goes:
+1. **validated**: `events.py` turns a request body into an event, checked against the
+   collection (`collections.py`: configs and the registry), with ids (`ids.py`), vectors
+   (`vectors.py`), payload paths (`jsonpath.py`), filters (`filters.py`) and index
+   definitions (`indexes.py`). Bad input raises an error of `errors.py`; nothing is appended.
+2. **appended**: `log.py` gives the event its operation ids and adds it to the collection's
+   stream in one script; `jobs.py` queues the catch-up job that the append's kick asks for.
+3. **applied**: a worker's `apply.py` computes a batch of events against `staging.py` (the
+   projection as the batch changes it) and commits writes and checkpoint in one MULTI/EXEC.
+   `keys.py` is the key layout of all of it.
+4. **read**: `reads.py` (by id, scroll, count) and `search.py` (nearest points) read the
+   projection after read-your-writes; `progress.py` wakes whoever waits for a checkpoint.
+
+The filter language is `filters.py`, with its parts: `ranges.py` (numeric bounds, compared
+as f64), `datetimes.py`, `geo.py`, `text.py` (full-text tokens), `prechecks.py` (byte-level
+tests that skip parsing payloads that cannot match); `payloads.py` edits payloads and selects
+what a read returns; `jsontypes.py` names JSON types as Qdrant's errors do.
+"""

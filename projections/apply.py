@@ -12,29 +12,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import cast
 
 import orjson
 import redis
 
 from projections import ids, log
 from projections.collections import Collection
-from projections.errors import NotFound, QdrantError, to_record
-from projections.events import Event
+from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
+from projections.events import Event, Operation
 from projections.indexes import Index
 from projections.jsonpath import clone
+from projections.jsontypes import JsonObject
 from projections.keys import Keys
 from projections.payloads import delete_keys, merge_payload
 from projections.staging import Staging
 
 logger = logging.getLogger("pointlog.apply")
 
-Apply = Callable[[Staging, dict, Event], None]
+Apply = Callable[[Staging, Operation, Event], None]
 
 
-def _targets(staging: Staging, op: dict) -> list[str]:
+def _targets(staging: Staging, op: Operation) -> list[str]:
     """The points an operation selects: its ids, or the points its filter matches right now."""
     if "ids" in op:
-        return op["ids"]
+        return cast("list[str]", op["ids"])
     return staging.matching(staging.compile(op["filter"]))
 
 
@@ -51,7 +53,7 @@ def _fail_on(missing: list[str]) -> None:
         raise NotFound(f"No point with id {ids.from_key(missing[0])} found")
 
 
-def _condition(staging: Staging, op: dict) -> Callable[[str], bool]:
+def _condition(staging: Staging, op: Operation) -> Callable[[str], bool]:
     """Conditional writes: `update_mode` and `update_filter`, judged per point against its
     state at this place in the log."""
     mode = op.get("update_mode", "upsert")
@@ -66,7 +68,7 @@ def _condition(staging: Staging, op: dict) -> Callable[[str], bool]:
     return allowed
 
 
-def _upsert(staging: Staging, op: dict, event: Event) -> None:
+def _upsert(staging: Staging, op: Operation, event: Event) -> None:
     conditional = "update_filter" in op or "update_mode" in op
     if conditional or staging.indexes:
         staging.prefetch(point[0] for point in op["points"])
@@ -78,38 +80,40 @@ def _upsert(staging: Staging, op: dict, event: Event) -> None:
         staging.upsert(key, event.bytes_at(payload_ref), vectors)
 
 
-def _delete(staging: Staging, op: dict, event: Event) -> None:
+def _delete(staging: Staging, op: Operation, event: Event) -> None:
     for key in _targets(staging, op):
         staging.remove(key)
 
 
-def _change_payloads(staging: Staging, op: dict, change: Callable[[dict], dict]) -> None:
+def _change_payloads(
+    staging: Staging, op: Operation, change: Callable[[JsonObject], JsonObject]
+) -> None:
     existing, missing = _split(staging, _targets(staging, op))
     for key in existing:
         staging.set_payload(key, change(staging.payload(key)))
     _fail_on(missing)
 
 
-def _set_payload(staging: Staging, op: dict, event: Event) -> None:
+def _set_payload(staging: Staging, op: Operation, event: Event) -> None:
     # merge_payload copies what it inserts: no two points share a mutable part.
     _change_payloads(
         staging, op, lambda current: merge_payload(current, op["payload"], op.get("key"))
     )
 
 
-def _overwrite_payload(staging: Staging, op: dict, event: Event) -> None:
+def _overwrite_payload(staging: Staging, op: Operation, event: Event) -> None:
     _change_payloads(staging, op, lambda current: clone(op["payload"]))
 
 
-def _delete_payload(staging: Staging, op: dict, event: Event) -> None:
+def _delete_payload(staging: Staging, op: Operation, event: Event) -> None:
     _change_payloads(staging, op, lambda current: delete_keys(current, op["keys"]))
 
 
-def _clear_payload(staging: Staging, op: dict, event: Event) -> None:
+def _clear_payload(staging: Staging, op: Operation, event: Event) -> None:
     _change_payloads(staging, op, lambda current: {})
 
 
-def _update_vectors(staging: Staging, op: dict, event: Event) -> None:
+def _update_vectors(staging: Staging, op: Operation, event: Event) -> None:
     _, missing = _split(staging, [point[0] for point in op["points"]])
     absent, allowed = set(missing), _condition(staging, op)
     for key, vector_refs in op["points"]:
@@ -120,7 +124,7 @@ def _update_vectors(staging: Staging, op: dict, event: Event) -> None:
     _fail_on(missing)
 
 
-def _delete_vectors(staging: Staging, op: dict, event: Event) -> None:
+def _delete_vectors(staging: Staging, op: Operation, event: Event) -> None:
     selected = staging.matching(staging.compile(op["filter"])) if "filter" in op else []
     existing, missing = _split(staging, op.get("ids", []))
     for key in dict.fromkeys(selected + existing):
@@ -129,11 +133,11 @@ def _delete_vectors(staging: Staging, op: dict, event: Event) -> None:
     _fail_on(missing)
 
 
-def _create_index(staging: Staging, op: dict, event: Event) -> None:
+def _create_index(staging: Staging, op: Operation, event: Event) -> None:
     staging.create_index(Index(op["field"], op["schema"]))
 
 
-def _delete_index(staging: Staging, op: dict, event: Event) -> None:
+def _delete_index(staging: Staging, op: Operation, event: Event) -> None:
     staging.drop_index(op["field"])
 
 
@@ -151,7 +155,7 @@ OPERATIONS: dict[str, Apply] = {
 }
 
 
-def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, dict]:
+def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, ErrorRecord]:
     """Apply an event's operations in order; the errors they met, by operation_id."""
     for index, op in enumerate(event.ops):
         try:
@@ -166,7 +170,9 @@ def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, dict
     return {}
 
 
-def _log(collection: Collection, keys: Keys, checkpoint: int, events: int, errors: dict) -> None:
+def _log_commit(
+    collection: Collection, keys: Keys, checkpoint: int, events: int, errors: dict[int, ErrorRecord]
+) -> None:
     context = {"collection": collection.name, "projection": keys.projection or "live"}
     logger.debug("applied", extra={**context, "checkpoint": checkpoint, "events": events})
     for op_id, error in errors.items():
@@ -193,7 +199,7 @@ def apply_batch(
                     return None
                 entries = batch.events
                 staging = Staging(r, collection, keys, batch.indexes)
-                errors: dict[int, dict] = {}
+                errors: dict[int, ErrorRecord] = {}
                 for seq_after, event in entries:
                     errors.update(apply_event(staging, event, seq_after - len(event.ops)))
                 checkpoint = entries[-1][0]
@@ -207,7 +213,7 @@ def apply_batch(
                 if keys.live:
                     pipe.publish(keys.channel, checkpoint)
                 pipe.execute()
-                _log(collection, keys, checkpoint, len(entries), errors)
+                _log_commit(collection, keys, checkpoint, len(entries), errors)
                 return checkpoint
             except redis.WatchError:
                 continue

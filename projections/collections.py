@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import orjson
 import redis
-from redis.commands.core import Script
 
 from projections import keys as K
 from projections.errors import (
@@ -19,7 +18,9 @@ from projections.errors import (
     QdrantError,
     ValidationFailed,
 )
+from projections.jsontypes import JsonObject
 from projections.keys import Keys
+from projections.store import hash_fields, script
 
 T = TypeVar("T")
 DISTANCES = ("Cosine", "Euclid", "Dot", "Manhattan")
@@ -53,7 +54,7 @@ class VectorSpec:
 class Collection:
     name: str
     cid: int
-    config: dict
+    config: JsonObject  # as validate_create keeps it
     vectors: dict[str, VectorSpec]
 
     @property
@@ -82,7 +83,7 @@ def validate_name(name: str, creating: bool = False) -> None:
             )
 
 
-def validate_create(body: object) -> dict:
+def validate_create(body: object) -> JsonObject:
     """The config to keep for a create request: only the fields Qdrant knows, vectors checked."""
     if body is None:
         body = {}
@@ -95,7 +96,7 @@ def validate_create(body: object) -> dict:
     return config
 
 
-def _validate_vectors(raw: object) -> dict:
+def _validate_vectors(raw: object) -> JsonObject:
     if not isinstance(raw, dict):
         raise FormatError("vectors: data did not match any variant of untagged enum VectorsConfig")
     if "size" in raw or "distance" in raw:
@@ -103,7 +104,7 @@ def _validate_vectors(raw: object) -> dict:
     return {name: _validate_vector_params(p, f"vectors.{name}") for name, p in raw.items()}
 
 
-def _validate_vector_params(raw: object, where: str) -> dict:
+def _validate_vector_params(raw: object, where: str) -> JsonObject:
     if not isinstance(raw, dict):
         raise FormatError(f"{where}: invalid type, expected struct VectorParams")
     size, distance = raw.get("size"), raw.get("distance")
@@ -124,7 +125,7 @@ def _validate_vector_params(raw: object, where: str) -> dict:
     return {k: v for k, v in raw.items() if k in VECTOR_PARAM_FIELDS and v is not None}
 
 
-def _validate_sparse(raw: object) -> dict:
+def _validate_sparse(raw: object) -> JsonObject:
     if not isinstance(raw, dict) or not all(isinstance(p, dict) for p in raw.values()):
         raise FormatError("sparse_vectors: expected a map of name to SparseVectorParams")
     for name, params in raw.items():
@@ -135,7 +136,7 @@ def _validate_sparse(raw: object) -> dict:
     }
 
 
-def vector_specs(config: dict) -> dict[str, VectorSpec]:
+def vector_specs(config: JsonObject) -> dict[str, VectorSpec]:
     vectors = config.get("vectors", {})
     named = {"": vectors} if "size" in vectors else vectors
     specs = {
@@ -166,19 +167,24 @@ def _parse(name: str, raw: bytes) -> Collection:
     return Collection(name, stored["cid"], config, vector_specs(config))
 
 
+def _entry(r: redis.Redis, name: str) -> bytes | None:
+    """The registry's entry of a collection: its cid and config, as JSON."""
+    return cast("bytes | None", r.hget(K.COLLECTIONS, name))
+
+
 def load(r: redis.Redis, name: str) -> Collection:
-    raw = r.hget(K.COLLECTIONS, name)
+    raw = _entry(r, name)
     if raw is None:
         raise NotFound(f"Collection `{name}` doesn't exist!")
     return _parse(name, raw)
 
 
 def find(r: redis.Redis, name: str) -> Collection | None:
-    raw = r.hget(K.COLLECTIONS, name)
+    raw = _entry(r, name)
     return None if raw is None else _parse(name, raw)
 
 
-def create(r: redis.Redis, name: str, config: dict) -> Collection:
+def create(r: redis.Redis, name: str, config: JsonObject) -> Collection:
     """Register a collection under a fresh cid. Its keyspace exists before its name does."""
     cid = int(r.incr(K.NEXT_CID))
     keys = Keys(cid)
@@ -193,13 +199,13 @@ def create(r: redis.Redis, name: str, config: dict) -> Collection:
 def delete(r: redis.Redis, name: str) -> bool:
     """Forget the name, then drop its keyspace. Removing `seq` makes further appends fail and
     removing `applied` aborts any worker's commit in flight (it WATCHes the checkpoint)."""
-    raw = r.hget(K.COLLECTIONS, name)
+    raw = _entry(r, name)
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False
     collection = _parse(name, raw)
     keys, rebuild = collection.keys, collection.keys.rebuild()
-    fields = [f.decode() for f in r.hkeys(keys.indexes)]
-    rebuild_fields = [f.decode() for f in r.hkeys(rebuild.indexes)]
+    fields = hash_fields(r, keys.indexes)
+    rebuild_fields = hash_fields(r, rebuild.indexes)
     r.unlink(*keys.all_keys(collection.vector_names, fields))
     # and what an unfinished replay left
     r.unlink(rebuild.applied, *rebuild.projection_keys(collection.vector_names, rebuild_fields))
@@ -212,7 +218,7 @@ if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
 end
 return 0
 """
-_delete_if_same = Script(None, _DELETE_IF_SAME_LUA.encode())
+_delete_if_same = script(_DELETE_IF_SAME_LUA.encode())
 
 
 class Cache:
@@ -244,4 +250,45 @@ class Cache:
 
 
 def names(r: redis.Redis) -> list[str]:
-    return sorted(n.decode() for n in r.hkeys(K.COLLECTIONS))
+    return sorted(hash_fields(r, K.COLLECTIONS))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Where one collection stands: operations appended and applied, points, commits."""
+
+    collection: Collection
+    appended: int
+    applied: int
+    points: int
+    ops_applied: int  # counted by the commits (equals `applied` unless a replay reset it)
+    batches: int
+
+    @property
+    def lag(self) -> int:
+        return self.appended - self.applied
+
+
+def overview(r: redis.Redis) -> list[Figures]:
+    """Every collection with its figures, by name, in two round trips whatever their number."""
+    registry = cast("dict[bytes, bytes]", r.hgetall(K.COLLECTIONS))
+    found = sorted((_parse(n.decode(), raw) for n, raw in registry.items()), key=_name_of)
+    with r.pipeline(transaction=False) as pipe:
+        for collection in found:
+            keys = collection.keys
+            pipe.mget(keys.seq, keys.applied)
+            pipe.zcard(keys.ids)
+            pipe.hmget(keys.stats, "ops", "batches")
+        results = pipe.execute()
+    figures = []
+    for i, collection in enumerate(found):
+        (seq, applied), points, (ops, batches) = results[3 * i : 3 * i + 3]
+        if seq is None:
+            continue  # deleted between the two round trips
+        counts = (int(seq), int(applied or 0), int(points), int(ops or 0), int(batches or 0))
+        figures.append(Figures(collection, *counts))
+    return figures
+
+
+def _name_of(collection: Collection) -> str:
+    return collection.name

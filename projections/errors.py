@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 
 class QdrantError(Exception):
     """An error a client sees as `{"status": {"error": "<prefix><detail>"}}`."""
@@ -75,28 +77,27 @@ class Timeout(QdrantError):
     prefix = "Timeout: "
 
 
-class Unavailable(QdrantError):
-    """The store (Redis) cannot be reached: the client may retry."""
-
-    http_status = 503
-    prefix = "Service unavailable: "
-
-
 _KINDS: dict[str, type[QdrantError]] = {
     cls.__name__: cls
     for cls in (
         QdrantError, WrongInput, BadRequest, FormatError, NotFound, AlreadyExists, Timeout,
-        Unavailable,
     )
 }  # fmt: skip
 
 
-def to_record(error: QdrantError) -> dict:
+class ErrorRecord(TypedDict):
+    """An error as the projection's outcome records keep it (JSON)."""
+
+    kind: str  # the QdrantError class name
+    detail: str
+
+
+def to_record(error: QdrantError) -> ErrorRecord:
     """An error as the log's outcome record keeps it."""
     return {"kind": type(error).__name__, "detail": error.detail}
 
 
-def from_record(record: dict) -> QdrantError:
+def from_record(record: ErrorRecord) -> QdrantError:
     return _KINDS.get(record["kind"], QdrantError)(record["detail"])
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -20,14 +21,27 @@ from projections.collections import Collection
 from projections.errors import BadRequest, FormatError, QdrantError, ValidationFailed, WrongInput
 from projections.filters import compile_filter
 from projections.jsonpath import parse_path
+from projections.jsontypes import JsonObject, expect_object
 from projections.vectors import decode, encode_many_vectors, encode_point_vectors
 
 Ref = list[int]  # [offset, length] into an event's blob
 
 
+# One operation as the log stores it (JSON). Its `type` tells which fields it has:
+# - upsert: `points`, each [key, payload ref, {name: vector ref}]; maybe `update_filter` (a
+#   filter) and `update_mode`;
+# - update_vectors: `points`, each [key, {name: vector ref}]; maybe the same two;
+# - delete, clear_payload: a selection, that is `ids` (point keys) or `filter`;
+# - delete_vectors: `vector` (names) and `ids`, `filter` or both;
+# - set_payload: `payload`, a selection, maybe `key` (a path); overwrite_payload: `payload` and
+#   a selection; delete_payload: `keys` (paths) and a selection;
+# - create_index: `field` and `schema`; delete_index: `field`.
+Operation = dict[str, Any]
+
+
 @dataclass
 class Event:
-    ops: list[dict] = field(default_factory=list)
+    ops: list[Operation] = field(default_factory=list)
     blob: bytearray = field(default_factory=bytearray)
 
     def put(self, data: bytes) -> Ref:
@@ -46,12 +60,12 @@ class Event:
     def decode(cls, fields: dict[bytes, bytes]) -> Event:
         return cls(orjson.loads(fields[b"h"])["ops"], bytearray(fields[b"b"]))
 
-    def describe(self, collection: Collection) -> list[dict]:
+    def describe(self, collection: Collection) -> list[JsonObject]:
         """The operations as readable JSON: ids, payloads and vectors in place of references."""
         return [self._describe_op(collection, op) for op in self.ops]
 
-    def _describe_op(self, collection: Collection, op: dict) -> dict:
-        described = {k: v for k, v in op.items() if k not in ("points", "ids")}
+    def _describe_op(self, collection: Collection, op: Operation) -> JsonObject:
+        described: JsonObject = {k: v for k, v in op.items() if k not in ("points", "ids")}
         if "ids" in op:
             described["points"] = [ids.from_key(key) for key in op["ids"]]
         if op["type"] == "upsert":
@@ -70,16 +84,10 @@ class Event:
             ]
         return described
 
-    def _vectors(self, collection: Collection, refs: dict[str, Ref]) -> dict:
+    def _vectors(self, collection: Collection, refs: dict[str, Ref]) -> dict[str, object]:
         return {
             name: decode(collection.vectors[name], self.bytes_at(ref)) for name, ref in refs.items()
         }
-
-
-def _object(raw: object, what: str) -> dict:
-    if not isinstance(raw, dict):
-        raise FormatError(f"invalid type: expected struct {what}")
-    return raw
 
 
 def _dumps(value: object) -> bytes:
@@ -101,7 +109,7 @@ def _payload_bytes(raw: object, where: str) -> bytes:
 
 
 def add_upsert(event: Event, collection: Collection, body: object) -> None:
-    body = _object(body, "PointInsertOperations")
+    body = expect_object(body, "PointInsertOperations")
     if "batch" in body:
         points = _batch_points(body["batch"])
     elif "points" in body:
@@ -112,16 +120,18 @@ def add_upsert(event: Event, collection: Collection, body: object) -> None:
         raise FormatError("Invalid PointInsertOperations format")
     if not points:
         raise BadRequest("Empty update request")
-    op: dict = {"type": "upsert", "points": _upsert_points(event, collection, points)}
+    op: Operation = {"type": "upsert", "points": _upsert_points(event, collection, points)}
     _conditional(op, body)
     event.ops.append(op)
 
 
-def _upsert_points(event: Event, collection: Collection, points: list) -> list[list]:
+def _upsert_points(event: Event, collection: Collection, points: list[Any]) -> list[list[Any]]:
     """Each point as [key, payload ref, {name: vector ref}], every field checked."""
-    keys, payloads, vectors = [], [], []
+    keys: list[str] = []
+    payloads: list[bytes] = []
+    vectors: list[object] = []
     for i, raw in enumerate(points):
-        point = _object(raw, "PointStruct")
+        point = expect_object(raw, "PointStruct")
         where = f"points[{i}]"
         if "id" not in point:
             raise FormatError(f"{where}: missing field `id`")
@@ -138,9 +148,9 @@ def _upsert_points(event: Event, collection: Collection, points: list) -> list[l
     ]
 
 
-def _batch_points(raw: object) -> list[dict]:
+def _batch_points(raw: object) -> list[JsonObject]:
     """The columnar form turned into the list form, lengths checked as Qdrant does."""
-    batch = _object(raw, "Batch")
+    batch = expect_object(raw, "Batch")
     for name in ("ids", "vectors"):
         if name not in batch:
             raise FormatError(f"batch: missing field `{name}`")
@@ -150,7 +160,7 @@ def _batch_points(raw: object) -> list[dict]:
     n = len(point_ids)
     if isinstance(vectors, list):
         _check_len(n, len(vectors), "vectors")
-        per_point: list = vectors
+        per_point: list[Any] = vectors
     elif isinstance(vectors, dict):
         for name, column in vectors.items():
             if not isinstance(column, list):
@@ -178,7 +188,7 @@ def _check_len(n_ids: int, n: int, what: str) -> None:
 # ---- operations that select points ------------------------------------------------------------
 
 
-def selector(body: dict, missing: QdrantError | None = None) -> dict:
+def selector(body: JsonObject, missing: QdrantError | None = None) -> Operation:
     """`points` (ids) or `filter`, as Qdrant's PointsSelector: `points` wins when both are given."""
     if body.get("points") is not None:
         keys = [ids.to_key(i) for i in ids.parse_ids(body["points"])]
@@ -192,14 +202,14 @@ def selector(body: dict, missing: QdrantError | None = None) -> dict:
 
 
 def add_delete(event: Event, collection: Collection, body: object) -> None:
-    event.ops.append({"type": "delete", **selector(_object(body, "PointsSelector"))})
+    event.ops.append({"type": "delete", **selector(expect_object(body, "PointsSelector"))})
 
 
-def _payload_selector(body: dict) -> dict:
+def _payload_selector(body: JsonObject) -> Operation:
     return selector(body, FormatError("Either list of point ids or filter must be provided"))
 
 
-def _payload_object(body: dict) -> dict:
+def _payload_object(body: JsonObject) -> JsonObject:
     payload = body.get("payload")
     if not isinstance(payload, dict):
         raise FormatError("payload: missing field or invalid type, expected a JSON object")
@@ -207,8 +217,12 @@ def _payload_object(body: dict) -> dict:
 
 
 def add_set_payload(event: Event, collection: Collection, body: object) -> None:
-    body = _object(body, "SetPayload")
-    op = {"type": "set_payload", "payload": _payload_object(body), **_payload_selector(body)}
+    body = expect_object(body, "SetPayload")
+    op: Operation = {
+        "type": "set_payload",
+        "payload": _payload_object(body),
+        **_payload_selector(body),
+    }
     if body.get("key") is not None:
         if not isinstance(body["key"], str):
             raise FormatError("key: invalid type, expected a string")
@@ -219,14 +233,14 @@ def add_set_payload(event: Event, collection: Collection, body: object) -> None:
 
 def add_overwrite_payload(event: Event, collection: Collection, body: object) -> None:
     """Replaces the whole payload; Qdrant ignores `key` here."""
-    body = _object(body, "SetPayload")
+    body = expect_object(body, "SetPayload")
     event.ops.append(
         {"type": "overwrite_payload", "payload": _payload_object(body), **_payload_selector(body)}
     )
 
 
 def add_delete_payload(event: Event, collection: Collection, body: object) -> None:
-    body = _object(body, "DeletePayload")
+    body = expect_object(body, "DeletePayload")
     keys = body.get("keys")
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise FormatError("keys: missing field or invalid type, expected a list of strings")
@@ -236,19 +250,19 @@ def add_delete_payload(event: Event, collection: Collection, body: object) -> No
 
 
 def add_clear_payload(event: Event, collection: Collection, body: object) -> None:
-    event.ops.append({"type": "clear_payload", **selector(_object(body, "PointsSelector"))})
+    event.ops.append({"type": "clear_payload", **selector(expect_object(body, "PointsSelector"))})
 
 
 def add_update_vectors(event: Event, collection: Collection, body: object) -> None:
-    body = _object(body, "UpdateVectors")
+    body = expect_object(body, "UpdateVectors")
     points = body.get("points")
     if not isinstance(points, list):
         raise FormatError("points: missing field or invalid type, expected a sequence")
     if not points:
         raise ValidationFailed("points: must specify points to update")
-    refs = []
+    refs: list[list[Any]] = []
     for i, raw in enumerate(points):
-        point = _object(raw, "PointVectors")
+        point = expect_object(raw, "PointVectors")
         where = f"points[{i}]"
         if "id" not in point or "vector" not in point:
             raise FormatError(f"{where}: missing field `{'id' if 'id' not in point else 'vector'}`")
@@ -257,14 +271,14 @@ def add_update_vectors(event: Event, collection: Collection, body: object) -> No
         vectors = encode_point_vectors(collection, point["vector"], f"{where}.vector")
         key = ids.to_key(ids.parse_id(point["id"]))
         refs.append([key, {name: event.put(data) for name, data in vectors.items()}])
-    op: dict = {"type": "update_vectors", "points": refs}
+    op: Operation = {"type": "update_vectors", "points": refs}
     _conditional(op, body)
     event.ops.append(op)
 
 
 def add_delete_vectors(event: Event, collection: Collection, body: object) -> None:
     """Both `points` and `filter` may be given: the operation then takes both sets."""
-    body = _object(body, "DeleteVectors")
+    body = expect_object(body, "DeleteVectors")
     names = body.get("vector")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise FormatError("vector: missing field or invalid type, expected a list of names")
@@ -273,7 +287,7 @@ def add_delete_vectors(event: Event, collection: Collection, body: object) -> No
     for name in names:
         if name not in collection.vectors:
             raise WrongInput(f"Not existing vector name error: {name}")
-    op: dict = {"type": "delete_vectors", "vector": list(dict.fromkeys(names))}
+    op: Operation = {"type": "delete_vectors", "vector": list(dict.fromkeys(names))}
     if body.get("points") is None and body.get("filter") is None:
         raise BadRequest("No filter or points provided")
     if body.get("filter") is not None:
@@ -286,7 +300,7 @@ def add_delete_vectors(event: Event, collection: Collection, body: object) -> No
 UPDATE_MODES = ("upsert", "insert_only", "update_only")
 
 
-def _conditional(op: dict, body: dict) -> None:
+def _conditional(op: Operation, body: JsonObject) -> None:
     """`update_filter` (existing points change only if they match) and `update_mode`."""
     if body.get("update_filter") is not None:
         compile_filter(body["update_filter"])
@@ -330,7 +344,7 @@ BATCH_OPERATIONS: dict[str, Builder] = {
 
 def add_batch(event: Event, collection: Collection, body: object) -> None:
     """Every operation of a batch in one event: nothing interleaves with them."""
-    operations = _object(body, "UpdateOperations").get("operations")
+    operations = expect_object(body, "UpdateOperations").get("operations")
     if not isinstance(operations, list):
         raise FormatError("operations: missing field or invalid type, expected a sequence")
     for i, raw in enumerate(operations):

@@ -1,8 +1,10 @@
 """Qdrant's filter language: validated and compiled once into closures, then evaluated per point.
 
-Semantics are those of the Rust server without payload indexes (POINTS-API.md §9.3): no type
-coercion, a field condition matches if any value its key resolves to matches (an array value
-element-wise, one level deep), text matching is a case-sensitive substring test.
+Semantics are those of the Rust server without payload indexes (its condition checker:
+lib/segment/src/payload_storage/condition_checker.rs in https://github.com/qdrant/qdrant): no
+type coercion, a field condition matches if any value its key resolves to matches (an array value
+element-wise, one level deep), text matching is a case-sensitive substring test, numeric ranges
+compare as f64 (ranges.py) and `match` integers exactly.
 
 Errors follow Qdrant's split: a filter that does not deserialize is a 400 (FormatError), one that
 deserializes but fails validation is a 422 (ValidationFailed). As in Qdrant, validation only runs
@@ -11,52 +13,95 @@ once the whole filter has deserialized, so a 400 anywhere wins over a 422.
 
 from __future__ import annotations
 
-import math
-import operator
-import re
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
-from itertools import pairwise
+from datetime import datetime
 from typing import Any
 
+from projections import geo
+from projections.datetimes import parse_datetime
 from projections.errors import FormatError, ValidationFailed
 from projections.ids import PointId, parse_id
-from projections.jsonpath import WILDCARD, JsonPath, get_values, json_kind, parse_path, path_arg
+from projections.jsonpath import WILDCARD, JsonPath, get_values, parse_path, path_arg
+from projections.jsontypes import (
+    I64_MAX,
+    I64_MIN,
+    JsonObject,
+    expect_object,
+    is_number,
+    json_kind,
+    required,
+)
 from projections.prechecks import Precheck, prechecks
+from projections.ranges import COMPARE, f64_bounds, given_bounds, within
 from projections.text import Tokenizer, text_test
 
+VectorNames = Collection[str]  # the names of the vectors a point has ("" for the unnamed one)
 # (point id, payload, names of the vectors the point has) -> matches. Inside `nested` the
 # payload is an array element and there is no id nor vectors.
-Check = Callable[[PointId | None, dict, Collection[str]], bool]
+Check = Callable[[PointId | None, JsonObject, VectorNames], bool]
 ValueTest = Callable[[Any], bool]  # one payload value (an array element, never a whole array)
 
 CLAUSES = ("should", "min_should", "must", "must_not")
-I64_MIN, I64_MAX = -(2**63), 2**63 - 1
-EARTH_RADIUS_M = 6371008.8  # mean radius, as the geo crate Qdrant uses
-Point = tuple[float, float]  # (lon, lat)
 
 
 class Filter:
     """A compiled filter. `uses_vectors` and `uses_ids` tell callers whether `matches` needs
-    the point's vector names and id (others may pass empty ones: a scan then skips the work)."""
+    the point's vector names and id (others may pass empty ones: a scan then skips the work).
+    `uses_text`: it has text matches, whose meaning depends on the collection's full-text
+    indexes; bind those with `bind_text_indexes` before matching."""
 
-    __slots__ = ("_check", "may_match", "prefilters", "uses_ids", "uses_text", "uses_vectors")
+    __slots__ = (
+        "_check", "_text_matches", "may_match", "prefilters", "uses_ids", "uses_text",
+        "uses_vectors",
+    )  # fmt: skip
 
     def __init__(self, check: Check, compiler: _Compiler, checks: tuple[Precheck, ...]) -> None:
         self._check = check
         self.uses_vectors = compiler.uses_vectors
         self.uses_ids = compiler.uses_ids
-        self.uses_text = compiler.uses_text
+        self._text_matches = tuple(compiler.text_matches)
+        self.uses_text = bool(self._text_matches)
         # may_match(stored bytes) is False when a payload, as stored, cannot match (see
         # prechecks.py): it saves parsing most payloads a selective filter skips. True says
         # nothing. `prefilters` tells whether it can ever say False.
         self.prefilters = bool(checks)
         self.may_match: Precheck = _all_prechecks(checks)
 
-    def matches(self, point_id: PointId, payload: dict, vector_names: Collection[str]) -> bool:
-        """Whether the point passes; `vector_names` holds "" for the unnamed vector."""
+    def matches(
+        self, point_id: PointId | None, payload: JsonObject, vector_names: VectorNames
+    ) -> bool:
+        """Whether the point passes; `vector_names` holds "" for the unnamed vector. `point_id`
+        may be None when the filter does not use ids."""
         return self._check(point_id, payload, vector_names)
+
+    def bind_text_indexes(self, text_indexes: Mapping[str, JsonObject]) -> None:
+        """Give the text matches on fields with a full-text index (field -> tokenizer params)
+        token semantics; the others stay substring tests. The compiled filter is kept."""
+        fields = {parse_path(field): params for field, params in text_indexes.items()}
+        for text_match in self._text_matches:
+            text_match.bind(fields.get(text_match.path))
+
+
+class _TextMatch:
+    """A `match.text`/`text_any`/`phrase` condition whose test is chosen when the field's
+    text index (or its absence) is known: a substring test until then."""
+
+    __slots__ = ("_form", "_query", "path", "test")
+
+    def __init__(self, path: JsonPath, form: str, query: str) -> None:
+        self.path = path
+        self._form = form
+        self._query = query
+        self.test: ValueTest = _UNINDEXED_TEXT[form](query)
+
+    def bind(self, params: JsonObject | None) -> None:
+        if params is None:
+            self.test = _UNINDEXED_TEXT[self._form](self._query)
+        else:
+            self.test = text_test(self._form, self._query, Tokenizer.of(params))
+
+    def __call__(self, value: Any) -> bool:
+        return self.test(value)
 
 
 def _all_prechecks(checks: tuple[Precheck, ...]) -> Precheck:
@@ -65,16 +110,19 @@ def _all_prechecks(checks: tuple[Precheck, ...]) -> Precheck:
     return lambda stored: all(check(stored) for check in checks)
 
 
-def compile_filter(raw: object, text_indexes: Mapping[str, dict] | None = None) -> Filter:
+def compile_filter(raw: object, text_indexes: Mapping[str, JsonObject] | None = None) -> Filter:
     """Validate a filter from a JSON body completely and compile it for fast evaluation.
-    `text_indexes` (field -> index params) gives full-text semantics to `match.text`,
-    `text_any` and `phrase` on those fields."""
+    `text_indexes` (field -> index params), when known already, gives full-text semantics to
+    `match.text`, `text_any` and `phrase` on those fields (see `Filter.bind_text_indexes`)."""
     _check_depth(raw, MAX_DEPTH)
-    compiler = _Compiler(text_indexes or {})
+    compiler = _Compiler()
     check = compiler.filter(raw, nested=False)
     if compiler.invalid:
         raise ValidationFailed("; ".join(compiler.invalid))
-    return Filter(check, compiler, prechecks(raw))
+    compiled = Filter(check, compiler, prechecks(raw))
+    if text_indexes:
+        compiled.bind_text_indexes(text_indexes)
+    return compiled
 
 
 MAX_DEPTH = 64  # nesting of a filter's JSON; compiling recurses per level
@@ -95,11 +143,10 @@ def _check_depth(raw: object, limit: int) -> None:
 
 
 class _Compiler:
-    def __init__(self, text_indexes: Mapping[str, dict]) -> None:
+    def __init__(self) -> None:
         self.uses_vectors = False
         self.uses_ids = False
-        self.uses_text = False  # a text match appears: its meaning depends on text indexes
-        self._text_indexes = {parse_path(f): p for f, p in text_indexes.items()}
+        self.text_matches: list[_TextMatch] = []  # their meaning depends on text indexes
         self.invalid: list[str] = []  # 422s, raised once the whole filter has deserialized
 
     def filter(self, raw: object, nested: bool) -> Check:
@@ -171,7 +218,7 @@ class _Compiler:
             return self.filter(raw, nested)
         raise FormatError("data did not match any variant of untagged enum Condition")
 
-    def field(self, raw: dict) -> Check:
+    def field(self, raw: JsonObject) -> Check:
         """A field condition. Its operators are OR-ed, but values_count, is_empty and is_null
         (in that order) take precedence, as in Qdrant."""
         path = path_arg(raw["key"])
@@ -189,14 +236,14 @@ class _Compiler:
             return _never
         return _any_value(path, _either(tests))
 
-    def value_tests(self, raw: dict) -> list[ValueTest]:
+    def value_tests(self, raw: JsonObject) -> list[ValueTest]:
         """The operators that test values one by one (match, range, geo)."""
         builders: dict[str, Callable[[Any], ValueTest]] = {
             "match": lambda match: self.match(match, raw["key"]),
             "range": _range,
-            "geo_bounding_box": _bounding_box,
-            "geo_radius": _radius,
-            "geo_polygon": self.polygon,
+            "geo_bounding_box": geo.bounding_box,
+            "geo_radius": geo.radius,
+            "geo_polygon": lambda polygon: geo.polygon(polygon, self.invalid),
         }
         return [build(raw[name]) for name, build in builders.items() if raw.get(name) is not None]
 
@@ -205,10 +252,9 @@ class _Compiler:
         if isinstance(raw, dict):
             form = next((f for f in TEXT_FORMS if raw.get(f) is not None), None)
             if form is not None and _first_form(raw) == form:
-                self.uses_text = True
-                params = self._text_indexes.get(path_arg(key))
-                if params is not None:
-                    return text_test(form, _text(raw[form]), Tokenizer.of(params))
+                text_match = _TextMatch(path_arg(key), form, _text(raw[form]))
+                self.text_matches.append(text_match)
+                return text_match
         return _match(raw)
 
     def has_vector(self, raw: object, nested: bool) -> Check:
@@ -223,64 +269,26 @@ class _Compiler:
         """Match when one object element of the array at `key` satisfies the whole filter."""
         if not isinstance(raw, dict):
             raise FormatError(f"invalid type: {json_kind(raw)}, expected struct Nested")
-        path = path_arg(_required(raw, "key"))
+        path = path_arg(required(raw, "key"))
         if path[-1] is not WILDCARD:
             path = (*path, WILDCARD)
-        inner = self.filter(_required(raw, "filter"), nested=True)
+        inner = self.filter(required(raw, "filter"), nested=True)
 
-        def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+        def check(_id: PointId | None, payload: JsonObject, _vectors: VectorNames) -> bool:
             elements = get_values(payload, path)
             return any(isinstance(e, dict) and inner(None, e, ()) for e in elements)
 
         return check
 
-    def polygon(self, raw: object) -> ValueTest:
-        """Inside the exterior ring and outside every interior one (boundaries excluded)."""
-        shape = _object(raw, "GeoPolygon")
-        exterior = self.ring(_object(_required(shape, "exterior"), "GeoLineString"), "exterior")
-        interiors = shape.get("interiors") or []
-        if not isinstance(interiors, list):
-            raise FormatError(f"invalid type: {json_kind(interiors)}, expected a sequence")
-        holes = [
-            self.ring(_object(ring, "GeoLineString"), f"interiors[{i}]")
-            for i, ring in enumerate(interiors)
-        ]
-
-        def test(value: Any) -> bool:
-            point = _stored_point(value)
-            return (
-                point is not None
-                and _ring_holds(exterior, point, boundary=False)
-                and not any(_ring_holds(hole, point, boundary=True) for hole in holes)
-            )
-
-        return test
-
-    def ring(self, raw: dict, where: str) -> list[Point]:
-        """A closed ring of at least 4 points; a shorter or open one is a 422."""
-        points = _required(raw, "points")
-        if not isinstance(points, list):
-            raise FormatError(f"invalid type: {json_kind(points)}, expected a sequence of points")
-        ring = [_query_point(p) for p in points]
-        if len(ring) < 4:
-            self.invalid.append(
-                f"geo_polygon.{where}.points: polygon must have at least 4 points, got {len(ring)}"
-            )
-        elif ring[0] != ring[-1]:
-            self.invalid.append(
-                f"geo_polygon.{where}.points: polygon must be closed (first point = last point)"
-            )
-        return ring
-
 
 # ---- combinators ---------------------------------------------------------------------------
 
 
-def _always(_id: PointId | None, _payload: dict, _vectors: Collection[str]) -> bool:
+def _always(_id: PointId | None, _payload: JsonObject, _vectors: VectorNames) -> bool:
     return True
 
 
-def _never(_id: PointId | None, _payload: dict, _vectors: Collection[str]) -> bool:
+def _never(_id: PointId | None, _payload: JsonObject, _vectors: VectorNames) -> bool:
     return False
 
 
@@ -305,7 +313,7 @@ def _none(checks: list[Check]) -> Check:
 
 
 def _at_least(checks: list[Check], count: int) -> Check:
-    def check(i: PointId | None, p: dict, v: Collection[str]) -> bool:
+    def check(i: PointId | None, p: JsonObject, v: VectorNames) -> bool:
         passed = 0
         for condition in checks:
             if condition(i, p, v):
@@ -328,10 +336,10 @@ def _either(tests: list[ValueTest]) -> ValueTest:
 
 def _any_value(path: JsonPath, test: ValueTest) -> Check:
     """Some value at `path` passes `test`; an array value passes if one of its elements does."""
-    if len(path) == 1 and isinstance(path[0], str):
+    if len(path) == 1:
         return _any_value_at_key(path[0], test)
 
-    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+    def check(_id: PointId | None, payload: JsonObject, _vectors: VectorNames) -> bool:
         for value in get_values(payload, path):
             if isinstance(value, list):
                 if any(test(item) for item in value):
@@ -346,7 +354,7 @@ def _any_value(path: JsonPath, test: ValueTest) -> Check:
 def _any_value_at_key(key: str, test: ValueTest) -> Check:
     """`_any_value` for a plain top-level key, the common case of a scan's hot loop."""
 
-    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+    def check(_id: PointId | None, payload: JsonObject, _vectors: VectorNames) -> bool:
         if key not in payload:
             return False
         value = payload[key]
@@ -360,7 +368,7 @@ def _any_value_at_key(key: str, test: ValueTest) -> Check:
 def _values_count(path: JsonPath, fits: Callable[[int], bool]) -> Check:
     """Some value has an allowed count (array length, 0 for null, else 1); none counts as 0."""
 
-    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+    def check(_id: PointId | None, payload: JsonObject, _vectors: VectorNames) -> bool:
         values = get_values(payload, path)
         return any(fits(_count(v)) for v in values) if values else fits(0)
 
@@ -394,7 +402,7 @@ def _is_null(path: JsonPath) -> Check:
 def _field_is_empty(path: JsonPath, flag: bool) -> Check:
     """`{"key": k, "is_empty": flag}`: some value is (not) empty; a missing key is empty."""
 
-    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+    def check(_id: PointId | None, payload: JsonObject, _vectors: VectorNames) -> bool:
         values = get_values(payload, path)
         return any(_empty(v) == flag for v in values) if values else flag
 
@@ -405,7 +413,7 @@ def _field_is_null(path: JsonPath, flag: bool) -> Check:
     """`{"key": k, "is_null": flag}`: some value is (not) null, an array counting as null when
     an element is; a missing key is not null."""
 
-    def check(_id: PointId | None, payload: dict, _vectors: Collection[str]) -> bool:
+    def check(_id: PointId | None, payload: JsonObject, _vectors: VectorNames) -> bool:
         values = get_values(payload, path)
         return any(_nullish(v) == flag for v in values) if values else not flag
 
@@ -419,7 +427,7 @@ def _payload_field(raw: object) -> JsonPath:
     return path_arg(raw["key"])
 
 
-def _flag(raw: dict, name: str) -> bool | None:
+def _flag(raw: JsonObject, name: str) -> bool | None:
     value = raw.get(name)
     if value is not None and not isinstance(value, bool):
         raise FormatError(f"{name}: invalid type: {json_kind(value)}, expected a boolean")
@@ -446,18 +454,16 @@ MATCH_FORMS = ("value", "text", "text_any", "phrase", "prefix", "any", "except")
 TEXT_FORMS = ("text", "text_any", "phrase")
 
 
-def _first_form(match: dict) -> str | None:
+def _first_form(match: JsonObject) -> str | None:
     return next((name for name in MATCH_FORMS if match.get(name) is not None), None)
 
 
 def _match(raw: object) -> ValueTest:
     """`match`: the first of its forms present decides."""
-    match = _object(raw, "Match")
+    match = expect_object(raw, "Match")
     builders: dict[str, Callable[[Any], ValueTest]] = {
         "value": _match_value,
-        "text": _substring,
-        "text_any": _any_token,
-        "phrase": _substring,  # without a text index a phrase is a plain substring
+        **_UNINDEXED_TEXT,
         "prefix": _prefix,
         "any": _match_any,
         "except": _match_except,
@@ -481,7 +487,7 @@ def _match_value(expected: object) -> ValueTest:
     )
 
 
-def _members(raw: object) -> tuple[type, frozenset]:
+def _members(raw: object) -> tuple[type, frozenset[object]]:
     """The list of `any` / `except`: all strings or all integers (an empty list is strings)."""
     if isinstance(raw, list):
         if all(isinstance(item, str) for item in raw):
@@ -527,41 +533,48 @@ def _prefix(raw: object) -> ValueTest:
     return lambda value: isinstance(value, str) and value.startswith(prefix)
 
 
-# ---- range and values_count ----------------------------------------------------------------
+# The text forms on a field without a full-text index; a phrase is then a plain substring.
+_UNINDEXED_TEXT: dict[str, Callable[[str], ValueTest]] = {
+    "text": _substring,
+    "text_any": _any_token,
+    "phrase": _substring,
+}
 
-BOUNDS = ("gt", "gte", "lt", "lte")
+
+# ---- range and values_count ----------------------------------------------------------------
 
 
 def _range(raw: object) -> ValueTest:
-    """Numeric bounds test numbers (int or float); if any bound is a string, all must be
-    datetimes and the range tests strings that parse as datetimes."""
-    bounds = _object(raw, "Range")
-    given = {op: bounds[op] for op in BOUNDS if bounds.get(op) is not None}
+    """Numeric bounds test numbers (int or float) as f64s; if any bound is a string, all must
+    be datetimes and the range tests strings that parse as datetimes."""
+    given = given_bounds(expect_object(raw, "Range"))
     if any(isinstance(value, str) for value in given.values()):
         return _datetime_range(given)
-    for value in given.values():
-        if not _is_number(value):
-            raise FormatError(f"range: invalid type: {json_kind(value)}, expected a number")
-    tests = [(_COMPARE[op], bound) for op, bound in given.items()]
-    if len(tests) == 1:  # the common case, as one call per value
-        ((compare, bound),) = tests
-        return lambda v: (type(v) is int or type(v) is float) and compare(v, bound)
-    inside = _within(given)
-    return lambda value: _is_number(value) and inside(value)
+    bounds = f64_bounds(given)
+    if bounds is None:
+        wrong = next(value for value in given.values() if not is_number(value))
+        raise FormatError(f"range: invalid type: {json_kind(wrong)}, expected a number")
+    if len(bounds) == 1:  # the common case, as one call per value
+        ((op, bound),) = bounds.items()
+        compare = COMPARE[op]
+        return lambda v: (type(v) is int or type(v) is float) and compare(float(v), bound)
+    inside = within(bounds)
+    return lambda v: is_number(v) and inside(float(v))
 
 
-def _datetime_range(given: dict[str, Any]) -> ValueTest:
-    parsed = {}
+def _datetime_range(given: dict[str, object]) -> ValueTest:
+    parsed: dict[str, datetime] = {}
     for op, value in given.items():
         if not isinstance(value, str):
             raise FormatError("data did not match any variant of untagged enum RangeInterface")
-        parsed[op] = parse_datetime(value)
-        if parsed[op] is None:
+        moment = parse_datetime(value)
+        if moment is None:
             raise FormatError(
                 f"'{value}' does not match accepted datetime format (RFC3339). "
                 "Example: 2014-01-01T00:00:00Z"
             )
-    inside = _within(parsed)
+        parsed[op] = moment
+    inside = within(parsed)
 
     def test(value: Any) -> bool:
         if not isinstance(value, str):
@@ -572,157 +585,12 @@ def _datetime_range(given: dict[str, Any]) -> ValueTest:
     return test
 
 
-_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
-
-
-def _within(bounds: dict[str, Any]) -> Callable[[Any], bool]:
-    """A test of the given bounds only (a scan calls it once per point)."""
-    tests = [(_COMPARE[op], bound) for op, bound in bounds.items()]
-    if len(tests) == 1:
-        ((compare, bound),) = tests
-        return lambda x: compare(x, bound)
-    return lambda x: all(compare(x, bound) for compare, bound in tests)
-
-
 def _count_range(raw: object) -> Callable[[int], bool]:
-    bounds = _object(raw, "ValuesCount")
-    return _within({op: _count_bound(bounds[op]) for op in BOUNDS if bounds.get(op) is not None})
+    bounds = given_bounds(expect_object(raw, "ValuesCount"))
+    return within({op: _count_bound(bound) for op, bound in bounds.items()})
 
 
 def _count_bound(raw: object) -> int:
     if type(raw) is not int or raw < 0:
         raise FormatError(f"invalid value: {json_kind(raw)}, expected usize")
     return raw
-
-
-def _is_number(value: Any) -> bool:
-    return type(value) is int or type(value) is float
-
-
-# Qdrant's accepted forms: RFC 3339, or `YYYY-MM-DD[T ]HH:MM[:SS[.f]]` optionally followed (when
-# seconds are given) by an offset `±HH[:MM]`/`±HHMM`, `Z` or ` UTC`; or `YYYY-MM-DD`. Naive = UTC.
-_DATETIME = re.compile(
-    r"\s*(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])| UTC|\s?([+-])(\d{2})(?::?(\d{2}))?)?)?)?"
-)
-
-
-# Payload values are parsed again at every evaluation; the same strings recur across requests.
-@lru_cache(maxsize=8192)
-def parse_datetime(text: str) -> datetime | None:
-    """A datetime in one of the forms Qdrant accepts, timezone-aware; None if not one."""
-    found = _DATETIME.fullmatch(text)
-    if found is None:
-        return None
-    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = found.groups()
-    offset = 0 if sign is None else int(off_h) * 60 + int(off_m or 0)
-    try:
-        zone = timezone(timedelta(minutes=-offset if sign == "-" else offset))
-        return datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-            int((fraction or "")[:6].ljust(6, "0")), tzinfo=zone,
-        )  # fmt: skip
-    except ValueError:  # out-of-range day, hour or offset
-        return None
-
-
-# ---- geo -----------------------------------------------------------------------------------
-
-
-def _bounding_box(raw: object) -> ValueTest:
-    """Strictly inside; a box whose left edge is east of its right one crosses the antimeridian."""
-    box = _object(raw, "GeoBoundingBox")
-    left, top = _query_point(_required(box, "top_left"))
-    right, bottom = _query_point(_required(box, "bottom_right"))
-
-    def test(value: Any) -> bool:
-        point = _stored_point(value)
-        if point is None:
-            return False
-        lon, lat = point
-        within_lon = (lon > left or lon < right) if left > right else left < lon < right
-        return within_lon and bottom < lat < top
-
-    return test
-
-
-def _radius(raw: object) -> ValueTest:
-    """Haversine distance to the center strictly below the radius (meters)."""
-    circle = _object(raw, "GeoRadius")
-    center = _query_point(_required(circle, "center"))
-    radius = _required(circle, "radius")
-    if not _is_number(radius):
-        raise FormatError(f"geo_radius.radius: invalid type: {json_kind(radius)}, expected f64")
-
-    def test(value: Any) -> bool:
-        point = _stored_point(value)
-        return point is not None and _distance(center, point) < radius
-
-    return test
-
-
-def _distance(a: Point, b: Point) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2
-    h += math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
-
-
-def _ring_holds(ring: list[Point], point: Point, boundary: bool) -> bool:
-    """Whether the point is inside the closed ring (ray casting); `boundary` if it lies on it."""
-    x, y = point
-    inside = False
-    for (x1, y1), (x2, y2) in pairwise(ring):
-        if (
-            (x - x1) * (y2 - y1) == (y - y1) * (x2 - x1)
-            and min(x1, x2) <= x <= max(x1, x2)
-            and min(y1, y2) <= y <= max(y1, y2)
-        ):
-            return boundary
-        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-            inside = not inside
-    return inside
-
-
-def _query_point(raw: object) -> Point:
-    """A geo point of a query, (lon, lat), which Qdrant validates (payload points it does not)."""
-    point = _stored_point(raw)
-    if point is None:
-        raise FormatError(f"invalid type: {json_kind(raw)}, expected struct GeoPoint")
-    lon, lat = point
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise FormatError(
-            f"Wrong format of GeoPoint payload: expected `lat` = {_show(lat)} within [-90;90] "
-            f"and `lon` = {_show(lon)} within [-180;180]"
-        )
-    return point
-
-
-def _stored_point(value: Any) -> Point | None:
-    """(lon, lat) of a `{"lon": n, "lat": n}` object (other keys allowed), else None."""
-    if not isinstance(value, dict):
-        return None
-    lon, lat = value.get("lon"), value.get("lat")
-    return (lon, lat) if _is_number(lon) and _is_number(lat) else None
-
-
-def _show(number: float) -> str:
-    """A number as Rust displays an f64: `100`, not `100.0`."""
-    text = repr(float(number))
-    return text.removesuffix(".0")
-
-
-# ---- shapes --------------------------------------------------------------------------------
-
-
-def _object(raw: object, what: str) -> dict:
-    if not isinstance(raw, dict):
-        raise FormatError(f"invalid type: {json_kind(raw)}, expected struct {what}")
-    return raw
-
-
-def _required(raw: dict, field: str) -> Any:
-    if raw.get(field) is None:
-        raise FormatError(f"missing field `{field}`")
-    return raw[field]

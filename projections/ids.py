@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 
 from projections.errors import FormatError, WrongInput
+from projections.jsontypes import U64_MAX, json_kind
 
 PointId = int | str
-U64_MAX = 2**64 - 1
 
 
 def parse_id(raw: object) -> PointId:
@@ -43,7 +43,7 @@ def parse_path_id(raw: str) -> PointId:
 
 def parse_ids(raw: object) -> list[PointId]:
     if not isinstance(raw, list):
-        raise FormatError(f"invalid type: {_kind(raw)}, expected a sequence of point ids")
+        raise FormatError(f"invalid type: {json_kind(raw)}, expected a sequence of point ids")
     return [parse_id(item) for item in raw]
 
 
@@ -60,20 +60,6 @@ def from_key(key: str | bytes) -> PointId:
     if key[0] == "0":
         return int(key[1:], 16)
     return str(uuid.UUID(hex=key[1:]))
-
-
-def _kind(raw: object) -> str:
-    if raw is None:
-        return "null"
-    if isinstance(raw, bool):
-        return f"boolean `{str(raw).lower()}`"
-    if isinstance(raw, (int, float)):
-        return f"number `{raw}`"
-    if isinstance(raw, str):
-        return f'string "{raw}"'
-    if isinstance(raw, list):
-        return "sequence"
-    return "map"
 
 
 def _show(raw: object) -> str:

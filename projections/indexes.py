@@ -11,10 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
+from projections.datetimes import parse_datetime, to_micros
 from projections.errors import BadRequest, FormatError, ValidationFailed
-from projections.filters import parse_datetime
 from projections.jsonpath import get_values, parse_path
+from projections.jsontypes import JsonObject
 
 COMMON = {"type", "on_disk", "memory", "enable_hnsw"}
 PARAMS = {
@@ -30,15 +32,28 @@ PARAMS = {
     "uuid": COMMON | {"is_tenant"},
 }
 
+# A value as an index keeps it: a number for the ranged kinds (a datetime as microseconds), a
+# string, a boolean, or a geo point's object.
+IndexValue = bool | int | float | str | JsonObject
+
+
+class IndexInfo(TypedDict):
+    """An index as the collection info's `payload_schema` shows it."""
+
+    data_type: str
+    points: int
+    params: NotRequired[JsonObject]
+
 
 @dataclass(frozen=True)
 class Index:
     field: str
-    schema: str | dict  # as the user gave it: a type name or a params object
+    schema: str | JsonObject  # as the user gave it: a type name or a params object
 
     @property
     def data_type(self) -> str:
-        return self.schema if isinstance(self.schema, str) else self.schema["type"]
+        kind: str = self.schema if isinstance(self.schema, str) else self.schema["type"]
+        return kind
 
     @property
     def ranged(self) -> bool:
@@ -48,16 +63,16 @@ class Index:
         return self.data_type in ("float", "datetime")
 
     @property
-    def text_params(self) -> dict | None:
+    def text_params(self) -> JsonObject | None:
         """The tokenizer parameters of a `text` index (None for other kinds)."""
         if self.data_type != "text":
             return None
         return self.schema if isinstance(self.schema, dict) else {}
 
-    def values(self, payload: dict) -> list:
+    def values(self, payload: JsonObject) -> list[IndexValue]:
         """The distinct values of the field this index takes (others are simply not indexed):
         a value repeated in an array is indexed once, as Qdrant's (value, point) pairs are."""
-        found: dict = {}
+        found: dict[object, IndexValue] = {}
         for value in get_values(payload, parse_path(self.field)):
             for item in value if isinstance(value, list) else [value]:
                 typed = _typed(self.data_type, item)
@@ -65,23 +80,23 @@ class Index:
                     found.setdefault(_hashable(typed), typed)
         return list(found.values())
 
-    def info(self, points: int) -> dict:
-        entry: dict = {"data_type": self.data_type, "points": points}
+    def info(self, points: int) -> IndexInfo:
+        entry: IndexInfo = {"data_type": self.data_type, "points": points}
         if isinstance(self.schema, dict):
             entry["params"] = self.schema
         return entry
 
 
-def text_indexes(indexes: Iterable[Index]) -> dict[str, dict]:
+def text_indexes(indexes: Iterable[Index]) -> dict[str, JsonObject]:
     """Field -> tokenizer parameters, for the fields with a full-text index."""
     return {i.field: i.text_params for i in indexes if i.text_params is not None}
 
 
-def _hashable(value: object) -> object:
+def _hashable(value: IndexValue) -> object:
     return tuple(sorted(value.items())) if isinstance(value, dict) else value
 
 
-def _typed(data_type: str, value: object) -> object:
+def _typed(data_type: str, value: object) -> IndexValue | None:
     """The value as the index keeps it (numbers for ranged indexes), or None if not its type."""
     if isinstance(value, bool):
         return value if data_type == "bool" else None
@@ -93,7 +108,7 @@ def _typed(data_type: str, value: object) -> object:
         return value if isinstance(value, str) else None
     if data_type == "datetime":
         moment = parse_datetime(value) if isinstance(value, str) else None
-        return None if moment is None else int(moment.timestamp() * 1_000_000)
+        return None if moment is None else to_micros(moment)
     if data_type == "uuid":
         return _uuid(value)
     if data_type == "geo":

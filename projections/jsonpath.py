@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any, TypeVar, cast
 
 from projections.errors import FormatError
+from projections.jsontypes import U64_MAX, JsonObject, json_kind
 
 Step = str | int | None
-JsonPath = tuple[Step, ...]
+JsonPath = tuple[str, *tuple[Step, ...]]  # the first step is always a key
 WILDCARD = None
-
-U64_MAX = 2**64 - 1
+J = TypeVar("J")
 
 # Rust's grammar: a bare key is one or more alphanumeric, `_` or `-` characters (Unicode
 # letters and digits included, as `\w` does); a quoted key is anything but `"` and `\`.
@@ -32,7 +33,7 @@ def parse_path(text: str) -> JsonPath:
     first = _FIRST.match(text)
     if first is None:
         raise _invalid(text)
-    steps: list[Step] = [_key(first)]
+    steps: list[Step] = []
     pos = first.end()
     while pos < len(text):
         step = _NEXT.match(text, pos)
@@ -40,7 +41,7 @@ def parse_path(text: str) -> JsonPath:
             raise _invalid(text)
         steps.append(_next_step(step, text))
         pos = step.end()
-    return tuple(steps)
+    return (_key(first), *steps)
 
 
 def path_arg(raw: object) -> JsonPath:
@@ -50,15 +51,16 @@ def path_arg(raw: object) -> JsonPath:
     return parse_path(raw)
 
 
-def _key(match: re.Match) -> str:
-    bare, quoted = match.group(1), match.group(2)
+def _key(match: re.Match[str]) -> str:
+    bare: str | None = match.group(1)
+    quoted: str = match.group(2)  # matched whenever `bare` did not
     return bare if bare is not None else quoted
 
 
-def _next_step(match: re.Match, text: str) -> Step:
-    digits = match.group(3)
+def _next_step(match: re.Match[str], text: str) -> Step:
+    digits: str | None = match.group(3)
     if digits is None:
-        return match.group(1) if match.group(1) is not None else match.group(2)
+        return _key(match)
     if digits == "":
         return WILDCARD
     index = int(digits)
@@ -71,27 +73,14 @@ def _invalid(text: str) -> FormatError:
     return FormatError(f"Invalid json path: '{text}'")
 
 
-def json_kind(raw: object) -> str:
-    """How serde names a JSON value in its "invalid type" errors."""
-    if raw is None:
-        return "null"
-    if isinstance(raw, bool):
-        return f"boolean `{str(raw).lower()}`"
-    if isinstance(raw, int | float):
-        return f"number `{raw}`"
-    if isinstance(raw, str):
-        return f'string "{raw}"'
-    return "sequence" if isinstance(raw, list) else "map"
-
-
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def get_values(payload: dict, path: JsonPath) -> list:
+def get_values(payload: JsonObject, path: JsonPath) -> list[Any]:
     """Every value the path reaches (null included); a final array is returned as one value."""
     if len(path) == 1:  # the common case, without the intermediate lists
         return [payload[path[0]]] if path[0] in payload else []
-    values: list = [payload]
+    values: list[Any] = [payload]
     for step in path:
         values = _follow(values, step)
         if not values:
@@ -99,7 +88,7 @@ def get_values(payload: dict, path: JsonPath) -> list:
     return values
 
 
-def _follow(values: list, step: Step) -> list:
+def _follow(values: list[Any], step: Step) -> list[Any]:
     if step is WILDCARD:
         return [item for value in values if isinstance(value, list) for item in value]
     if isinstance(step, int):
@@ -110,16 +99,16 @@ def _follow(values: list, step: Step) -> list:
 # ---- writing -----------------------------------------------------------------------------------
 
 
-def clone(value: object) -> object:
+def clone(value: J) -> J:
     """A deep copy of a JSON value, so that no two payloads ever share a mutable part."""
     if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
+        return cast(J, {k: clone(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [clone(v) for v in value]
+        return cast(J, [clone(v) for v in value])
     return value
 
 
-def merge_object(target: dict, update: dict) -> dict:
+def merge_object(target: JsonObject, update: JsonObject) -> JsonObject:
     """Qdrant's merge_map: each key of `update` replaces the target's, a null removes it."""
     for key, value in update.items():
         if value is None:
@@ -129,7 +118,7 @@ def merge_object(target: dict, update: dict) -> dict:
     return target
 
 
-def set_at(payload: dict, path: JsonPath, value: dict) -> dict:
+def set_at(payload: JsonObject, path: JsonPath, value: JsonObject) -> JsonObject:
     """set_payload with `key`: merge `value` into the object(s) at `path`, creating what is
     missing. A key step on a non-object makes it an object; `[]` and `[n]` on a non-array make
     it `[]`; `[n]` past the end changes nothing (arrays are never extended)."""
@@ -137,7 +126,7 @@ def set_at(payload: dict, path: JsonPath, value: dict) -> dict:
     return payload
 
 
-def _set(dest: object, path: JsonPath, i: int, value: dict) -> object:
+def _set(dest: object, path: JsonPath, i: int, value: JsonObject) -> object:
     """`dest` (None when missing) with `value` merged at path[i:]; returns its new value."""
     if i == len(path):
         return merge_object(dest if isinstance(dest, dict) else {}, value)
@@ -154,7 +143,7 @@ def _set(dest: object, path: JsonPath, i: int, value: dict) -> object:
     return dest
 
 
-def delete_at(payload: dict, path: JsonPath) -> dict:
+def delete_at(payload: JsonObject, path: JsonPath) -> JsonObject:
     """delete_payload of one path: removes the key it ends on; a final `[]` empties the array,
     a final `[n]` does nothing (deleting by index is not idempotent, so Qdrant refuses to)."""
     _remove(payload, path, 0)

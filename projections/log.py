@@ -8,19 +8,21 @@ reading after a checkpoint `applied` is XRANGE from `(<applied>-1`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
+import orjson
 import redis
-from redis.commands.core import Script
 
 from projections.collections import CollectionGone
+from projections.errors import QdrantError, from_record
 from projections.events import Event
 from projections.keys import Keys
+from projections.store import script
 
 # KEYS: seq, log, kick. ARGV: number of operations, header, blob.
 # Returns {seq after the event, 1 if this append raised the kick flag}, or -1 when the
 # collection is gone (its `seq` key is removed first when a collection is deleted).
-_APPEND = Script(
-    None,
+_APPEND = script(
     b"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local seq = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -28,7 +30,7 @@ redis.call('XADD', KEYS[2], seq .. '-1', 'h', ARGV[2], 'b', ARGV[3])
 local kicked = redis.call('SET', KEYS[3], '1', 'NX')
 if kicked then return {seq, 1} end
 return {seq, 0}
-""",
+"""
 )
 
 
@@ -54,14 +56,13 @@ def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
 # KEYS: checkpoint, log, index definitions. ARGV: count, highest entry id ("+" for none).
 # One round trip for what a worker's batch starts from: the checkpoint, the events after it
 # and the projection's payload indexes. False when the checkpoint is gone (collection deleted).
-_NEXT_BATCH = Script(
-    None,
+_NEXT_BATCH = script(
     b"""
 local applied = redis.call('GET', KEYS[1])
 if not applied then return false end
 local entries = redis.call('XRANGE', KEYS[2], '(' .. applied .. '-1', ARGV[2], 'COUNT', ARGV[1])
 return {applied, entries, redis.call('HGETALL', KEYS[3])}
-""",
+"""
 )
 
 
@@ -87,15 +88,21 @@ def _seq_of(entry_id: bytes) -> int:
     return int(entry_id.split(b"-")[0])
 
 
-def _pairs(flat: list) -> dict:
+def _pairs(flat: list[bytes]) -> dict[bytes, bytes]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-def read_after(
-    r: redis.Redis, keys: Keys, applied: int, count: int, until: int | None = None
-) -> list[tuple[int, Event]]:
-    """Up to `count` events after the checkpoint (and up to seq `until`), each with the seq
-    reached once it is applied."""
-    high = "+" if until is None else f"{until}-1"
-    entries = r.xrange(keys.log, min=f"({applied}-1", max=high, count=count)
+def read_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> list[tuple[int, Event]]:
+    """Up to `count` events after the checkpoint, each with the seq reached once it is
+    applied."""
+    entries = cast(
+        "list[tuple[bytes, dict[bytes, bytes]]]",
+        r.xrange(keys.log, min=f"({applied}-1", max="+", count=count),
+    )
     return [(_seq_of(entry_id), Event.decode(fields)) for entry_id, fields in entries]
+
+
+def outcomes(r: redis.Redis, keys: Keys, op_ids: range) -> list[QdrantError | None]:
+    """What each applied operation met: its error, or None when it succeeded."""
+    records = r.hmget(keys.errors, list(op_ids))
+    return [None if record is None else from_record(orjson.loads(record)) for record in records]

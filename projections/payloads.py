@@ -1,15 +1,27 @@
 """Payload operations the workers apply (set / delete payload) and the `with_payload` selector
-the read side applies to each returned point (POINTS-API.md §8.12-8.14, §9.1)."""
+the read side applies to each returned point, as Qdrant does them: set_payload merges top-level
+keys (a null deletes one), at the `key` path when one is given; delete_payload removes paths; a
+selector keeps (`include`) or drops (`exclude`) whole subtrees and enters arrays only through
+`[]`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from projections.errors import FormatError
-from projections.jsonpath import WILDCARD, JsonPath, delete_at, merge_object, parse_path, set_at
+from projections.jsonpath import (
+    WILDCARD,
+    JsonPath,
+    Step,
+    delete_at,
+    merge_object,
+    parse_path,
+    set_at,
+)
+from projections.jsontypes import JsonObject
 
 
-def merge_payload(current: dict, update: dict, key: str | None) -> dict:
+def merge_payload(current: JsonObject, update: JsonObject, key: str | None) -> JsonObject:
     """set_payload: each top-level key of `update` replaces the current one (no deep merge) and
     a null deletes it; with `key`, the same merge happens at that path (created if missing)."""
     if key is None:
@@ -17,7 +29,7 @@ def merge_payload(current: dict, update: dict, key: str | None) -> dict:
     return set_at(current, parse_path(key), update)
 
 
-def delete_keys(current: dict, keys: list[str]) -> dict:
+def delete_keys(current: JsonObject, keys: list[str]) -> JsonObject:
     """delete_payload: remove each path; absent ones are no-ops."""
     for key in keys:
         delete_at(current, parse_path(key))
@@ -28,7 +40,7 @@ def delete_keys(current: dict, keys: list[str]) -> dict:
 
 # A selector is a prefix tree of its paths: step -> subtree, where True selects everything below.
 # Steps are str keys, int indexes and WILDCARD (None) for `[]`.
-Tree = dict
+Tree: TypeAlias = dict[Step, "Tree | Literal[True]"]
 
 
 class Selector:
@@ -45,12 +57,11 @@ class Selector:
         """True for `with_payload: true`: the stored payload can be returned as is."""
         return self._tree is None
 
-    def apply(self, payload: dict) -> dict:
+    def apply(self, payload: JsonObject) -> JsonObject:
         if self._tree is None:
             return payload
-        if self._exclude:
-            return _exclude(payload, self._tree)
-        return _include(payload, self._tree)
+        selected: JsonObject = (_exclude if self._exclude else _include)(payload, self._tree)
+        return selected
 
 
 def compile_selector(raw: object) -> Selector | None:
@@ -70,7 +81,7 @@ def compile_selector(raw: object) -> Selector | None:
     raise _not_a_selector()
 
 
-def _tree(raw_paths: list) -> Tree:
+def _tree(raw_paths: list[object]) -> Tree:
     tree: Tree = {}
     for raw in raw_paths:
         _add(tree, _selector_path(raw))
@@ -86,7 +97,7 @@ def _selector_path(raw: object) -> JsonPath:
     raise _not_a_selector()
 
 
-def _add(tree: Tree, path: JsonPath) -> None:
+def _add(tree: Tree, path: tuple[Step, ...]) -> None:
     node = tree
     for step in path[:-1]:
         child = node.setdefault(step, {})

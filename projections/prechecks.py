@@ -6,25 +6,27 @@ parsing a payload: False means the filter cannot match; True says nothing.
 - a numeric `range` on a top-level key needs an occurrence of `"key":<number in range>`, or of
   `"key":[` (an array, not checked further). orjson writes no spaces, and a quote inside a
   string is escaped, so a top-level key always appears exactly as `"key":` before its value;
-  other occurrences (the same key deeper down) can only make the answer True.
+  other occurrences (the same key deeper down) can only make the answer True. The number is
+  compared as the filter compares it, as an f64 (ranges.py): orjson writes integers exactly and
+  floats in a form that reads back the same, so `float(token)` is the f64 of the stored value.
 """
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 
 import orjson
 
 from projections.jsonpath import parse_path
+from projections.ranges import f64_bounds, given_bounds, within
 
 Precheck = Callable[[bytes], bool]
-COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
-def prechecks(raw: dict) -> tuple[Precheck, ...]:
-    must = raw.get("must")
+def prechecks(raw: object) -> tuple[Precheck, ...]:
+    """The pre-checks of a filter that compiled (so `raw` has the shape of one)."""
+    must = raw.get("must") if isinstance(raw, dict) else None
     conditions = [must] if isinstance(must, dict) else must or []
     found: list[Precheck] = []
     for condition in conditions:
@@ -33,7 +35,7 @@ def prechecks(raw: dict) -> tuple[Precheck, ...]:
         if set(condition) == {"key", "match"}:
             fragment = _exact_value(condition["match"])
             if fragment is not None:
-                found.append(lambda stored, fragment=fragment: fragment in stored)
+                found.append(_contains(fragment))
         elif set(condition) == {"key", "range"}:
             check = _number_at(condition["key"], condition["range"])
             if check is not None:
@@ -42,34 +44,33 @@ def prechecks(raw: dict) -> tuple[Precheck, ...]:
 
 
 def _exact_value(match: object) -> bytes | None:
-    exact = isinstance(match, dict) and set(match) == {"value"}
-    if exact and isinstance(match["value"], (str, bool)):
-        return orjson.dumps(match["value"])
+    if isinstance(match, dict) and set(match) == {"value"}:
+        value = match["value"]
+        if isinstance(value, str | bool):
+            return orjson.dumps(value)
     return None
 
 
-def _number_at(key: str, bounds: dict) -> Precheck | None:
-    given = {op: bound for op, bound in bounds.items() if op in COMPARE and bound is not None}
-    if not given or not all(_is_number(b) for b in given.values()):
+def _contains(fragment: bytes) -> Precheck:
+    return lambda stored: fragment in stored
+
+
+def _number_at(key: str, bounds: dict[str, object]) -> Precheck | None:
+    given = given_bounds(bounds)
+    numeric = f64_bounds(given) if given else None
+    if numeric is None:
         return None  # datetime ranges, or no bound: no pre-check
     path = parse_path(key)
-    if len(path) != 1 or not isinstance(path[0], str):
+    if len(path) != 1:
         return None
     occurrence = re.compile(re.escape(orjson.dumps(path[0])) + rb":(\[|-?[0-9][0-9.eE+-]*)")
-    tests = [(COMPARE[op], bound) for op, bound in given.items()]
+    inside = within(numeric)
 
     def check(stored: bytes) -> bool:
         for found in occurrence.finditer(stored):
             token = found.group(1)
-            if token == b"[":
-                return True
-            value = float(token)
-            if all(compare(value, bound) for compare, bound in tests):
+            if token == b"[" or inside(float(token)):
                 return True
         return False
 
     return check
-
-
-def _is_number(value: object) -> bool:
-    return type(value) is int or type(value) is float

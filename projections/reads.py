@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import orjson
 import redis
@@ -17,14 +18,15 @@ import redis
 from projections import ids
 from projections.collections import Collection, CollectionGone
 from projections.errors import WrongInput
-from projections.filters import Filter, compile_filter
-from projections.indexes import Index, text_indexes
+from projections.filters import Filter
+from projections.indexes import Index, IndexInfo, text_indexes
+from projections.jsontypes import JsonObject
 from projections.payloads import Selector
 from projections.progress import Progress
 from projections.vectors import decode
 
 SCAN_CHUNK = 512
-Queue = Callable[[redis.client.Pipeline], None]
+QueuedReads = Callable[[redis.client.Pipeline], object]  # queues reads on a pipeline
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Reader:
     progress: Progress | None  # None: serve straight from the projection
     wait_seconds: float
 
-    def run(self, queue: Queue) -> list:
+    def run(self, queue: QueuedReads) -> list[Any]:
         """Execute the queued reads after the consistency check; returns their results."""
         results = self._once(queue)
         seq, applied = int(results[0]), int(results[1] or 0)
@@ -45,7 +47,7 @@ class Reader:
             results = self._once(queue)
         return results[2:]
 
-    def _once(self, queue: Queue) -> list:
+    def _once(self, queue: QueuedReads) -> list[Any]:
         keys = self.collection.keys
         with self.r.pipeline(transaction=True) as pipe:
             pipe.get(keys.seq)
@@ -73,15 +75,15 @@ class Projection:
             pipe.hmget(collection.keys.vectors(name), keys)
 
     def records(
-        self, collection: Collection, keys: list[str], results: list
-    ) -> Iterable[tuple[str, dict]]:
+        self, collection: Collection, keys: list[str], results: list[Any]
+    ) -> Iterable[tuple[str, JsonObject]]:
         """(key, record) for each point that exists, from the results of `queue`."""
         payloads, vector_columns = results[0], results[1:]
         for i, key in enumerate(keys):
             raw = payloads[i]
             if raw is None:
                 continue
-            record: dict = {"id": ids.from_key(key)}
+            record: JsonObject = {"id": ids.from_key(key)}
             if self.payload is not None and self.payload.keeps_all:
                 record["payload"] = orjson.Fragment(raw)  # as stored: no parsing
             elif self.payload is not None:
@@ -113,7 +115,7 @@ def vector_selection(collection: Collection, raw: object) -> tuple[str, ...]:
 # ---- queries --------------------------------------------------------------------------------
 
 
-def retrieve(reader: Reader, keys: list[str], projection: Projection) -> list[dict]:
+def retrieve(reader: Reader, keys: list[str], projection: Projection) -> list[JsonObject]:
     """Points by key, in the order asked, missing ones skipped, duplicates once."""
     keys = list(dict.fromkeys(keys))
     if not keys:
@@ -122,21 +124,28 @@ def retrieve(reader: Reader, keys: list[str], projection: Projection) -> list[di
     return [record for _, record in projection.records(reader.collection, keys, results)]
 
 
-def with_text_indexes(reader: Reader, raw: object, flt: Filter | None) -> Filter | None:
-    """The filter as this collection reads it: a text match on a field with a full-text
-    index tokenizes (one more round trip, only for filters with a text match)."""
+def vector_of(reader: Reader, name: str, key: str) -> bytes | None:
+    """The stored vector `name` of one point, as bytes (None when it has none)."""
+    stored: bytes | None
+    stored = reader.run(lambda pipe: pipe.hget(reader.collection.keys.vectors(name), key))[0]
+    return stored
+
+
+def bind_text_indexes(reader: Reader, flt: Filter | None) -> None:
+    """Make the filter read text matches as this collection does: tokenized on a field with
+    a full-text index (one more round trip, only for filters with a text match)."""
     if flt is None or not flt.uses_text:
-        return flt
+        return
     stored = reader.run(lambda pipe: pipe.hgetall(reader.collection.keys.indexes))[0]
     found = [Index(f.decode(), orjson.loads(schema)) for f, schema in stored.items()]
-    return compile_filter(raw, text_indexes(found))
+    flt.bind_text_indexes(text_indexes(found))
 
 
 def count_all(reader: Reader) -> int:
     return int(reader.run(lambda pipe: pipe.zcard(reader.collection.keys.ids))[0])
 
 
-def overview(reader: Reader) -> tuple[int, dict]:
+def overview(reader: Reader) -> tuple[int, dict[str, IndexInfo]]:
     """The number of points and the payload schema (each index with its point count)."""
     keys = reader.collection.keys
 
@@ -162,8 +171,9 @@ class OrderBy:
 
 def scroll_ordered(
     reader: Reader, order: OrderBy, limit: int, flt: Filter | None, projection: Projection
-) -> list[dict]:
+) -> list[JsonObject]:
     """Points by a payload value, read from its range index; a point appears once per value."""
+    bind_text_indexes(reader, flt)
     keys = reader.collection.keys
     raw = reader.run(lambda pipe: pipe.hget(keys.indexes, order.key))[0]
     index = None if raw is None else Index(order.key, orjson.loads(raw))
@@ -173,7 +183,7 @@ def scroll_ordered(
             "`order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index "
             "to see which payload schemas support Range conditions"
         )
-    found: list[dict] = []
+    found: list[JsonObject] = []
     skip, chunk = 0, max(limit, SCAN_CHUNK)
     while len(found) < limit:
         entries = _ranged(reader, order, skip, chunk)
@@ -194,9 +204,11 @@ def _ranged(reader: Reader, order: OrderBy, skip: int, n: int) -> list[tuple[byt
     start = order.start_from
     if order.descending:
         high = "+inf" if start is None else start
-        return reader.r.zrevrangebyscore(zset, high, "-inf", start=skip, num=n, withscores=True)
-    low = "-inf" if start is None else start
-    return reader.r.zrangebyscore(zset, low, "+inf", start=skip, num=n, withscores=True)
+        found = reader.r.zrevrangebyscore(zset, high, "-inf", start=skip, num=n, withscores=True)
+    else:
+        low = "-inf" if start is None else start
+        found = reader.r.zrangebyscore(zset, low, "+inf", start=skip, num=n, withscores=True)
+    return cast("list[tuple[bytes, float]]", found)
 
 
 def scroll(
@@ -205,9 +217,10 @@ def scroll(
     limit: int,
     flt: Filter | None,
     projection: Projection,
-) -> tuple[list[dict], str | None]:
+) -> tuple[list[JsonObject], str | None]:
     """Up to `limit` points from key `start` (inclusive) in id order, and the next page's key."""
-    found: list[dict] = []
+    bind_text_indexes(reader, flt)
+    found: list[JsonObject] = []
     low = f"[{start}" if start else "-"
     chunk = max(limit + 1, SCAN_CHUNK) if flt is not None else limit + 1
     first = True
@@ -226,6 +239,7 @@ def scroll(
 def count(reader: Reader, flt: Filter | None) -> int:
     if flt is None:
         return count_all(reader)
+    bind_text_indexes(reader, flt)
     total, low, first = 0, "-", True
     plain = Projection(payload=None, vectors=())
     while True:
@@ -239,16 +253,17 @@ def count(reader: Reader, flt: Filter | None) -> int:
 
 def _id_range(reader: Reader, low: str, n: int, consistent: bool) -> list[str]:
     ids_key = reader.collection.keys.ids
+    raw: list[bytes]
     if consistent:
         raw = reader.run(lambda pipe: pipe.zrangebylex(ids_key, low, "+", 0, n))[0]
     else:
-        raw = reader.r.zrangebylex(ids_key, low, "+", 0, n)
+        raw = cast("list[bytes]", reader.r.zrangebylex(ids_key, low, "+", 0, n))
     return [k.decode() for k in raw]
 
 
 def page(
     reader: Reader, keys: list[str], flt: Filter | None, projection: Projection
-) -> Iterable[tuple[str, dict]]:
+) -> Iterable[tuple[str, JsonObject]]:
     """The records of `keys` that match the filter (all of them without one), one round trip."""
     if not keys:
         return

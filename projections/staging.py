@@ -3,18 +3,21 @@ writes stay here until the batch commits them all at once with the new checkpoin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import cast
 
 import orjson
 import redis
 
 from projections import ids
 from projections.collections import Collection
-from projections.filters import Filter, compile_filter
-from projections.indexes import Index, text_indexes
+from projections.filters import Filter, VectorNames, compile_filter
+from projections.ids import PointId
+from projections.indexes import Index, IndexValue, text_indexes
+from projections.jsontypes import JsonObject
 from projections.keys import Keys
 
-Payload = bytes | dict  # stored JSON, or parsed once an operation needed it
+Payload = bytes | JsonObject  # stored JSON, or parsed once an operation needed it
 
 
 class Staging:
@@ -48,7 +51,7 @@ class Staging:
         """Load the payloads (and so the existence) of these points in one round trip."""
         missing = [k for k in dict.fromkeys(keys) if k not in self._payloads]
         if missing:
-            values = self._r.hmget(self._keys.payload, missing)
+            values = cast("list[bytes | None]", self._r.hmget(self._keys.payload, missing))
             self._payloads.update(zip(missing, values, strict=True))
             for key, value in zip(missing, values, strict=True):
                 self._original.setdefault(key, value)
@@ -57,7 +60,7 @@ class Staging:
         self.prefetch([key])
         return self._payloads[key] is not None
 
-    def payload(self, key: str) -> dict:
+    def payload(self, key: str) -> JsonObject:
         """The payload of an existing point, parsed (and kept parsed for later operations)."""
         value = self._payloads[key]
         if isinstance(value, bytes):
@@ -81,8 +84,9 @@ class Staging:
         keys = [k for k, v in self._payloads.items() if v is not None]
         if flt.prefilters:
             keys = [k for k in keys if self._may_match(k, flt)]
+        present: Callable[[str], VectorNames]
         present = self._vectors_present() if flt.uses_vectors else lambda _: ()
-        of = ids.from_key if flt.uses_ids else lambda _: None
+        of: Callable[[str], PointId | None] = ids.from_key if flt.uses_ids else lambda _: None
         return sorted(k for k in keys if flt.matches(of(k), self.payload(k), present(k)))
 
     def _may_match(self, key: str, flt: Filter) -> bool:
@@ -97,17 +101,19 @@ class Staging:
     def _load_all(self) -> None:
         if self._all_loaded:
             return
-        stored = self._r.hgetall(self._keys.payload)
+        stored = cast("dict[bytes, bytes]", self._r.hgetall(self._keys.payload))
         loaded = dict(zip(map(bytes.decode, stored), stored.values(), strict=True))
         # What this batch already loaded or changed takes precedence over the store.
-        self._payloads = loaded | self._payloads
-        self._original = loaded | self._original
+        self._payloads = {**loaded, **self._payloads}
+        self._original = {**loaded, **self._original}
         self._all_loaded = True
 
-    def _vectors_present(self):
+    def _vectors_present(self) -> Callable[[str], set[str]]:
         if self._has_vector is None:
             self._has_vector = {
-                name: {k.decode() for k in self._r.hkeys(self._keys.vectors(name))}
+                name: {
+                    k.decode() for k in cast("list[bytes]", self._r.hkeys(self._keys.vectors(name)))
+                }
                 for name in self.vector_names
             }
         stored = self._has_vector
@@ -160,7 +166,7 @@ class Staging:
         self._built.discard(field)
         self._dropped.add(field)
 
-    def set_payload(self, key: str, payload: dict) -> None:
+    def set_payload(self, key: str, payload: JsonObject) -> None:
         self._payloads[key] = payload
         self._dirty.add(key)
 
@@ -184,7 +190,9 @@ class Staging:
             pipe.zrem(k.ids, *self._removed)
         for name in self.vector_names:
             if self._vec_set[name]:
-                pipe.hset(k.vectors(name), mapping=self._vec_set[name])
+                # redis-py types `mapping` as Mapping[FieldT, ...], whose key type no dict of
+                # str keys matches (Mapping is invariant in its keys).
+                pipe.hset(k.vectors(name), mapping=self._vec_set[name])  # type: ignore[arg-type]
             if self._vec_del[name]:
                 pipe.hdel(k.vectors(name), *self._vec_del[name])
         self._write_indexes(pipe)
@@ -209,16 +217,19 @@ class Staging:
                 }
                 _index_changes(pipe, k, index, diffs)
 
-    def _old_values(self, index: Index, key: str) -> list:
+    def _old_values(self, index: Index, key: str) -> list[IndexValue]:
         stored = self._original.get(key)
         return [] if stored is None else index.values(orjson.loads(stored))
 
-    def _new_values(self, index: Index, key: str) -> list:
+    def _new_values(self, index: Index, key: str) -> list[IndexValue]:
         return [] if self._payloads.get(key) is None else index.values(self.payload(key))
 
 
 def _index_changes(
-    pipe: redis.client.Pipeline, keys: Keys, index: Index, diffs: dict[str, tuple[list, list]]
+    pipe: redis.client.Pipeline,
+    keys: Keys,
+    index: Index,
+    diffs: dict[str, tuple[list[IndexValue], list[IndexValue]]],
 ) -> None:
     """Queue an index's changes: (old values, new values) of each changed point."""
     gained = 0
@@ -228,9 +239,10 @@ def _index_changes(
         if old == new:
             continue
         gained += bool(new) - bool(old)
-        if index.ranged:
+        if index.ranged:  # its values are numbers
             removals += [f"{key}|{i}" for i in range(len(old))]
-            additions.update({f"{key}|{i}": value for i, value in enumerate(new)})
+            scores = cast("list[float]", new)
+            additions.update({f"{key}|{i}": value for i, value in enumerate(scores)})
     if removals:
         pipe.zrem(keys.ranged(index.field), *removals)
     if additions:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis
+from redis.commands.core import Script
 
 # Blocking reads in pointlog stay far below this; it only bounds a hung connection.
 SOCKET_TIMEOUT = 10.0
@@ -19,3 +22,24 @@ def connect(url: str, max_connections: int = 64) -> redis.Redis:
         health_check_interval=30,
     )
     return redis.Redis(connection_pool=pool)
+
+
+def script(source: bytes) -> Script:
+    """A Lua script bound to no client: every call names the one to run on (`client=`), the
+    process's connection or a pipeline."""
+    # redis-py's stubs require a client here, but a Script only uses it when a call names none
+    # (or to encode a `str` source).
+    return Script(None, source)  # type: ignore[arg-type]
+
+
+def hash_fields(r: redis.Redis, key: str) -> list[str]:
+    """The field names of a hash."""
+    return [f.decode() for f in cast("list[bytes]", r.hkeys(key))]
+
+
+def reachable(r: redis.Redis) -> bool:
+    """Whether the store answers (readiness)."""
+    try:
+        return bool(r.ping())
+    except redis.RedisError:
+        return False

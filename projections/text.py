@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from projections.jsontypes import JsonObject
+
 _WORD = re.compile(r"\w+")
 
 
@@ -25,7 +27,7 @@ class Tokenizer:
     max_len: int | None = None
 
     @classmethod
-    def of(cls, params: dict) -> Tokenizer:
+    def of(cls, params: JsonObject) -> Tokenizer:
         return cls(
             params.get("tokenizer") or "word",
             params.get("lowercase", True) is not False,

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import chain
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from projections.collections import Collection, VectorSpec
 from projections.errors import FormatError, ValidationFailed, WrongInput
+from projections.jsontypes import JsonObject
 
 U32_MAX = 2**32 - 1
+Floats = NDArray[np.float32]  # vectors as numpy arrays: float32, as they are stored
 
 
 def encode_point_vectors(collection: Collection, raw: object, where: str) -> dict[str, bytes]:
@@ -36,7 +40,7 @@ def encode_many_vectors(
         for name in vectors:
             columns.setdefault(name, []).append(i)
     for name, points in columns.items():
-        spec = collection.vectors.get(name) if isinstance(name, str) else None
+        spec = collection.vectors.get(name)
         if spec is not None and not spec.sparse and not spec.multi:
             rows = _dense_rows(spec, [named[i][name] for i in points], [where(i) for i in points])
             for i, row in zip(points, rows, strict=True):
@@ -47,7 +51,7 @@ def encode_many_vectors(
     return encoded
 
 
-def _by_name(raw: object, where: str) -> dict:
+def _by_name(raw: object, where: str) -> JsonObject:
     if isinstance(raw, list):
         return {"": raw}
     if isinstance(raw, dict):
@@ -55,7 +59,7 @@ def _by_name(raw: object, where: str) -> dict:
     raise FormatError(f"{where}: data did not match any variant of untagged enum VectorStruct")
 
 
-def _dense_rows(spec: VectorSpec, rows: list, wheres: list[str]) -> list[bytes]:
+def _dense_rows(spec: VectorSpec, rows: list[Any], wheres: list[str]) -> list[bytes]:
     """Dense vectors of one name, as stored bytes each, converted in one numpy call. Anything
     off (a ragged row, a string, a bool) goes through the one-vector path, which names the
     error exactly."""
@@ -69,7 +73,7 @@ def _dense_rows(spec: VectorSpec, rows: list, wheres: list[str]) -> list[bytes]:
     return [data[i : i + step] for i in range(0, len(data), step)]
 
 
-def _as_matrix(rows: list, size: int) -> np.ndarray | None:
+def _as_matrix(rows: list[Any], size: int) -> Floats | None:
     """The rows as a float32 matrix, or None unless every row is a list of `size` numbers.
     numpy refuses strings, nulls and ragged rows itself, but takes JSON's true/false as 1/0:
     only a matrix holding a 0 or a 1 needs the (slower) look at every value's type."""
@@ -97,7 +101,7 @@ def encode_vector(collection: Collection, name: object, value: object, where: st
     return _encode_dense(spec, value, where)
 
 
-def _floats(value: object, where: str) -> np.ndarray:
+def _floats(value: object, where: str) -> Floats:
     if not isinstance(value, list) or not all(
         isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
     ):
@@ -115,11 +119,12 @@ def _check_dim(spec: VectorSpec, got: int) -> None:
         raise WrongInput(f"Vector dimension error: expected dim: {spec.size}, got {got}{suffix}")
 
 
-def _normalise(spec: VectorSpec, array: np.ndarray) -> np.ndarray:
+def _normalise(spec: VectorSpec, array: Floats) -> Floats:
     if spec.distance != "Cosine":
         return array
     norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    return np.divide(array, norms, out=array.copy(), where=norms > 0)
+    normalised: Floats = np.divide(array, norms, out=array.copy(), where=norms > 0)
+    return normalised
 
 
 def _encode_dense(spec: VectorSpec, value: object, where: str) -> bytes:

@@ -5,14 +5,31 @@ TEST_REDIS_URL (whose database the tests write into: use a spare one, e.g. /15).
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
 
-from tests.support import free_port, spawn, stop
-from workers.embedded import EmbeddedServer
+from tests.support import Cluster, embedded_server
+
+TESTS = Path(__file__).resolve().parent
+
+# A test's folder says what it needs, so `pytest -m integration` (or -m e2e) selects by folder.
+FOLDER_MARKS = {
+    "integration": "integration",  # a real server
+    "e2e": "e2e",  # real web and worker processes
+    "faults": "e2e",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for folder, mark in FOLDER_MARKS.items():
+            if TESTS / folder in item.path.parents:
+                item.add_marker(mark)
 
 
 @pytest.fixture(scope="session")
@@ -22,22 +39,17 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         redis.Redis.from_url(url).flushdb()
         yield url
         return
-    server = EmbeddedServer(tmp_path_factory.mktemp("valkey"), free_port())
-    server.start()
+    server = embedded_server(tmp_path_factory.mktemp("valkey"))
     yield server.url
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def workers(redis_url: str) -> Iterator[list]:
+def workers(redis_url: str) -> Iterator[list[subprocess.Popen]]:
     """Two real worker processes, started from the Procfile's `worker` line."""
-    from tests.support import procfile
-
-    command = procfile()["worker"]
-    processes = [spawn(command, {"REDIS_URL": redis_url}) for _ in range(2)]
-    yield processes
-    for process in processes:
-        stop(process)
+    with Cluster(redis_url) as cluster:
+        cluster.start_workers(2)
+        yield cluster.workers
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Helpers for tests that run real processes: free ports, starting and stopping them."""
+"""Helpers for tests that run real processes: an embedded server, the Procfile's web and worker
+processes, free ports, starting and stopping them. Callers wait on events (a port accepting
+connections, a process exiting), never on a fixed sleep."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+
+from workers.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,15 +34,20 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 20.0) -
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
-            time.sleep(0.05)
+            time.sleep(0.05)  # between two connection attempts
     raise RuntimeError(f"nothing listens on port {port} after {seconds}s")
 
 
-def spawn(command: str, env: dict[str, str]) -> subprocess.Popen:
-    """Start a Procfile-style command line with the virtualenv's scripts first on PATH."""
+def spawn(command: str, env: dict[str, str], output: Path | None = None) -> subprocess.Popen:
+    """Start a Procfile-style command line with the virtualenv's scripts first on PATH; with
+    `output`, the process's stdout and stderr are appended to that file."""
     full_env = {**os.environ, **env}
     full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
-    return subprocess.Popen(["/bin/sh", "-c", f"exec {command}"], cwd=ROOT, env=full_env)
+    args = ["/bin/sh", "-c", f"exec {command}"]
+    if output is None:
+        return subprocess.Popen(args, cwd=ROOT, env=full_env)
+    with output.open("ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -49,6 +60,113 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL, as a crash would, and wait until the process is gone."""
+    process.kill()
+    process.wait()
+
+
 def procfile() -> dict[str, str]:
     lines = (ROOT / "Procfile").read_text().splitlines()
     return dict(line.split(": ", 1) for line in lines if ": " in line)
+
+
+def embedded_server(folder: Path, fsync: str = "everysec") -> EmbeddedServer:
+    """A fresh embedded valkey-server on a free port, keeping its data in `folder`; it answers
+    when this returns."""
+    server = EmbeddedServer(folder, free_port(), fsync=fsync)
+    server.start()
+    return server
+
+
+@dataclass
+class Web:
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Cluster:
+    """The Procfile's `web` and `worker` processes on one Redis-compatible server, started from
+    the Procfile's own command lines and stopped together (as a context manager, on exit).
+
+    `env` goes to every process, on top of REDIS_URL; with `logs`, each process's output goes to
+    `logs/<name>.log` (names: web1, web2, ..., worker1, worker2, ...)."""
+
+    def __init__(
+        self, redis_url: str, env: dict[str, str] | None = None, logs: Path | None = None
+    ) -> None:
+        self.env = {"REDIS_URL": redis_url, **(env or {})}
+        self.logs = logs
+        self.commands = procfile()
+        self.webs: list[Web] = []
+        self.workers: list[subprocess.Popen] = []
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start_workers(self, count: int) -> None:
+        for _ in range(count):
+            self.workers.append(self._worker(len(self.workers)))
+
+    def start_webs(self, count: int = 1) -> list[str]:
+        """Start `count` web processes on free ports; returns their URLs once all of them
+        accept connections."""
+        first = len(self.webs)
+        for index in range(first, first + count):
+            port = free_port()
+            self.webs.append(Web(port, self._web(index, port)))
+        started = self.webs[first:]
+        for web in started:
+            wait_for_port(web.port, web.process)
+        return [web.url for web in started]
+
+    def restart_worker(self, index: int) -> None:
+        """SIGKILL a worker and start another in its place."""
+        kill(self.workers[index])
+        self.workers[index] = self._worker(index)
+
+    def restart_web(self, index: int) -> None:
+        """SIGKILL a web process and start another on its port; this does not wait for it to
+        listen (clients see the pod down meanwhile, as they would on a platform)."""
+        web = self.webs[index]
+        kill(web.process)
+        web.process = self._web(index, web.port)
+
+    def processes(self) -> dict[str, subprocess.Popen]:
+        named = {f"web{k + 1}": web.process for k, web in enumerate(self.webs)}
+        named.update({f"worker{k + 1}": process for k, process in enumerate(self.workers)})
+        return named
+
+    def dead(self) -> list[str]:
+        """What exited, and with which code: for error messages."""
+        return [
+            f"{name} exited with {process.returncode}"
+            for name, process in self.processes().items()
+            if process.poll() is not None
+        ]
+
+    def stop(self) -> None:
+        for process in self.processes().values():
+            stop(process)
+
+    def _web(self, index: int, port: int) -> subprocess.Popen:
+        env = {**self.env, "PORT": str(port)}
+        return spawn(self.commands["web"], env, self._log(f"web{index + 1}"))
+
+    def _worker(self, index: int) -> subprocess.Popen:
+        return spawn(self.commands["worker"], self.env, self._log(f"worker{index + 1}"))
+
+    def _log(self, name: str) -> Path | None:
+        return None if self.logs is None else self.logs / f"{name}.log"

@@ -105,11 +105,8 @@ def _drain_and_follow(
 def sweep(r: redis.Redis, settings: Settings) -> None:
     """Catch up every collection that is behind while nobody holds its lease: a job lost with
     a killed worker or web pod, or a kick that could not be queued."""
-    for name in collections.names(r):
-        collection = collections.find(r, name)
-        if collection is None:
-            continue
-        keys = collection.keys
-        if pending(r, keys) and not r.exists(keys.lease, keys.pause):
-            logger.info("sweep: catching up %s", name)
-            catch_up(r, name, collection.cid, settings)
+    for found in collections.overview(r):
+        keys = found.collection.keys
+        if found.lag > 0 and not r.exists(keys.lease, keys.pause):
+            logger.info("sweep: catching up %s", found.collection.name)
+            catch_up(r, found.collection.name, found.collection.cid, settings)

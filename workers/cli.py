@@ -12,17 +12,18 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from rq import Queue, Worker
-from rq.serializers import JSONSerializer
+import redis
+from rq import Worker
 
-from projections import collections, log, store
+from projections import collections, jobs, log, store
 from projections.settings import Settings
 from workers.embedded import EmbeddedServer
 from workers.process import run_worker
-from workers.replay import replay
+from workers.replay import OnProgress, replay
 
 DUMP = orjson.OPT_SERIALIZE_NUMPY
 
@@ -81,11 +82,11 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store():
+def _store() -> redis.Redis:
     return store.connect(Settings.from_env().redis_url, max_connections=4)
 
 
-def _progress_bar(name: str):
+def _progress_bar(name: str) -> OnProgress:
     """A one-line progress bar on a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         return lambda applied, seq: None
@@ -133,15 +134,12 @@ def _status(args: argparse.Namespace) -> int:
     r = _store()
     settings = Settings.from_env()
     print(f"{'collection':<24} {'appended':>10} {'applied':>10} {'lag':>8} {'points':>10}")
-    for name in collections.names(r):
-        collection = collections.find(r, name)
-        if collection is None:
-            continue
-        keys = collection.keys
-        seq, applied = (int(v or 0) for v in r.mget(keys.seq, keys.applied))
-        points = r.zcard(keys.ids)
-        print(f"{name:<24} {seq:>10} {applied:>10} {seq - applied:>8} {points:>10}")
-    queue = Queue(settings.queue_name, connection=r, serializer=JSONSerializer)
+    for found in collections.overview(r):
+        name = found.collection.name
+        print(
+            f"{name:<24} {found.appended:>10} {found.applied:>10} {found.lag:>8} {found.points:>10}"
+        )
+    queue = jobs.queue(r, settings.queue_name)
     alive = Worker.all(connection=r)
     print(f"pending jobs: {len(queue)}; workers alive: {len(alive)}")
     return 0
@@ -178,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     show.set_defaults(run=_log)
     commands.add_parser("status", help="lag and workers").set_defaults(run=_status)
     args = parser.parse_args(argv)
-    return args.run(args)
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ class EmbeddedServer:
         self.data_dir = data_dir
         self.port = port
         self.fsync = fsync
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:

@@ -9,21 +9,19 @@ import time
 import uuid
 
 import redis
-from redis.commands.core import Script
+
+from projections.store import script
 
 # KEYS: the lease, a key that blocks taking it. ARGV: token, ttl in ms.
-_ACQUIRE = Script(
-    None,
+_ACQUIRE = script(
     b"if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end "
     b"if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end return 0",
 )
-_RENEW = Script(
-    None,
+_RENEW = script(
     b"if redis.call('GET', KEYS[1]) == ARGV[1] then "
     b"return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
 )
-_RELEASE = Script(
-    None,
+_RELEASE = script(
     b"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
 )
 

@@ -7,10 +7,9 @@ import logging
 import threading
 
 import redis
-from rq import Queue, SimpleWorker
-from rq.serializers import JSONSerializer
+from rq import SimpleWorker
 
-from projections import logs, store
+from projections import jobs, json_logging, store
 from projections.settings import Settings
 from workers import catchup
 
@@ -27,18 +26,18 @@ def _sweep_forever(r: redis.Redis, settings: Settings, stop: threading.Event) ->
 
 
 def run_worker(settings: Settings) -> None:
-    logs.configure()
+    json_logging.configure()
     r = store.connect(settings.redis_url, max_connections=16)
     stop = threading.Event()
     sweeper = threading.Thread(
         target=_sweep_forever, args=(r, settings, stop), name="pointlog-sweep", daemon=True
     )
     sweeper.start()
-    queue = Queue(settings.queue_name, connection=r, serializer=JSONSerializer)
+    queue = jobs.queue(r, settings.queue_name)
     try:
         while True:
             try:
-                SimpleWorker([queue], connection=r, serializer=JSONSerializer).work(
+                SimpleWorker([queue], connection=r, serializer=jobs.SERIALIZER).work(
                     logging_level="WARNING"
                 )
                 return  # asked to stop (SIGTERM / Ctrl-C)

@@ -10,8 +10,9 @@ read right after the switch waits (read-your-writes) for anything appended meanw
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import redis
 
@@ -20,10 +21,11 @@ from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.keys import Keys
 from projections.settings import Settings
+from projections.store import hash_fields
 from workers.catchup import LEASE_SECONDS, catch_up
 from workers.lease import Lease
 
-Progress = Callable[[int, int], None]  # (applied, seq)
+OnProgress = Callable[[int, int], None]  # (applied, seq)
 PAUSE_SECONDS = 120
 LEASE_POLL_SECONDS = 0.05
 
@@ -32,11 +34,14 @@ LEASE_POLL_SECONDS = 0.05
 class Outcome:
     checkpoint: int
     differences: list[str] = field(default_factory=list)
-    switched: bool = False
 
 
 def replay(
-    r: redis.Redis, name: str, settings: Settings, verify: bool = False, progress: Progress = print
+    r: redis.Redis,
+    name: str,
+    settings: Settings,
+    verify: bool = False,
+    progress: OnProgress = print,
 ) -> Outcome:
     """Rebuild the projection of `name` from its log. With `verify`, compare the rebuild with
     the live projection at the same checkpoint and keep the live one; else switch to the rebuild."""
@@ -55,7 +60,7 @@ def replay(
             _follow(r, collection, live, settings, None, until=target)
             return Outcome(target, differences=compare(r, collection, live, rebuilt))
         _switch(r, collection, live, rebuilt)
-        return Outcome(target, switched=True)
+        return Outcome(target)
     finally:
         if verify:
             r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)
@@ -70,7 +75,7 @@ def _follow(
     collection: Collection,
     keys: Keys,
     settings: Settings,
-    progress: Progress | None,
+    progress: OnProgress | None,
     until: int | None,
 ) -> None:
     while True:
@@ -135,17 +140,18 @@ def compare(r: redis.Redis, collection: Collection, a: Keys, b: Keys) -> list[st
     return differences
 
 
-def _dump(r: redis.Redis, key: str) -> dict:
+def _dump(r: redis.Redis, key: str) -> Mapping[bytes, object]:
+    """A hash's fields or a sorted set's members with their scores."""
     kind = r.type(key)
     if kind == b"hash":
-        return r.hgetall(key)
+        return cast("dict[bytes, bytes]", r.hgetall(key))
     if kind == b"zset":
-        return dict(r.zrange(key, 0, -1, withscores=True))
+        return dict(cast("list[tuple[bytes, float]]", r.zrange(key, 0, -1, withscores=True)))
     return {}
 
 
 def _index_fields(r: redis.Redis, keys: Keys) -> set[str]:
-    return {f.decode() for f in r.hkeys(keys.indexes)}
+    return set(hash_fields(r, keys.indexes))
 
 
 def _exists_each(r: redis.Redis, keys: list[str]) -> list[int]:

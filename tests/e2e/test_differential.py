@@ -18,37 +18,38 @@ count and filtered scroll for random filters; retrieve of random ids (missing on
 other UUID spellings) with random with_payload / with_vectors selectors; order_by scrolls once a
 range index exists.
 
-EXCLUDED (cases where the Rust server and local mode are documented to differ, POINTS-API.md §12,
-or where the reference gives local mode no way to match it):
-- `match.text` / `text_any` / `phrase` are never generated: without an index Rust 1.19 matches
-  substrings, local mode lowercase word tokens (§12, §9.3).
+EXCLUDED (cases where the Rust server (1.19) and local mode (qdrant-client 1.20) are known to
+differ, or where local mode has no way to match Rust):
+- `match.text` / `text_any` / `phrase` are never generated: without a text index Rust 1.19
+  matches case-sensitive substrings, local mode lowercase word tokens (as servers after 1.19 do).
 - `order_by` is only compared once the sequence created a range index on its key: without one Rust
-  answers 400, local mode orders anyway (§12). Ties are unspecified in Rust and by id in local
-  mode (§12, §8.19): order_by results are compared as lists sorted by (order_value, id), plus a
-  check that pointlog's order_values are monotonic in the requested direction.
+  answers 400, local mode orders anyway. Ties are unspecified in Rust and by id in local mode:
+  order_by results are compared as lists sorted by (order_value, id), plus a check that
+  pointlog's order_values are monotonic in the requested direction.
 - `is_null` never targets `nl`, the only key that may hold `[null]`: false in Rust (unindexed),
-  true in local mode (§12, §9.3).
+  true in local mode.
 - `set_payload` with a top-level `null` (delete) only names points whose current payload is
   non-empty, never a filter and never a batch: on a point with no stored payload Rust may store
-  the null literally, local mode drops it (§12, §8.12). With `key` no nulls at all (the reference
-  says nothing about nulls merged at a path).
+  the null literally, local mode drops it. With `key` no nulls at all (what Rust does with a null
+  merged at a path is not established).
 - Point-targeted updates (set / overwrite / delete / clear payload, update / delete vectors by
   ids) only name ids that exist (at that step of a batch, too; after a delete by filter inside a
-  batch no id is named): Rust answers 404 and keeps the updates of found ids, local mode raises a
-  Python KeyError part-way (§12, §3.3). The 404 itself is covered by test_endpoints.py.
-- Failing batches are not generated (local mode's KeyError again); test_endpoints.py covers
+  batch no id is named): Rust answers 404 and keeps the updates of found ids (a request is not
+  atomic across points), local mode raises a Python KeyError part-way. The 404 itself is covered
+  by test_errors.py.
+- Failing batches are not generated (local mode's KeyError again); test_batch.py covers
   "stops at the first failure, earlier operations stay".
 - `payload_schema` is not compared: local mode's create_payload_index is a no-op (found by running
   it: its payload_schema stays `{}`), and operation ids are not compared: local mode answers 0.
-- Payload key order is not compared: the reference says Rust preserves it, but under
-  serde_json's preserve_order `Map::remove` is a `swap_remove`, so after deletions Rust's order
+- Payload key order is not compared: Rust keeps payloads in insertion order (serde_json's
+  preserve_order), but there `Map::remove` is a `swap_remove`, so after deletions Rust's order
   need not be a Python dict's; values, including int vs float vs bool types, are compared
   strictly.
 - retrieve with a duplicated id: local mode returns the record once per occurrence, Rust
-  collapses duplicates to the first occurrence (§8.10; a local-mode difference §12 does not
-  list): local mode's answer is compared with its duplicates collapsed.
+  collapses duplicates to the first occurrence: local mode's answer is compared with its
+  duplicates collapsed.
 - `should: []` inside `nested` is never generated (matches nothing in Rust, from code only); no
-  `with_payload` omission (the client always sends it, §12).
+  `with_payload` omission (the client always sends it; Rust's default is false).
 
 Environment: POINTLOG_DIFF_SEQUENCES (default 40), POINTLOG_DIFF_OPS (operations per sequence,
 default 25), POINTLOG_DIFF_SEED (first seed, default 20251124), POINTLOG_DIFF_CHECK_EVERY
@@ -71,10 +72,7 @@ from qdrant_client import QdrantClient, models
 
 from tests.e2e.ops import VECTORS, Op, OpGenerator, canonical, short
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant"),
-]
+pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant")
 
 SEQUENCES = int(os.environ.get("POINTLOG_DIFF_SEQUENCES", "40"))
 OPS = int(os.environ.get("POINTLOG_DIFF_OPS", "25"))
@@ -316,7 +314,7 @@ class Sequence:
         )
         what = f"retrieve({ids!r}, with_payload={short(with_payload)}, with_vectors={with_vectors})"
         # Local mode returns a duplicated id once per occurrence; Rust collapses duplicates to
-        # the first occurrence (§8.10): compare with local mode's duplicates collapsed.
+        # the first occurrence: compare with local mode's duplicates collapsed.
         first: dict = {}
         for r in local:
             first.setdefault(r.id, r)

@@ -10,10 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not (shutil.which("node") and shutil.which("npm")), reason="needs Node.js"),
-]
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("node") and shutil.which("npm")), reason="needs Node.js"
+)
 FLOW = Path(__file__).parent / "js" / "flow.mjs"
 
 

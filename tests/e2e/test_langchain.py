@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_qdrant import QdrantVectorStore
 from qdrant_client import models
-
-pytestmark = pytest.mark.e2e
 
 
 class HashEmbeddings(Embeddings):

@@ -1,13 +1,11 @@
 """The Procfile's own command lines as real processes (web + 2 workers), driven by qdrant-client
-over REST and by raw HTTP requests shaped like the API document's curl examples."""
+over REST and by raw HTTP requests shaped like the curl examples of Qdrant's Points API
+documentation."""
 
 from __future__ import annotations
 
 import httpx
-import pytest
 from qdrant_client import QdrantClient, models
-
-pytestmark = pytest.mark.e2e
 
 
 def test_qdrant_client_creates_upserts_retrieves_and_deletes(base_url: str, name: str) -> None:
@@ -45,8 +43,8 @@ def test_qdrant_client_creates_upserts_retrieves_and_deletes(base_url: str, name
     assert not client.collection_exists(name)
 
 
-def test_seed_curl_examples(base_url: str, name: str) -> None:
-    """The API document's requests, sent as its curl examples send them."""
+def test_documented_curl_examples(base_url: str, name: str) -> None:
+    """Qdrant's documented Points API requests, sent as its curl examples send them."""
     http = httpx.Client(base_url=base_url, headers={"Content-Type": "application/json"})
     http.put(
         f"/collections/{name}", json={"vectors": {"size": 4, "distance": "Dot"}}

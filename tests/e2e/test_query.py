@@ -9,8 +9,6 @@ import pytest
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import UnexpectedResponse
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def remote(base_url: str) -> QdrantClient:

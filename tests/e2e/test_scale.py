@@ -8,23 +8,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support import free_port, procfile, spawn, stop, wait_for_port
-
-pytestmark = pytest.mark.e2e
+from tests.support import Cluster
 
 
 @pytest.fixture(scope="module")
 def second_pod(redis_url: str, base_url: str) -> Iterator[str]:
-    port = free_port()
-    web = spawn(procfile()["web"], {"REDIS_URL": redis_url, "PORT": str(port)})
-    try:
-        wait_for_port(port, web)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(web)
+    with Cluster(redis_url) as cluster:
+        [url] = cluster.start_webs()
+        yield url
 
 
-def test_a_write_acknowledged_on_one_pod_is_read_on_the_other(base_url, second_pod, name):
+def test_a_write_acknowledged_on_one_pod_is_read_on_the_other(
+    base_url: str, second_pod: str, name: str
+) -> None:
     writer, reader = httpx.Client(base_url=base_url), httpx.Client(base_url=second_pod)
     writer.put(f"/collections/{name}", json={"vectors": {"size": 2, "distance": "Dot"}})
     for i in range(200):

@@ -25,7 +25,7 @@ import httpx
 import redis
 
 from projections import collections
-from tests.support import ROOT, free_port, procfile, spawn, stop, wait_for_port
+from tests.support import ROOT, Cluster, embedded_server
 from workers.embedded import EmbeddedServer
 
 COLLECTION = "chaos"
@@ -121,25 +121,12 @@ def run(
 ) -> dict:
     """Run the faults; returns the figures (and raises AssertionError on a broken promise)."""
     folder = data_dir or Path(tempfile.mkdtemp(prefix="pointlog-chaos-"))
-    server = EmbeddedServer(folder, free_port(), fsync="always")
-    server.start()
-    env = {"REDIS_URL": server.url}
-    commands = procfile()
-    ports = [free_port(), free_port()]
-    webs = [spawn(commands["web"], {**env, "PORT": str(p)}) for p in ports]
-    workers = [spawn(commands["worker"], env) for _ in range(3)]
-    rng = random.Random(7)
-    kills = {"workers": 0, "web": 0, "server": 0}
+    server = embedded_server(folder, fsync="always")
+    cluster = Cluster(server.url)
     try:
-        for port, web in zip(ports, webs, strict=True):
-            wait_for_port(port, web)
-        pods = [f"http://127.0.0.1:{p}" for p in ports]
-        config = {
-            "vectors": {"a": {"size": 2, "distance": "Cosine"}, "b": {"size": 2, "distance": "Dot"}}
-        }
-        httpx.put(f"{pods[0]}/collections/{COLLECTION}", json=config).raise_for_status()
-        index = {"field_name": "n", "field_schema": "integer"}
-        httpx.put(f"{pods[0]}/collections/{COLLECTION}/index", params={"wait": "true"}, json=index)
+        cluster.start_workers(3)
+        pods = cluster.start_webs(2)
+        create_collection(pods[0])
         tally = Tally()
         until = time.monotonic() + seconds
         threads = [
@@ -148,33 +135,48 @@ def run(
         ]
         for thread in threads:
             thread.start()
-        web_killed_at = time.monotonic() + seconds * 0.3
-        server_killed_at = time.monotonic() + seconds * 0.6 if restart_server else float("inf")
-        while time.monotonic() < until:
-            time.sleep(rng.uniform(1.0, 3.0))  # the fault schedule, not a synchronisation
-            victim = rng.randrange(len(workers))
-            workers[victim].kill()
-            workers[victim].wait()
-            workers[victim] = spawn(commands["worker"], env)
-            kills["workers"] += 1
-            if time.monotonic() > web_killed_at:
-                webs[0].kill()
-                webs[0].wait()
-                webs[0] = spawn(commands["web"], {**env, "PORT": str(ports[0])})
-                kills["web"] += 1
-                web_killed_at = float("inf")
-            if time.monotonic() > server_killed_at:
-                server.kill()
-                server.start()
-                kills["server"] += 1
-                server_killed_at = float("inf")
+        kills = inflict_faults(cluster, server, seconds, until, restart_server)
         for thread in threads:
             thread.join()
         return check(server.url, pods, tally, kills)
     finally:
-        for process in webs + workers:
-            stop(process)
+        cluster.stop()
         server.stop()
+
+
+def inflict_faults(
+    cluster: Cluster, server: EmbeddedServer, seconds: float, until: float, restart_server: bool
+) -> dict[str, int]:
+    """Until `until`: every 1 to 3 s a random worker SIGKILLed and restarted; once, after 30% of
+    the run, the first web pod; once, after 60%, the server (with `restart_server`)."""
+    rng = random.Random(7)
+    kills = {"workers": 0, "web": 0, "server": 0}
+    web_killed_at = time.monotonic() + seconds * 0.3
+    server_killed_at = time.monotonic() + seconds * 0.6 if restart_server else float("inf")
+    while time.monotonic() < until:
+        time.sleep(rng.uniform(1.0, 3.0))  # the fault schedule, not a synchronisation
+        cluster.restart_worker(rng.randrange(len(cluster.workers)))
+        kills["workers"] += 1
+        if time.monotonic() > web_killed_at:
+            cluster.restart_web(0)
+            kills["web"] += 1
+            web_killed_at = float("inf")
+        if time.monotonic() > server_killed_at:
+            server.kill()
+            server.start()
+            kills["server"] += 1
+            server_killed_at = float("inf")
+    return kills
+
+
+def create_collection(pod: str) -> None:
+    """Two named vectors and an integer index on `n` (the filters' range key)."""
+    config = {
+        "vectors": {"a": {"size": 2, "distance": "Cosine"}, "b": {"size": 2, "distance": "Dot"}}
+    }
+    httpx.put(f"{pod}/collections/{COLLECTION}", json=config).raise_for_status()
+    index = {"field_name": "n", "field_schema": "integer"}
+    httpx.put(f"{pod}/collections/{COLLECTION}/index", params={"wait": "true"}, json=index)
 
 
 def check(url: str, pods: list[str], tally: Tally, kills: dict) -> dict:

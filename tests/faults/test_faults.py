@@ -3,20 +3,18 @@ restarted, a web pod killed, the server killed and restarted on its append-only 
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
 from tests.faults import chaos
 
-pytestmark = pytest.mark.e2e
 
-
-def test_killed_workers_and_web_pod_lose_and_duplicate_nothing(tmp_path):
+def test_killed_workers_and_web_pod_lose_and_duplicate_nothing(tmp_path: Path) -> None:
     figures = chaos.run(seconds=12, restart_server=False, data_dir=tmp_path)
     assert figures["worker kills"] >= 3 and figures["web kills"] == 1
     assert figures["operations acknowledged"] > 100
 
 
-def test_a_server_crash_mid_load_loses_no_acknowledged_operation(tmp_path):
+def test_a_server_crash_mid_load_loses_no_acknowledged_operation(tmp_path: Path) -> None:
     figures = chaos.run(seconds=12, restart_server=True, data_dir=tmp_path)
     assert figures["server kills"] == 1
     assert figures["operations acknowledged"] > 100

@@ -7,8 +7,6 @@ from falcon import testing
 from api.app import create_app
 from projections.settings import Settings
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="session")
 def store(redis_url: str) -> redis.Redis:

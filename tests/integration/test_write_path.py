@@ -12,7 +12,7 @@ from falcon import testing
 from api.app import create_app
 from projections import collections
 from projections.settings import Settings
-from tests.support import procfile, spawn, stop
+from tests.support import Cluster
 
 
 def upsert(client, name, points, **params):
@@ -173,12 +173,10 @@ def test_wait_timeout_when_no_worker_runs_then_a_worker_completes_it(redis_url, 
     response = client.simulate_put(path, params={"wait": "true", "timeout": "1"}, json=body)
     assert response.json["result"] == {"operation_id": 0, "status": "wait_timeout"}
     assert client.simulate_post(f"{path}/count", json={}).json["result"] == {"count": 0}
-    worker = spawn(procfile()["worker"], {"REDIS_URL": lonely_url})
-    try:
+    with Cluster(lonely_url) as late:
+        late.start_workers(1)
         waiting = testing.TestClient(create_app(Settings(redis_url=lonely_url)))
         assert waiting.simulate_post(f"{path}/count", json={}).json["result"] == {"count": 1}
-    finally:
-        stop(worker)
 
 
 def test_a_pod_that_cached_a_collection_follows_its_re_creation_elsewhere(redis_url, workers, name):

@@ -1,5 +1,5 @@
-"""The filter language as the Rust server evaluates it without payload indexes (POINTS-API.md
-§9.3), checked on the documented cases and, by property, against qdrant-client's local mode."""
+"""The filter language as the Rust server evaluates it without payload indexes, checked on the
+documented cases and, by property, against qdrant-client's local mode."""
 
 from __future__ import annotations
 
@@ -180,6 +180,27 @@ def test_prefix_is_case_sensitive():
 )
 def test_numeric_range_matches_numbers_only(stored, expected):
     assert matches(field("n", range={"gt": 1, "lte": 5.5}), {"n": stored}) is expected
+
+
+# 2**53 + 1 has no f64 of its own: as an f64 it is 2**53, as Qdrant compares it.
+@pytest.mark.parametrize(
+    ("bounds", "expected"),
+    [
+        ({"gt": 2**53}, False),  # exact integers: 2**53 + 1 > 2**53
+        ({"lte": 2**53}, True),  # exact integers: not <=
+        ({"gte": 2**53, "lt": 2**53 + 2}, True),
+        ({"gt": 2**53 + 1}, False),  # the bound is 2**53 too
+        ({"lt": 2**53 + 2}, True),  # 2**53 + 2 is an f64 of its own
+    ],
+)
+def test_numeric_range_compares_integers_as_f64(bounds, expected):
+    assert matches(field("n", range=bounds), {"n": 2**53 + 1}) is expected
+    assert matches(field("n", range=bounds), {"n": [0.5, 2**53 + 1]}) is expected
+
+
+def test_match_value_keeps_integers_exact():
+    assert not matches(field("n", match={"value": 2**53}), {"n": 2**53 + 1})
+    assert matches(field("n", match={"value": 2**53 + 1}), {"n": 2**53 + 1})
 
 
 @pytest.mark.parametrize(
@@ -480,15 +501,17 @@ def test_a_400_anywhere_wins_over_a_422():
 # ---- differential test against qdrant-client's local mode ----------------------------------------
 #
 # Random payloads and random filters built from every supported condition, evaluated by
-# compile_filter and by local mode's check_filter. Left out, because POINTS-API.md §12 / §9.3
-# document that the Rust server (which we follow) and local mode disagree there:
+# compile_filter and by local mode's check_filter. Left out, because the Rust server (which we
+# follow) and local mode (qdrant-client 1.20) disagree there:
 #   - match.text / text_any / phrase: substring in Rust, lowercase word tokens in local mode;
 #   - is_null (object form) on an array holding null ([null]): false in Rust, true in local
 #     mode -- filters using it are only tried on payloads without null inside arrays;
 #   - `should: []` inside `nested`: matches nothing in Rust, no constraint in local mode;
 #   - field-form `is_empty: true` / `is_null: false` on keys with `[]` (several values): Rust
 #     needs one value to pass, local mode all of them -- only single-value keys get them;
-#   - several operators in one field condition: OR-ed in Rust, first one wins in local mode.
+#   - several operators in one field condition: OR-ed in Rust, first one wins in local mode;
+#   - range on integers beyond 2**53: compared as f64 in Rust, exactly in local mode -- the
+#     numbers drawn are small.
 
 KEYS = ["a", "b", "c"]
 STRINGS = ["red", "Red", "", "2024-01-01T00:00:00Z", "2024-03-05 10:00:00", "2023-12-31"]

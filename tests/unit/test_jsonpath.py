@@ -1,5 +1,7 @@
-"""JSON paths as Qdrant reads them (POINTS-API.md §7.2) and the payload edits made through them
-(set_payload with `key`, §8.12; delete_payload, §8.14)."""
+"""JSON paths as Qdrant reads them (`a.b`, `a[]`, `a[0]`, quoted keys; an array is entered
+only through `[]` or `[n]`, see https://qdrant.tech/documentation/concepts/filtering/#nested-key)
+and the payload edits made through them: set_payload with `key` and delete_payload
+(https://qdrant.tech/documentation/concepts/payload/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""set/delete payload semantics (POINTS-API.md §8.12-8.14) and `with_payload` (§9.1)."""
+"""Set and delete payload as Qdrant applies them (top-level keys replaced, never deep-merged; a
+null deletes its key), and `with_payload` selectors (true / false, include, exclude); see
+https://qdrant.tech/documentation/concepts/payload/."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import orjson
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from projections.filters import compile_filter
@@ -33,8 +33,12 @@ def test_a_payload_without_the_string_is_skipped():
     assert flt.may_match(orjson.dumps({"city": "Berlin"}))
 
 
+# Integers near 2**53 and 2**63, where neighbours share an f64, alongside arbitrary ones.
+EDGES = st.sampled_from([2**53, 2**53 + 1, 2**53 + 2, 2**63 - 2, 2**63 - 1, 2**63, -(2**63)])
 NUMBERS = st.one_of(
-    st.integers(-(2**63), 2**63), st.floats(allow_nan=False, allow_infinity=False, width=32)
+    st.integers(-(2**63), 2**63),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    EDGES,
 )
 PRICES = st.one_of(
     NUMBERS, st.lists(NUMBERS, max_size=3), st.none(), st.text(max_size=4), st.booleans()
@@ -47,7 +51,12 @@ PRICED = st.dictionaries(
 BOUNDS = st.dictionaries(st.sampled_from(["gt", "gte", "lt", "lte"]), NUMBERS, min_size=1)
 
 
+LARGE = {"lte": 9223372036854775806, "gt": 9007199254740993}
+
+
 @given(payload=PRICED, bounds=BOUNDS)
+@example(payload={"price": 9223372036854775806}, bounds=LARGE)
+@example(payload={"price": 2**53 + 1}, bounds={"lte": 2**53})
 def test_range_pre_check_never_rejects_a_match(payload, bounds):
     flt = compile_filter({"must": [{"key": "price", "range": bounds}]})
     if flt.matches(1, payload, ()):
@@ -59,3 +68,10 @@ def test_range_pre_check_skips_payloads_out_of_range():
     assert not flt.may_match(orjson.dumps({"price": 50, "nested": {"cost": 5}}))
     assert flt.may_match(orjson.dumps({"price": 5}))
     assert flt.may_match(orjson.dumps({"price": [50, 5]}))
+
+
+def test_range_pre_check_compares_large_integers_as_the_filter_does():
+    flt = compile_filter({"must": [{"key": "price", "range": LARGE}]})
+    payload = {"price": 9223372036854775806}
+    assert flt.matches(1, payload, ())
+    assert flt.may_match(orjson.dumps(payload))

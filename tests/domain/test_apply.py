@@ -1,34 +1,14 @@
-"""The log and the apply step on fakeredis: ordering, replacement semantics, checkpoints."""
+"""The log and the apply step: ordering, replacement semantics, checkpoints."""
 
 from __future__ import annotations
 
-import fakeredis
 import orjson
 import pytest
 
-from projections import collections, events, log
+from projections import collections, events
 from projections.apply import apply_batch
 from projections.errors import NotFound
-from projections.events import Event
-
-
-@pytest.fixture
-def r() -> fakeredis.FakeRedis:
-    return fakeredis.FakeRedis()
-
-
-@pytest.fixture
-def col(r):
-    config = collections.validate_create(
-        {"vectors": {"a": {"size": 2, "distance": "Dot"}, "b": {"size": 2, "distance": "Dot"}}}
-    )
-    return collections.create(r, "c", config)
-
-
-def write(r, col, build, body):
-    event = Event()
-    build(event, col, body)
-    return log.append(r, col.keys, event, col.name)
+from tests.domain.writes import write
 
 
 def state(r, col) -> dict:
@@ -112,7 +92,7 @@ def test_delete_ignores_missing_points_and_later_upsert_revives(r, col):
 
 def test_a_deleted_collection_takes_no_appends_and_applies_nothing(r, col):
     write(r, col, events.add_upsert, {"points": [{"id": 1, "vector": {"a": [1, 2]}}]})
-    assert collections.delete(r, "c") is True
+    assert collections.delete(r, col.name) is True
     assert apply_batch(r, col, max_events=10) is None
     with pytest.raises(NotFound):
         write(r, col, events.add_upsert, {"points": [{"id": 1, "vector": {"a": [1, 2]}}]})

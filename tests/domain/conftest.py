@@ -1,0 +1,27 @@
+"""The domain tests run against every store pointlog supports: fakeredis (fast, in-process)
+and a real Redis-compatible server (the session's embedded valkey, or TEST_REDIS_URL), as one
+suite, so a behaviour that holds on one and not the other shows as a failing parameter."""
+
+from __future__ import annotations
+
+import fakeredis
+import pytest
+import redis
+
+from projections import collections
+
+
+@pytest.fixture(params=["fakeredis", pytest.param("server", marks=pytest.mark.integration)])
+def r(request: pytest.FixtureRequest) -> redis.Redis:
+    if request.param == "fakeredis":
+        return fakeredis.FakeRedis()
+    return redis.Redis.from_url(request.getfixturevalue("redis_url"))
+
+
+@pytest.fixture
+def col(r: redis.Redis, name: str) -> collections.Collection:
+    """A collection with two named 2-d vectors, `a` and `b`."""
+    config = collections.validate_create(
+        {"vectors": {"a": {"size": 2, "distance": "Dot"}, "b": {"size": 2, "distance": "Dot"}}}
+    )
+    return collections.create(r, name, config)
