@@ -17,7 +17,7 @@ from typing import cast
 import orjson
 import redis
 
-from projections import ids, log
+from projections import changes, ids, log
 from projections.collections import Collection
 from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
 from projections.events import Event, Operation
@@ -158,6 +158,7 @@ OPERATIONS: dict[str, Apply] = {
 def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, ErrorRecord]:
     """Apply an event's operations in order; the errors they met, by operation_id."""
     for index, op in enumerate(event.ops):
+        staging.begin(first_op + index)
         try:
             OPERATIONS[op["type"]](staging, op, event)
         except redis.RedisError:
@@ -185,10 +186,12 @@ def apply_batch(
     max_events: int,
     keys: Keys | None = None,
     until: int | None = None,
+    feed_length: int = changes.DEFAULT_LENGTH,
 ) -> int | None:
     """Apply the next events after the checkpoint of the projection at `keys` (the live one by
     default), not beyond seq `until`. Returns the new checkpoint, or None when there was
-    nothing to apply (or the collection is gone)."""
+    nothing to apply (or the collection is gone). A commit to the live projection also
+    appends its change record to the change feed, which keeps about `feed_length` of them."""
     keys = keys or collection.keys
     with r.pipeline(transaction=True) as pipe:
         while True:
@@ -211,6 +214,8 @@ def apply_batch(
                 pipe.hincrby(keys.stats, "ops", checkpoint - batch.applied)
                 pipe.hincrby(keys.stats, "batches", 1)
                 if keys.live:
+                    change = staging.change(batch.applied, checkpoint)
+                    changes.append(pipe, keys, change, feed_length)
                     pipe.publish(keys.channel, checkpoint)
                 pipe.execute()
                 _log_commit(collection, keys, checkpoint, len(entries), errors)

@@ -62,6 +62,11 @@ class Keys:
         return self._key("pause")
 
     @property
+    def changes(self) -> str:
+        """Stream: what each commit of the live projection changed (see changes.py)."""
+        return self._key("changes")
+
+    @property
     def channel(self) -> str:
         """Pub/sub channel announcing each new checkpoint of the live projection."""
         return self._key("applied")
@@ -119,7 +124,7 @@ class Keys:
         )
 
     def all_keys(self, vector_names: list[str], index_fields: list[str]) -> list[str]:
-        own = [self.seq, self.log, self.kick, self.lease, self.pause, self.applied]
+        own = [self.seq, self.log, self.kick, self.lease, self.pause, self.changes, self.applied]
         return own + self.projection_keys(vector_names, index_fields)
 
 

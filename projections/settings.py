@@ -46,6 +46,8 @@ class Settings:
     # How often each worker looks for collections whose log is ahead of their projection
     # (a lost job, a killed worker): correctness never waits for RQ's own maintenance.
     sweep_seconds: float = 2.0
+    # Commits the change feed keeps; a read model further behind reloads from the projection.
+    change_feed_commits: int = 1000
     max_body_bytes: int = 32 * 1024 * 1024
     api_key: str | None = None
     read_only_api_key: str | None = None
@@ -63,6 +65,7 @@ class Settings:
             follow_seconds=_env_float("FOLLOW_SECONDS", cls.follow_seconds),
             max_job_seconds=_env_float("MAX_JOB_SECONDS", cls.max_job_seconds),
             sweep_seconds=_env_float("SWEEP_SECONDS", cls.sweep_seconds),
+            change_feed_commits=_env_int("CHANGE_FEED_COMMITS", cls.change_feed_commits),
             max_body_bytes=_env_int("MAX_BODY_BYTES", cls.max_body_bytes),
             api_key=_env_first("API_KEY", "QDRANT__SERVICE__API_KEY"),
             read_only_api_key=_env_first("READ_ONLY_API_KEY", "QDRANT__SERVICE__READ_ONLY_API_KEY"),

@@ -10,6 +10,7 @@ import orjson
 import redis
 
 from projections import ids
+from projections.changes import Change
 from projections.collections import Collection
 from projections.filters import Filter, VectorNames, compile_filter
 from projections.ids import PointId
@@ -44,6 +45,9 @@ class Staging:
         }
         self._built: set[str] = set()  # indexes created in this batch: built whole at commit
         self._dropped: set[str] = set()
+        # Operation id -> the points it touched, in order (for the change feed).
+        self._touched: dict[int, dict[str, None]] = {}
+        self._current: dict[str, None] = {}
 
     # ---- reads ------------------------------------------------------------------------------
 
@@ -129,8 +133,13 @@ class Staging:
 
     # ---- writes -----------------------------------------------------------------------------
 
+    def begin(self, op_id: int) -> None:
+        """What follows is operation `op_id`'s doing."""
+        self._current = self._touched.setdefault(op_id, {})
+
     def upsert(self, key: str, payload: Payload, vectors: dict[str, bytes]) -> None:
         """Replace the point whole: vectors not given are gone."""
+        self._current[key] = None
         self._remember(key)
         self._payloads[key] = payload
         self._dirty.add(key)
@@ -143,6 +152,7 @@ class Staging:
                 self.delete_vector(key, name)
 
     def remove(self, key: str) -> None:
+        self._current[key] = None
         self._remember(key)
         self._payloads[key] = None
         self._dirty.discard(key)
@@ -167,16 +177,37 @@ class Staging:
         self._dropped.add(field)
 
     def set_payload(self, key: str, payload: JsonObject) -> None:
+        self._current[key] = None
         self._payloads[key] = payload
         self._dirty.add(key)
 
     def set_vector(self, key: str, name: str, data: bytes) -> None:
+        self._current[key] = None
         self._vec_set[name][key] = data
         self._vec_del[name].discard(key)
 
     def delete_vector(self, key: str, name: str) -> None:
+        self._current[key] = None
         self._vec_set[name].pop(key, None)
         self._vec_del[name].add(key)
+
+    def change(self, before: int, after: int) -> Change:
+        """What the batch changed, point by point, for the change feed."""
+        whole = self._created | self._removed
+        return Change(
+            before,
+            after,
+            upserted=sorted(self._created),
+            deleted=sorted(self._removed),
+            payload=sorted(self._dirty - whole),
+            vectors={
+                name: changed
+                for name in self.vector_names
+                if (changed := sorted((self._vec_set[name].keys() | self._vec_del[name]) - whole))
+            },
+            ops={op: list(keys) for op, keys in self._touched.items() if keys},
+            indexes=sorted(self._built | self._dropped),
+        )
 
     def write(self, pipe: redis.client.Pipeline) -> None:
         """Queue every staged change on a pipeline (inside the commit's MULTI)."""

@@ -82,7 +82,9 @@ def _drain_and_follow(
     give_up_at = time.monotonic() + s.max_job_seconds
     follow_until = time.monotonic() + s.follow_seconds
     while True:
-        checkpoint = apply_batch(r, collection, s.apply_batch_events)
+        checkpoint = apply_batch(
+            r, collection, s.apply_batch_events, feed_length=s.change_feed_commits
+        )
         if checkpoint is not None:
             lease.renew()
             if time.monotonic() > give_up_at:

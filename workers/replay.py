@@ -16,7 +16,7 @@ from typing import cast
 
 import redis
 
-from projections import collections
+from projections import changes, collections
 from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.keys import Keys
@@ -59,7 +59,7 @@ def replay(
         if verify:
             _follow(r, collection, live, settings, None, until=target)
             return Outcome(target, differences=compare(r, collection, live, rebuilt))
-        _switch(r, collection, live, rebuilt)
+        _switch(r, collection, live, rebuilt, target)
         return Outcome(target)
     finally:
         if verify:
@@ -79,7 +79,9 @@ def _follow(
     until: int | None,
 ) -> None:
     while True:
-        checkpoint = apply_batch(r, collection, settings.apply_batch_events, keys, until)
+        checkpoint = apply_batch(
+            r, collection, settings.apply_batch_events, keys, until, settings.change_feed_commits
+        )
         if checkpoint is None:
             return
         if progress is not None:
@@ -98,8 +100,11 @@ def _take_lease(r: redis.Redis, live: Keys) -> Lease:
     return lease
 
 
-def _switch(r: redis.Redis, collection: Collection, live: Keys, rebuilt: Keys) -> None:
-    """Rename the rebuilt keys over the live ones, and the checkpoint with them, atomically."""
+def _switch(
+    r: redis.Redis, collection: Collection, live: Keys, rebuilt: Keys, checkpoint: int
+) -> None:
+    """Rename the rebuilt keys over the live ones, and the checkpoint with them, atomically;
+    the change feed tells its readers to reload."""
     fields = _index_fields(r, live) | _index_fields(r, rebuilt)
     pairs = list(
         zip(
@@ -116,6 +121,7 @@ def _switch(r: redis.Redis, collection: Collection, live: Keys, rebuilt: Keys) -
             else:
                 pipe.delete(target)
         pipe.rename(rebuilt.applied, live.applied)
+        changes.reset(pipe, live, checkpoint)
         pipe.execute()
 
 

@@ -8,7 +8,7 @@ import threading
 
 import orjson
 
-from projections import collections
+from projections import changes, collections
 from tests.support import ROOT
 
 
@@ -75,6 +75,15 @@ def test_replay_repairs_a_damaged_projection_and_verify_sees_the_damage(
     ).json["result"]
     assert [p["id"] for p in page["points"]] == list(range(40))
     assert pointlog(redis_url, "replay", collection, "--verify").returncode == 0
+
+
+def test_a_replay_tells_the_change_feeds_readers_to_reload(client, store, redis_url, collection):
+    fill(client, collection)
+    keys = collections.load(store, collection).keys
+    before = changes.position(store, keys)
+    assert pointlog(redis_url, "replay", collection).returncode == 0
+    (record,) = changes.read(store, keys, before.entry_id, count=10)
+    assert record.reset and record.after == int(store.get(keys.applied))
 
 
 def test_replay_while_writes_keep_coming_loses_none(client, redis_url, collection):
