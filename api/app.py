@@ -31,6 +31,7 @@ from api.writes import Writer
 from projections import collections, jobs, json_logging, store
 from projections.progress import Progress
 from projections.settings import Settings
+from projections.vector_model import VectorModels
 
 
 def create_app(
@@ -44,10 +45,11 @@ def create_app(
         # Every web thread may hold a connection, plus the progress subscriber and kicks.
         r = store.connect(settings.redis_url, max_connections=settings.web_threads + 8)
     progress = Progress(r)
-    metrics = Metrics(r)
+    vectors = VectorModels(r, settings.vector_cache_mb * 1024 * 1024)
+    metrics = Metrics(r, vectors)
     queue = jobs.queue(r, settings.queue_name)
     writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits)
-    ctx = Context(r, settings, progress, writer, collections.Cache(r))
+    ctx = Context(r, settings, progress, writer, collections.Cache(r), vectors)
 
     keys = ApiKeys(settings.api_key, settings.read_only_api_key)
     app = falcon.App(middleware=(http.Timing(), keys, metrics))

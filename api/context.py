@@ -14,6 +14,7 @@ from projections.collections import Collection
 from projections.progress import Progress
 from projections.reads import Reader
 from projections.settings import Settings
+from projections.vector_model import VectorModels
 
 T = TypeVar("T")
 
@@ -24,8 +25,8 @@ class Context:
     settings: Settings
     progress: Progress
     writer: Writer
-
     cache: collections.Cache
+    vectors: VectorModels
 
     def using(self, name: str, work: Callable[[Collection], T]) -> T:
         """Run `work` on the named collection (looked up once per process, see Cache)."""

@@ -13,6 +13,8 @@ import redis
 
 from projections import collections
 from projections.collections import Figures
+from projections.vector_model import Figures as VectorFigures
+from projections.vector_model import VectorModels
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -49,8 +51,9 @@ class Histogram:
 class Metrics:
     """Middleware counting requests, and the `/metrics` route."""
 
-    def __init__(self, r: redis.Redis) -> None:
+    def __init__(self, r: redis.Redis, vectors: VectorModels) -> None:
         self._r = r
+        self._vectors = vectors
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str, str]] = Counter()
         self._latency: dict[str, Histogram] = {}
@@ -69,7 +72,8 @@ class Metrics:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = "text/plain; version=0.0.4"
-        resp.text = "\n".join([*self._process_lines(), *self._collection_lines()]) + "\n"
+        lines = [*self._process_lines(), *self._collection_lines(), *self._vector_lines()]
+        resp.text = "\n".join(lines) + "\n"
 
     def _process_lines(self) -> Iterable[str]:
         yield "# TYPE pointlog_http_requests_total counter"
@@ -100,6 +104,22 @@ class Metrics:
             for found in figures:
                 label = f'{{collection="{_escape(found.collection.name)}"}}'
                 yield f"{metric}{label} {figure(found)}"
+
+    def _vector_lines(self) -> Iterable[str]:
+        """This process's vector read models: what each holds, and how far it has followed."""
+        series: dict[str, Callable[[VectorFigures], float]] = {
+            "pointlog_vectors_held": lambda f: f.vectors,
+            "pointlog_vectors_bytes": lambda f: f.nbytes,
+            "pointlog_vectors_checkpoint": lambda f: f.checkpoint,
+            "pointlog_vectors_load_seconds": lambda f: (
+                -1 if f.load_seconds is None else f.load_seconds
+            ),
+        }
+        figures = self._vectors.figures()
+        for metric, figure in series.items():
+            yield f"# TYPE {metric} gauge"
+            for found in figures:
+                yield f'{metric}{{collection="{_escape(found.name)}"}} {figure(found)}'
 
 
 def _escape(text: str) -> str:

@@ -249,7 +249,8 @@ def _query_runner(
             return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
         vector, exclude = _query_vector(reader, using, raw)
         query = search.Query(using, vector, limit, offset, threshold, exclude)
-        return {"points": search.nearest(reader, query, flt, projection)}
+        model = ctx.vectors.of(collection)
+        return {"points": search.nearest(reader, query, flt, projection, model)}
 
     return run
 

@@ -47,6 +47,13 @@ class Reader:
             results = self._once(queue)
         return results[2:]
 
+    def seq(self) -> int:
+        """The operations acknowledged so far: what a read must see (read-your-writes)."""
+        seq = self.r.get(self.collection.keys.seq)
+        if seq is None:
+            raise CollectionGone(self.collection.name)
+        return int(seq)
+
     def _once(self, queue: QueuedReads) -> list[Any]:
         keys = self.collection.keys
         with self.r.pipeline(transaction=True) as pipe:

@@ -1,22 +1,29 @@
-"""Nearest-neighbour queries, exact: every stored vector of the queried name is scored with
-numpy. Scores as Qdrant's: Cosine and Dot are similarities (higher first), Euclid and
-Manhattan distances (lower first); a multivector scores the sum over the query's rows of the
-best similarity to any of the point's rows (max_sim)."""
+"""Nearest-neighbour queries, exact: every vector of the queried name is scored with numpy.
+
+The vectors come from the process's vector read model (vector_model.py) once it is loaded and
+has followed the change feed to the operation the query must see; until then (or when the
+collection is not held) they are read from the Redis projection. Scores as Qdrant's: Cosine and
+Dot are similarities (higher first), Euclid and Manhattan distances (lower first); a
+multivector scores the sum over the query's rows of the best similarity to any of the point's
+rows (max_sim). Equal scores are ordered by point id.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
-from numpy.typing import NDArray
+import numpy.typing as npt
 
 from projections.collections import VectorSpec
 from projections.filters import Filter
 from projections.jsontypes import JsonObject
 from projections.reads import SCAN_CHUNK, Projection, Reader, bind_text_indexes, page
+from projections.vector_model import CollectionVectors
+from projections.vector_table import SIMILARITIES, VectorTable, passes, worst
 from projections.vectors import Floats
-
-SIMILARITIES = ("Cosine", "Dot")
 
 
 @dataclass(frozen=True)
@@ -30,57 +37,87 @@ class Query:
 
 
 def nearest(
-    reader: Reader, query: Query, flt: Filter | None, projection: Projection
+    reader: Reader,
+    query: Query,
+    flt: Filter | None,
+    projection: Projection,
+    model: CollectionVectors | None = None,
 ) -> list[JsonObject]:
     """The best `limit` points after `offset`, each with `score` (and `version`, always 0)."""
     spec = reader.collection.vectors[query.using]
     bind_text_indexes(reader, flt)
-    stored = reader.run(lambda pipe: pipe.hgetall(reader.collection.keys.vectors(query.using)))[0]
-    points = [(key.decode(), data) for key, data in stored.items()]
-    points = [(key, data) for key, data in points if key != query.exclude]
-    if not points:
-        return []
-    keys = [key for key, _ in points]
-    scores = _scores(spec, [data for _, data in points], query.vector)
-    order = np.argsort(-scores if spec.distance in SIMILARITIES else scores, kind="stable")
+    scores, row_keys = _scored(reader, query, model)
+    rows = np.arange(len(scores))
     if query.score_threshold is not None:
-        order = order[_passes(spec, scores[order], query.score_threshold)]
+        rows = rows[passes(spec.distance, scores, query.score_threshold)]
     wanted = query.offset + query.limit
     found: list[JsonObject] = []
-    for start in range(0, len(order), SCAN_CHUNK):
-        chunk = [keys[i] for i in order[start : start + SCAN_CHUNK]]
-        score_of = dict(zip(chunk, scores[order[start : start + SCAN_CHUNK]], strict=True))
-        for key, record in page(reader, chunk, flt, projection):
+    for chunk in _best_first(spec, scores, rows, row_keys, max(wanted, SCAN_CHUNK)):
+        score_of = {row_keys[row]: scores[row] for row in chunk}
+        keys = cast("list[str]", list(score_of))
+        for key, record in page(reader, keys, flt, projection):
             found.append({**record, "version": 0, "score": score_of[key]})
             if len(found) == wanted:
                 return found[query.offset :]
     return found[query.offset :]
 
 
-def _scores(spec: VectorSpec, stored: list[bytes], query: Floats) -> Floats:
-    if spec.multi:
-        return np.array([_max_sim(spec, data, query) for data in stored], dtype=np.float32)
-    matrix = np.frombuffer(b"".join(stored), dtype=np.float32).reshape(len(stored), spec.size)
-    return _pairwise(spec.distance, matrix, query)
+def _scored(
+    reader: Reader, query: Query, model: CollectionVectors | None
+) -> tuple[Floats, list[str | None]]:
+    """Every row's score and the key of each row (None for a free row of the read model,
+    whose score is the worst possible, as is the excluded point's)."""
+    if model is not None and _caught_up(reader, model):
+        with model.lock.reading():
+            table = model.tables.get(query.using)
+            if table is not None:
+                return _scores_of(table, query)
+    spec = reader.collection.vectors[query.using]
+    key = reader.collection.keys.vectors(query.using)
+    stored = cast("dict[bytes, bytes]", reader.run(lambda pipe: pipe.hgetall(key))[0])
+    table = VectorTable(spec)
+    if stored:
+        table.put_many([k.decode() for k in stored], list(stored.values()))
+    return _scores_of(table, query)
 
 
-def _pairwise(distance: str, matrix: Floats, query: Floats) -> Floats:
-    if distance in SIMILARITIES:
-        return matrix @ query
-    if distance == "Euclid":
-        squared: Floats = ((matrix - query) ** 2).sum(axis=-1)
-        return np.sqrt(squared)
-    manhattan: Floats = np.abs(matrix - query).sum(axis=-1)
-    return manhattan
+def _scores_of(table: VectorTable, query: Query) -> tuple[Floats, list[str | None]]:
+    scores, row_keys = table.scores(query.vector)
+    excluded = None if query.exclude is None else table.row_of(query.exclude)
+    if excluded is not None:
+        scores[excluded] = worst(table.spec.distance)
+        row_keys[excluded] = None
+    return scores, row_keys
 
 
-def _max_sim(spec: VectorSpec, data: bytes, query: Floats) -> np.float32:
-    rows = np.frombuffer(data, dtype=np.float32).reshape(-1, spec.size)
-    per_row = np.stack([_pairwise(spec.distance, rows, q) for q in query])
-    best = per_row.max(axis=1) if spec.distance in SIMILARITIES else per_row.min(axis=1)
-    return np.float32(best.sum())
+def _caught_up(reader: Reader, model: CollectionVectors) -> bool:
+    """Whether the read model has reached what the query must see (it waits, bounded, when
+    it is close behind); False while it is still loading."""
+    if model.checkpoint < 0:
+        return False
+    if reader.progress is None:  # read-your-writes off: serve what the model holds
+        return True
+    return model.wait_for(reader.seq(), reader.wait_seconds)
 
 
-def _passes(spec: VectorSpec, scores: Floats, threshold: float) -> NDArray[np.bool_]:
-    """Qdrant keeps scores strictly better than the threshold."""
-    return scores > threshold if spec.distance in SIMILARITIES else scores < threshold
+def _best_first(
+    spec: VectorSpec,
+    scores: Floats,
+    rows: npt.NDArray[np.intp],
+    row_keys: list[str | None],
+    chunk: int,
+) -> Iterator[list[int]]:
+    """Chunks of the rows that hold a point, from the best score to the worst, ties by key
+    (id order). The first chunk is picked out with a partial sort: a query seldom needs more."""
+    ranked = -scores[rows] if spec.distance in SIMILARITIES else scores[rows]
+    if len(rows) > chunk:
+        cut = np.partition(ranked, chunk - 1)[chunk - 1]
+        parts = [rows[ranked <= cut], rows[ranked > cut]]  # ties at the cut stay together
+    else:
+        parts = [rows]
+    sign = -1.0 if spec.distance in SIMILARITIES else 1.0
+    for part in parts:
+        held = [int(row) for row in part if row_keys[row] is not None]
+        held.sort(key=lambda row: (sign * float(scores[row]), row_keys[row]))
+        for start in range(0, len(held), chunk):
+            yield held[start : start + chunk]

@@ -48,6 +48,8 @@ class Settings:
     sweep_seconds: float = 2.0
     # Commits the change feed keeps; a read model further behind reloads from the projection.
     change_feed_commits: int = 1000
+    # Memory a web process may hold in vectors (the vector read model); 0 holds none.
+    vector_cache_mb: int = 1024
     max_body_bytes: int = 32 * 1024 * 1024
     api_key: str | None = None
     read_only_api_key: str | None = None
@@ -66,6 +68,7 @@ class Settings:
             max_job_seconds=_env_float("MAX_JOB_SECONDS", cls.max_job_seconds),
             sweep_seconds=_env_float("SWEEP_SECONDS", cls.sweep_seconds),
             change_feed_commits=_env_int("CHANGE_FEED_COMMITS", cls.change_feed_commits),
+            vector_cache_mb=_env_int("VECTOR_CACHE_MB", cls.vector_cache_mb),
             max_body_bytes=_env_int("MAX_BODY_BYTES", cls.max_body_bytes),
             api_key=_env_first("API_KEY", "QDRANT__SERVICE__API_KEY"),
             read_only_api_key=_env_first("READ_ONLY_API_KEY", "QDRANT__SERVICE__READ_ONLY_API_KEY"),

@@ -1,0 +1,282 @@
+"""The vector read model: each web process holds a collection's dense vectors in memory.
+
+It is a projection of the Redis projection: loaded once (in chunks, in a background thread,
+while requests keep being served by reading Redis), then kept current by following the change
+feed (changes.py) with its own checkpoint. It can always be dropped and reloaded.
+
+Consistency. Loading starts from a change-feed position read together with the checkpoint,
+then follows every record after it, re-reading the vectors of the points each one names: a
+vector seen during the load that changed later is read again, so the model converges on the
+projection, and its checkpoint is that of the last record it followed. A query that must see
+operation `seq` waits, push-based and bounded, until the checkpoint reaches it, exactly as
+reads of the projection do: read-your-writes holds across pods. A gap in the feed (this reader
+fell further behind than the feed keeps) or a reset record (a replay switched the projection)
+makes it load afresh.
+
+Memory. A process holds at most `VECTOR_CACHE_MB` of vectors; a collection that does not fit
+is not held, and its queries read Redis as before (correct, slower).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import cast
+
+import redis
+
+from projections import changes
+from projections.collections import Collection
+from projections.keys import Keys
+from projections.vector_table import GROWTH, VectorTable
+
+logger = logging.getLogger("pointlog.vectors")
+LOAD_CHUNK = 2000  # vectors per HSCAN call while loading
+FOLLOW_BLOCK_MS = 1000
+FEED_BATCH = 100  # change records read per call
+RETRY_SECONDS = 0.5
+
+
+class ReadersWriterLock:
+    """Many queries score at once (numpy releases the GIL); an update waits for them and
+    holds them off while it changes rows."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and self._readers == 0)
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What /metrics shows of one held collection."""
+
+    name: str
+    vectors: int
+    nbytes: int
+    checkpoint: int
+    load_seconds: float | None  # None while loading
+
+
+class CollectionVectors:
+    """The dense vectors of one collection, one table per vector name, following the feed."""
+
+    def __init__(self, r: redis.Redis, collection: Collection) -> None:
+        self._r = r
+        self.collection = collection
+        self.lock = ReadersWriterLock()
+        self.tables: dict[str, VectorTable] = {}
+        self.checkpoint = -1  # -1: not loaded yet
+        self.load_seconds: float | None = None
+        self._position = changes.START
+        self._advanced = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"pointlog-vectors-{collection.cid}", daemon=True
+        )
+
+    def start(self) -> None:
+        """Load (unless loaded already) and follow the feed, in a thread of its own."""
+        self._thread.start()
+
+    @property
+    def keys(self) -> Keys:
+        return self.collection.keys
+
+    @property
+    def nbytes(self) -> int:
+        return sum(table.nbytes for table in self.tables.values())
+
+    def figures(self) -> Figures:
+        held = sum(len(table) for table in self.tables.values())
+        return Figures(self.collection.name, held, self.nbytes, self.checkpoint, self.load_seconds)
+
+    def wait_for(self, checkpoint: int, timeout: float) -> bool:
+        """Block until the model has followed the feed to `checkpoint` (loaded, at least);
+        False if it has not within `timeout` seconds."""
+        with self._advanced:
+            return self._advanced.wait_for(
+                lambda: self.checkpoint >= max(checkpoint, 0), timeout=timeout
+            )
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    # ---- the follower thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.checkpoint < 0:
+                    self.load()
+                self._follow()
+            except redis.RedisError as error:
+                logger.warning("vector model of %s: %s", self.collection.name, error)
+                self._stop.wait(RETRY_SECONDS)
+
+    def load(self) -> None:
+        """Read every vector of the collection, chunk by chunk, into fresh tables."""
+        started = time.perf_counter()
+        position = changes.position(self._r, self.keys)
+        if position is None:
+            self._stop.set()  # the collection is gone
+            return
+        tables = {
+            name: VectorTable(spec)
+            for name, spec in self.collection.vectors.items()
+            if not spec.sparse
+        }
+        for name, table in tables.items():
+            for keys, data in _chunks(self._r, self.keys.vectors(name)):
+                table.put_many(keys, data)
+        with self.lock.writing():
+            self.tables = tables
+        self._position = position.entry_id
+        self.load_seconds = time.perf_counter() - started
+        self._advance(position.checkpoint)
+        logger.info(
+            "vectors loaded",
+            extra={"collection": self.collection.name, "seconds": self.load_seconds},
+        )
+
+    def _follow(self) -> None:
+        """Apply change records until a reload is due (or the model is stopped)."""
+        while not self._stop.is_set():
+            records = changes.read(
+                self._r, self.keys, self._position, FEED_BATCH, block_ms=FOLLOW_BLOCK_MS
+            )
+            for record in records:
+                if record.reset or record.before != self.checkpoint:
+                    self.checkpoint = -1  # replaced, or fell behind the feed: load again
+                    return
+                self._apply(record)
+                self._position = record.entry_id
+                self._advance(record.after)
+            if not records and not self._r.exists(self.keys.applied):
+                self._stop.set()  # the collection was deleted
+                return
+
+    def _apply(self, record: changes.Change) -> None:
+        """Re-read, in one round trip, the vectors a commit may have changed."""
+        wanted = {name: record.vector_keys(name) for name in self.tables}
+        wanted = {name: keys for name, keys in wanted.items() if keys}
+        if not wanted:
+            return
+        with self._r.pipeline(transaction=False) as pipe:
+            for name, keys in wanted.items():
+                pipe.hmget(self.keys.vectors(name), keys)
+            found = cast("list[list[bytes | None]]", pipe.execute())
+        with self.lock.writing():
+            for (name, keys), values in zip(wanted.items(), found, strict=True):
+                table = self.tables[name]
+                for key, data in zip(keys, values, strict=True):
+                    if data is None:
+                        table.remove(key)
+                    else:
+                        table.put(key, data)
+
+    def _advance(self, checkpoint: int) -> None:
+        with self._advanced:
+            self.checkpoint = checkpoint
+            self._advanced.notify_all()
+
+
+def _chunks(r: redis.Redis, key: str) -> Iterator[tuple[list[str], list[bytes]]]:
+    cursor = 0
+    while True:
+        cursor, found = cast(
+            "tuple[int, dict[bytes, bytes]]", r.hscan(key, cursor, count=LOAD_CHUNK)
+        )
+        if found:
+            yield [k.decode() for k in found], list(found.values())
+        if cursor == 0:
+            return
+
+
+class VectorModels:
+    """The read models of one web process, one per collection it has queried, within a
+    memory budget."""
+
+    def __init__(self, r: redis.Redis, budget_bytes: int) -> None:
+        self._r = r
+        self._budget = budget_bytes
+        self._lock = threading.Lock()
+        self._held: dict[int, CollectionVectors] = {}  # by cid
+        self._refused: set[int] = set()
+
+    def of(self, collection: Collection) -> CollectionVectors | None:
+        """The collection's model, started on first use; None when it does not fit."""
+        with self._lock:
+            self._forget_stopped()
+            held = self._held.get(collection.cid)
+            if held is not None and self._over_budget():
+                held.stop()  # it grew past the budget: let it go, read Redis instead
+                del self._held[collection.cid]
+                self._refused.add(collection.cid)
+                return None
+            if held is not None or collection.cid in self._refused:
+                return held
+            if self._budget <= 0 or not self._fits(collection):
+                self._refused.add(collection.cid)
+                logger.info("not held: over VECTOR_CACHE_MB", extra={"collection": collection.name})
+                return None
+            held = self._held[collection.cid] = CollectionVectors(self._r, collection)
+            held.start()
+            return held
+
+    def figures(self) -> list[Figures]:
+        with self._lock:
+            self._forget_stopped()
+            return [held.figures() for held in self._held.values()]
+
+    def _forget_stopped(self) -> None:
+        """Drop the models of deleted collections (their followers have stopped)."""
+        for cid in [cid for cid, held in self._held.items() if held.stopped]:
+            del self._held[cid]
+
+    def _over_budget(self) -> bool:
+        return sum(model.nbytes for model in self._held.values()) > self._budget
+
+    def _fits(self, collection: Collection) -> bool:
+        """Whether the collection's dense vectors, as many as are stored now, with the growth
+        room a table keeps, fit beside what is held already."""
+        dense = [spec for spec in collection.vectors.values() if not spec.sparse]
+        with self._r.pipeline(transaction=False) as pipe:
+            for spec in dense:
+                pipe.hlen(collection.keys.vectors(spec.name))
+            counts = pipe.execute()
+        needed = sum(int(n) * spec.size * 4 for n, spec in zip(counts, dense, strict=True))
+        held = sum(model.nbytes for model in self._held.values())
+        return held + needed * GROWTH <= self._budget

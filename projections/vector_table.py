@@ -1,0 +1,156 @@
+"""One vector name's vectors, held in memory as one contiguous float32 matrix.
+
+A row per point, a key <-> row map, and freed rows reused, so scoring a query is one matrix
+product over `matrix[:high]` whatever the order points came and went in. Rows not in use are
+marked in `live` and never returned. Multivectors keep each point's rows as a small matrix of
+their own (scored per point, max_sim), since their row counts differ.
+
+Not thread-safe by itself: the read model guards it with a readers-writer lock.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
+
+from projections.collections import VectorSpec
+from projections.vectors import Floats
+
+SIMILARITIES = ("Cosine", "Dot")
+INITIAL_ROWS = 1024
+GROWTH = 1.5
+
+
+class VectorTable:
+    def __init__(self, spec: VectorSpec) -> None:
+        self.spec = spec
+        self.matrix: Floats = np.zeros((0 if spec.multi else INITIAL_ROWS, spec.size), np.float32)
+        self.live = np.zeros(len(self.matrix), dtype=bool)
+        self.keys: list[str | None] = [None] * len(self.matrix)
+        self.rows: dict[str, int] = {}
+        self.multi: dict[str, Floats] = {}  # multivectors: key -> its rows
+        self._free: list[int] = []
+        self._multi_bytes = 0
+        self.high = 0  # rows [0, high) have been used
+
+    def __len__(self) -> int:
+        return len(self.multi) if self.spec.multi else len(self.rows)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the vectors (and the liveness mask)."""
+        return self._multi_bytes + self.matrix.nbytes + self.live.nbytes
+
+    def put(self, key: str, data: bytes) -> None:
+        """Set the point's vector from its stored bytes."""
+        vector = np.frombuffer(data, dtype=np.float32)
+        if self.spec.multi:
+            self.remove(key)
+            self.multi[key] = vector.reshape(-1, self.spec.size)
+            self._multi_bytes += vector.nbytes
+            return
+        row = self.rows.get(key)
+        if row is None:
+            row = self._free.pop() if self._free else self._next_row()
+            self.rows[key] = row
+            self.keys[row] = key
+            self.live[row] = True
+        self.matrix[row] = vector
+
+    def put_many(self, keys: list[str], data: list[bytes]) -> None:
+        """Set many points' vectors at once (a load): one copy per chunk, not per point."""
+        if self.spec.multi:
+            for key, one in zip(keys, data, strict=True):
+                self.put(key, one)
+            return
+        fresh = [key for key in keys if key not in self.rows]
+        for key in fresh:
+            row = self._free.pop() if self._free else self._next_row()
+            self.rows[key] = row
+            self.keys[row] = key
+        rows = np.fromiter((self.rows[key] for key in keys), dtype=np.int64, count=len(keys))
+        self.live[rows] = True
+        stacked = np.frombuffer(b"".join(data), dtype=np.float32).reshape(len(keys), -1)
+        self.matrix[rows] = stacked
+
+    def remove(self, key: str) -> None:
+        if self.spec.multi:
+            gone = self.multi.pop(key, None)
+            self._multi_bytes -= 0 if gone is None else gone.nbytes
+            return
+        row = self.rows.pop(key, None)
+        if row is not None:
+            self.live[row] = False
+            self.keys[row] = None
+            self._free.append(row)
+
+    def row_of(self, key: str) -> int | None:
+        """The row of a point's scores (a multivector's place in `scores`), or None."""
+        if self.spec.multi:
+            return next((i for i, k in enumerate(self.multi) if k == key), None)
+        return self.rows.get(key)
+
+    def vector(self, key: str) -> Floats | None:
+        """The point's vector (2-D for a multivector), or None."""
+        if self.spec.multi:
+            return self.multi.get(key)
+        row = self.rows.get(key)
+        return None if row is None else self.matrix[row]
+
+    def scores(self, query: Floats) -> tuple[Floats, list[str | None]]:
+        """Every held point's score against the query, with the key of each score's row
+        (None where a row is free; its score is then the worst possible)."""
+        if self.spec.multi:
+            keys = list(self.multi)
+            found = [max_sim(self.spec.distance, self.multi[key], query) for key in keys]
+            return np.array(found, dtype=np.float32), cast("list[str | None]", keys)
+        scored = pairwise(self.spec.distance, self.matrix[: self.high], query)
+        scored[~self.live[: self.high]] = worst(self.spec.distance)
+        return scored, self.keys[: self.high]
+
+    def _next_row(self) -> int:
+        if self.high == len(self.matrix):
+            self._grow(max(INITIAL_ROWS, int(len(self.matrix) * GROWTH)))
+        self.high += 1
+        return self.high - 1
+
+    def _grow(self, rows: int) -> None:
+        matrix = np.zeros((rows, self.spec.size), dtype=np.float32)
+        matrix[: self.high] = self.matrix[: self.high]
+        live = np.zeros(rows, dtype=bool)
+        live[: self.high] = self.live[: self.high]
+        self.matrix, self.live = matrix, live
+        self.keys.extend([None] * (rows - len(self.keys)))
+
+
+def pairwise(distance: str, matrix: Floats, query: Floats) -> Floats:
+    """Scores as Qdrant's: similarities for Cosine (vectors are stored normalised) and Dot,
+    distances for Euclid and Manhattan."""
+    if distance in SIMILARITIES:
+        return cast("Floats", matrix @ query)
+    if distance == "Euclid":
+        return cast("Floats", np.sqrt(((matrix - query) ** 2).sum(axis=-1)))
+    return cast("Floats", np.abs(matrix - query).sum(axis=-1))  # Manhattan
+
+
+def max_sim(distance: str, rows: Floats, query: Floats) -> np.float32:
+    """A multivector's score: the sum over the query's rows of the best score of any row."""
+    per_row = np.stack([pairwise(distance, rows, q) for q in query])
+    best = per_row.max(axis=1) if distance in SIMILARITIES else per_row.min(axis=1)
+    return np.float32(best.sum())
+
+
+def worst(distance: str) -> float:
+    return -np.inf if distance in SIMILARITIES else np.inf
+
+
+def best_first(distance: str, scores: Floats) -> npt.NDArray[np.intp]:
+    """Row order from best score to worst (stable: ties keep row order)."""
+    return np.argsort(-scores if distance in SIMILARITIES else scores, kind="stable")
+
+
+def passes(distance: str, scores: Floats, threshold: float) -> npt.NDArray[np.bool_]:
+    """Qdrant keeps scores strictly better than the threshold."""
+    return scores > threshold if distance in SIMILARITIES else scores < threshold
