@@ -47,7 +47,12 @@ class CollectionItem:
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         def describe(collection: Collection) -> JsonObject:
             points, schema = reads.overview(self._ctx.reader(collection))
-            return info(collection, points, schema)
+            # This process's vector read model (started here if need be) says how far
+            # indexing has come: the pod a client asks is the pod that will serve its queries.
+            model = self._ctx.vectors.of(collection)
+            indexing = model is not None and model.indexing
+            indexed = 0 if model is None else model.indexed
+            return info(collection, points, schema, indexing, indexed)
 
         ok(req, resp, self._ctx.using(name, describe))
 
@@ -64,8 +69,15 @@ class CollectionExists:
         ok(req, resp, {"exists": collections.find(self._ctx.r, name) is not None})
 
 
-def info(collection: Collection, points: int, payload_schema: dict[str, IndexInfo]) -> JsonObject:
-    """Collection info in the shape qdrant-client's models require."""
+def info(
+    collection: Collection,
+    points: int,
+    payload_schema: dict[str, IndexInfo],
+    indexing: bool,
+    indexed: int,
+) -> JsonObject:
+    """Collection info in the shape qdrant-client's models require: `yellow` while a vector
+    index is being built, and how many vectors the usable indexes hold."""
     config = collection.config
     params = {
         "vectors": config["vectors"],
@@ -77,9 +89,9 @@ def info(collection: Collection, points: int, payload_schema: dict[str, IndexInf
     if "sparse_vectors" in config:
         params["sparse_vectors"] = config["sparse_vectors"]
     return {
-        "status": "green",
+        "status": "yellow" if indexing else "green",
         "optimizer_status": "ok",
-        "indexed_vectors_count": 0,
+        "indexed_vectors_count": indexed,
         "points_count": points,
         "segments_count": 1,
         "config": {

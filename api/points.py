@@ -240,6 +240,7 @@ def _query_runner(
     if not isinstance(using, str):
         raise FormatError("using: invalid type, expected a vector name")
     flt = _filter(body)
+    params = _search_params(body.get("params"))
 
     def run(collection: Collection) -> JsonObject:
         projection = _projection(collection, body, default_payload=False)
@@ -248,7 +249,7 @@ def _query_runner(
             points, _ = reads.scroll(reader, None, offset + limit, flt, projection)
             return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
         vector, exclude = _query_vector(reader, using, raw)
-        query = search.Query(using, vector, limit, offset, threshold, exclude)
+        query = search.Query(using, vector, limit, offset, threshold, exclude, params)
         model = ctx.vectors.of(collection)
         return {"points": search.nearest(reader, query, flt, projection, model)}
 
@@ -277,6 +278,29 @@ def _query_vector(reader: reads.Reader, using: str, raw: object) -> tuple[Floats
         data = stored
     array = np.frombuffer(data, dtype=np.float32)
     return (array.reshape(-1, spec.size) if spec.multi else array), exclude
+
+
+SEARCH_PARAMS = {"hnsw_ef", "exact", "indexed_only", "quantization", "acorn"}
+
+
+def _search_params(raw: object) -> search.SearchParams:
+    """`params`: `hnsw_ef`, `exact`, `indexed_only` (quantization and ACORN settings are
+    accepted and have no effect: vectors are held unquantized)."""
+    if raw is None:
+        return search.SearchParams()
+    if not isinstance(raw, dict):
+        raise FormatError("params: invalid type, expected struct SearchParams")
+    unknown = sorted(set(raw) - SEARCH_PARAMS)
+    if unknown:
+        raise FormatError(f"params: unknown field `{unknown[0]}`")
+    hnsw_ef = raw.get("hnsw_ef")
+    if hnsw_ef is not None:
+        hnsw_ef = _count(hnsw_ef, "params.hnsw_ef")
+    flags = {name: raw.get(name) for name in ("exact", "indexed_only")}
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, bool):
+            raise FormatError(f"params.{name}: invalid type, expected a boolean")
+    return search.SearchParams(hnsw_ef, bool(flags["exact"]), bool(flags["indexed_only"]))
 
 
 def _count(raw: object, name: str) -> int:

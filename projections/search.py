@@ -27,6 +27,13 @@ from projections.vectors import Floats
 
 
 @dataclass(frozen=True)
+class SearchParams:
+    hnsw_ef: int | None = None  # None: the graph's own, tuned for recall
+    exact: bool = False
+    indexed_only: bool = False  # skip what a graph should serve but does not yet
+
+
+@dataclass(frozen=True)
 class Query:
     using: str
     vector: Floats  # the query as stored vectors are (normalised for Cosine); 2-D for multi
@@ -34,6 +41,7 @@ class Query:
     offset: int = 0
     score_threshold: float | None = None
     exclude: str | None = None  # the point a query by id came from
+    params: SearchParams = SearchParams()
 
 
 def nearest(
@@ -44,9 +52,29 @@ def nearest(
     model: CollectionVectors | None = None,
 ) -> list[JsonObject]:
     """The best `limit` points after `offset`, each with `score` (and `version`, always 0)."""
-    spec = reader.collection.vectors[query.using]
     bind_text_indexes(reader, flt)
-    scores, row_keys = _scored(reader, query, model)
+    held = model if model is not None and _caught_up(reader, model) else None
+    if held is not None and flt is None and not query.params.exact:
+        found = _approximate(reader, query, projection, held)
+        if found is not None:
+            return found
+    if held is not None and query.params.indexed_only and held.using_graph(query.using) is False:
+        return []  # a graph should serve this vector and is not built yet
+    scores, row_keys = _scored(reader, query, held)
+    return _ranked(reader, query, flt, projection, scores, row_keys)
+
+
+def _ranked(
+    reader: Reader,
+    query: Query,
+    flt: Filter | None,
+    projection: Projection,
+    scores: Floats,
+    row_keys: list[str | None],
+) -> list[JsonObject]:
+    """The best points among the scored ones, that exist and pass the filter, with their
+    records."""
+    spec = reader.collection.vectors[query.using]
     rows = np.arange(len(scores))
     if query.score_threshold is not None:
         rows = rows[passes(spec.distance, scores, query.score_threshold)]
@@ -62,12 +90,33 @@ def nearest(
     return found[query.offset :]
 
 
+def _approximate(
+    reader: Reader, query: Query, projection: Projection, model: CollectionVectors
+) -> list[JsonObject] | None:
+    """The answer from the vector's HNSW graph, the candidates scored exactly; None when
+    there is no usable graph, or it found too few points (then the query is exact)."""
+    wanted = query.offset + query.limit + (query.exclude is not None)
+    with model.lock.reading():
+        table, graph = model.tables.get(query.using), model.graphs.get(query.using)
+        if table is None or graph is None or not graph.usable:
+            return None
+        rows = graph.search(query.vector, wanted, query.params.hnsw_ef)
+        if rows is None:
+            return None
+        scores, row_keys = table.scores_of(rows, query.vector)
+    if query.exclude in row_keys:
+        row_keys[row_keys.index(query.exclude)] = None
+    found = _ranked(reader, query, None, projection, scores, row_keys)
+    complete = len(found) == query.limit or len(rows) >= len(table)  # or all there is
+    return found if complete else None
+
+
 def _scored(
     reader: Reader, query: Query, model: CollectionVectors | None
 ) -> tuple[Floats, list[str | None]]:
     """Every row's score and the key of each row (None for a free row of the read model,
     whose score is the worst possible, as is the excluded point's)."""
-    if model is not None and _caught_up(reader, model):
+    if model is not None:
         with model.lock.reading():
             table = model.tables.get(query.using)
             if table is not None:

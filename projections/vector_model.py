@@ -27,12 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import cast
 
+import numpy as np
+import numpy.typing as npt
 import redis
 
 from projections import changes
 from projections.collections import Collection
+from projections.hnsw import Graph, HnswConfig
 from projections.keys import Keys
 from projections.vector_table import GROWTH, VectorTable
+from projections.vectors import Floats
 
 logger = logging.getLogger("pointlog.vectors")
 LOAD_CHUNK = 2000  # vectors per HSCAN call while loading
@@ -94,6 +98,10 @@ class CollectionVectors:
         self.collection = collection
         self.lock = ReadersWriterLock()
         self.tables: dict[str, VectorTable] = {}
+        self.graphs: dict[str, Graph] = {}  # vector name -> its HNSW graph, once built
+        # Vector name -> rows changed while its graph is being built (None: removed).
+        self._building: dict[str, dict[int, Floats | None]] = {}
+        self._generation = 0  # bumped on each load: a build for older tables is void
         self.checkpoint = -1  # -1: not loaded yet
         self.load_seconds: float | None = None
         self._position = changes.START
@@ -115,6 +123,23 @@ class CollectionVectors:
     def nbytes(self) -> int:
         return sum(table.nbytes for table in self.tables.values())
 
+    @property
+    def indexing(self) -> bool:
+        """Whether a graph is being built: Qdrant's `yellow`."""
+        return bool(self._building)
+
+    def using_graph(self, name: str) -> bool | None:
+        """Whether the name's graph serves its queries: True; a graph is due but not usable
+        yet: False; no graph is due (an exact scan is as fast): None."""
+        if name in self.graphs and self.graphs[name].usable:
+            return True
+        return False if name in self._building else None
+
+    @property
+    def indexed(self) -> int:
+        """Vectors in usable graphs (Qdrant's `indexed_vectors_count`)."""
+        return sum(graph.count for graph in self.graphs.values() if graph.usable)
+
     def figures(self) -> Figures:
         held = sum(len(table) for table in self.tables.values())
         return Figures(self.collection.name, held, self.nbytes, self.checkpoint, self.load_seconds)
@@ -126,6 +151,11 @@ class CollectionVectors:
             return self._advanced.wait_for(
                 lambda: self.checkpoint >= max(checkpoint, 0), timeout=timeout
             )
+
+    def wait_indexed(self, timeout: float) -> bool:
+        """Block until no graph is being built (True), or `timeout` seconds passed."""
+        with self._advanced:
+            return self._advanced.wait_for(lambda: not self._building, timeout=timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -162,9 +192,11 @@ class CollectionVectors:
             for keys, data in _chunks(self._r, self.keys.vectors(name)):
                 table.put_many(keys, data)
         with self.lock.writing():
-            self.tables = tables
+            self.tables, self.graphs, self._building = tables, {}, {}
+            self._generation += 1
         self._position = position.entry_id
         self.load_seconds = time.perf_counter() - started
+        self._start_builds()  # before the checkpoint shows: a waiter then sees `indexing`
         self._advance(position.checkpoint)
         logger.info(
             "vectors loaded",
@@ -201,11 +233,85 @@ class CollectionVectors:
         with self.lock.writing():
             for (name, keys), values in zip(wanted.items(), found, strict=True):
                 table = self.tables[name]
+                changed: dict[int, Floats | None] = {}
                 for key, data in zip(keys, values, strict=True):
                     if data is None:
-                        table.remove(key)
+                        row = table.remove(key)
+                        if row is not None:
+                            changed[row] = None
                     else:
-                        table.put(key, data)
+                        row = table.put(key, data)
+                        changed[row] = table.matrix[row]
+                self._follow_graph(name, changed)
+        self._start_builds()
+
+    def _follow_graph(self, name: str, changed: dict[int, Floats | None]) -> None:
+        """Carry row changes to the name's graph, or keep them for the one being built."""
+        changed.pop(-1, None)  # multivectors have no graph
+        if name in self._building:
+            self._building[name].update(
+                {row: None if v is None else v.copy() for row, v in changed.items()}
+            )
+        graph = self.graphs.get(name)
+        if graph is not None:
+            graph.apply(changed)
+
+    # ---- approximate search ---------------------------------------------------------------
+
+    def _start_builds(self) -> None:
+        """Start building a graph for each vector name past its full-scan threshold."""
+        for name, table in self.tables.items():
+            config = HnswConfig.of(self.collection.config, self._vector_config(name))
+            if name in self.graphs or name in self._building or not config.wants_graph(table):
+                continue
+            with self.lock.reading():
+                matrix = table.matrix[: table.high].copy()
+                rows = np.flatnonzero(table.live[: table.high]).astype(np.int64)
+                self._building[name] = {}
+                generation = self._generation
+            threading.Thread(
+                target=self._build,
+                args=(name, table, config, matrix, rows, generation),
+                name=f"pointlog-hnsw-{self.collection.cid}",
+                daemon=True,
+            ).start()
+
+    def _build(
+        self,
+        name: str,
+        table: VectorTable,
+        config: HnswConfig,
+        matrix: Floats,
+        rows: npt.NDArray[np.int64],
+        generation: int,
+    ) -> None:
+        started = time.perf_counter()
+        graph = Graph(table, config)
+        graph.build(matrix, rows)
+        graph.tune(matrix, rows)
+        with self.lock.writing():
+            if generation != self._generation:
+                return  # the tables were reloaded meanwhile
+            graph.apply(self._building.pop(name))
+            self.graphs[name] = graph
+        with self._advanced:
+            self._advanced.notify_all()
+        logger.info(
+            "graph built",
+            extra={
+                "collection": self.collection.name,
+                "vector": name,
+                "points": len(rows),
+                "seconds": time.perf_counter() - started,
+                "recall": graph.recall,
+                "ef": graph.ef,
+            },
+        )
+
+    def _vector_config(self, name: str) -> dict[str, object]:
+        vectors = self.collection.config.get("vectors", {})
+        given = vectors if "size" in vectors else vectors.get(name, {})
+        return cast("dict[str, object]", given)
 
     def _advance(self, checkpoint: int) -> None:
         with self._advanced:

@@ -43,14 +43,14 @@ class VectorTable:
         """Memory held by the vectors (and the liveness mask)."""
         return self._multi_bytes + self.matrix.nbytes + self.live.nbytes
 
-    def put(self, key: str, data: bytes) -> None:
-        """Set the point's vector from its stored bytes."""
+    def put(self, key: str, data: bytes) -> int:
+        """Set the point's vector from its stored bytes; returns its row (-1: multivector)."""
         vector = np.frombuffer(data, dtype=np.float32)
         if self.spec.multi:
             self.remove(key)
             self.multi[key] = vector.reshape(-1, self.spec.size)
             self._multi_bytes += vector.nbytes
-            return
+            return -1
         row = self.rows.get(key)
         if row is None:
             row = self._free.pop() if self._free else self._next_row()
@@ -58,6 +58,7 @@ class VectorTable:
             self.keys[row] = key
             self.live[row] = True
         self.matrix[row] = vector
+        return row
 
     def put_many(self, keys: list[str], data: list[bytes]) -> None:
         """Set many points' vectors at once (a load): one copy per chunk, not per point."""
@@ -75,16 +76,18 @@ class VectorTable:
         stacked = np.frombuffer(b"".join(data), dtype=np.float32).reshape(len(keys), -1)
         self.matrix[rows] = stacked
 
-    def remove(self, key: str) -> None:
+    def remove(self, key: str) -> int | None:
+        """Forget the point; returns the row it had (None: it had none, or a multivector)."""
         if self.spec.multi:
             gone = self.multi.pop(key, None)
             self._multi_bytes -= 0 if gone is None else gone.nbytes
-            return
+            return None
         row = self.rows.pop(key, None)
         if row is not None:
             self.live[row] = False
             self.keys[row] = None
             self._free.append(row)
+        return row
 
     def row_of(self, key: str) -> int | None:
         """The row of a point's scores (a multivector's place in `scores`), or None."""
@@ -98,6 +101,12 @@ class VectorTable:
             return self.multi.get(key)
         row = self.rows.get(key)
         return None if row is None else self.matrix[row]
+
+    def scores_of(
+        self, rows: npt.NDArray[np.int64], query: Floats
+    ) -> tuple[Floats, list[str | None]]:
+        """The scores of the given rows (dense vectors only), with their keys."""
+        return pairwise(self.spec.distance, self.matrix[rows], query), [self.keys[r] for r in rows]
 
     def scores(self, query: Floats) -> tuple[Floats, list[str | None]]:
         """Every held point's score against the query, with the key of each score's row

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import redis
 
-from projections import changes, events
+from projections import changes, collections, events
 from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.ids import to_key
@@ -109,3 +109,32 @@ def test_the_process_holds_only_what_fits_its_budget(r, col) -> None:
     finally:
         if found is not None:
             found.stop()
+
+
+def test_past_the_full_scan_threshold_a_graph_is_built_and_kept_current(r, name) -> None:
+    config = collections.validate_create(
+        {"vectors": {"size": 8, "distance": "Cosine"}, "hnsw_config": {"full_scan_threshold": 1}}
+    )
+    col = collections.create(r, name, config)
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(1000, 8)).astype(np.float32)
+    write(
+        r,
+        col,
+        events.add_upsert,
+        {"points": [{"id": i, "vector": v.tolist()} for i, v in enumerate(vectors)]},
+    )
+    apply_batch(r, col, max_events=64)
+    model = CollectionVectors(r, col)
+    model.start()
+    try:
+        assert model.wait_for(1, WAIT) and model.wait_indexed(60)
+        assert model.using_graph("") is True and model.indexed == 1000
+        write(r, col, events.add_delete, {"points": [0]})
+        checkpoint = apply_batch(r, col, max_events=64)
+        assert model.wait_for(checkpoint, WAIT)
+        rows = model.graphs[""].search(model.tables[""].vector(to_key(1)), 1000, 2000)
+        assert rows is not None and model.tables[""].rows[to_key(1)] in rows.tolist()
+        assert len(rows) == 999  # the deleted point is not found
+    finally:
+        model.stop()

@@ -1,0 +1,169 @@
+"""Approximate search: an HNSW graph (hnswlib) over one vector table, built in the background.
+
+A graph is worth it once a vector name holds more than `full_scan_threshold` KB of vectors
+(Qdrant's setting and unit); below that an exact scan is as fast. The graph's labels are the
+table's rows, so the follower keeps it current row by row: a new or changed vector is added
+(hnswlib replaces a label's vector), a removed one is marked deleted (a reused row is added
+again, which unmarks it).
+
+Never silently poor recall. After a build the graph is measured on a sample of its own
+points (each one's vector as a query, itself left out, against the exact answer). The search
+`ef` is raised until recall@10 reaches `TARGET_RECALL`; a graph that cannot reach it within
+`MAX_EF` is not used, and queries stay exact.
+
+Candidates from the graph are scored again exactly from the table, so an approximate answer
+has the same scores as the exact one would for the same points.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from typing import cast
+
+import hnswlib
+import numpy as np
+import numpy.typing as npt
+
+from projections.vector_table import SIMILARITIES, VectorTable
+from projections.vectors import Floats
+
+logger = logging.getLogger("pointlog.hnsw")
+SPACES = {"Cosine": "ip", "Dot": "ip", "Euclid": "l2"}  # hnswlib has no Manhattan
+TARGET_RECALL = 0.95
+MAX_EF = 1024
+SAMPLE = 200  # points whose neighbours measure a graph's recall
+Rows = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class HnswConfig:
+    m: int = 16
+    ef_construct: int = 100
+    full_scan_threshold: int = 10_000  # KB of vectors
+
+    @classmethod
+    def of(
+        cls, collection_config: dict[str, object], vector_config: dict[str, object]
+    ) -> HnswConfig:
+        """The collection's `hnsw_config`, overridden by the vector name's own."""
+        merged: dict[str, object] = {}
+        for given in (collection_config.get("hnsw_config"), vector_config.get("hnsw_config")):
+            if isinstance(given, dict):
+                merged.update({k: v for k, v in given.items() if v is not None})
+        defaults = cls()
+        return cls(
+            m=int(cast("int", merged.get("m", defaults.m))),
+            ef_construct=int(cast("int", merged.get("ef_construct", defaults.ef_construct))),
+            full_scan_threshold=int(
+                cast("int", merged.get("full_scan_threshold", defaults.full_scan_threshold))
+            ),
+        )
+
+    def wants_graph(self, table: VectorTable) -> bool:
+        """Whether the table is past the full-scan threshold (and a graph can serve it)."""
+        if table.spec.multi or table.spec.distance not in SPACES or self.m == 0:
+            return False
+        return len(table) * table.spec.size * 4 > self.full_scan_threshold * 1024
+
+
+class Graph:
+    """An HNSW graph over a table's rows."""
+
+    def __init__(self, table: VectorTable, config: HnswConfig) -> None:
+        self.config = config
+        self._distance = table.spec.distance
+        self._index = hnswlib.Index(space=SPACES[self._distance], dim=table.spec.size)
+        capacity = max(len(table.matrix), 1)
+        self._index.init_index(
+            max_elements=capacity, M=config.m, ef_construction=config.ef_construct
+        )
+        self.ef = max(config.ef_construct, 10)
+        self.recall: float | None = None  # None: not measured yet
+        self._deleted: set[int] = set()  # labels marked deleted (rows freed since added)
+        self.count = 0  # live labels
+
+    @property
+    def usable(self) -> bool:
+        return self.recall is not None and self.recall >= TARGET_RECALL
+
+    def build(self, matrix: Floats, rows: Rows) -> None:
+        """Add the given rows of a snapshot of the table's matrix (the slow part)."""
+        self._ensure_capacity(int(rows.max()) + 1 if len(rows) else 1)
+        if len(rows):
+            self._index.add_items(matrix[rows], rows, num_threads=os.cpu_count() or 1)
+        self.count = len(rows)
+
+    def tune(self, matrix: Floats, rows: Rows, k: int = 10) -> None:
+        """Find the smallest `ef` whose recall@k on a sample of the graph's own points reaches
+        the target; record the recall reached."""
+        if len(rows) <= k + 1:
+            self.recall = 1.0
+            return
+        rng = np.random.default_rng(0)
+        sample = rng.choice(rows, size=min(SAMPLE, len(rows)), replace=False)
+        truth = _exact_neighbours(self._distance, matrix, rows, sample, k)
+        ef = self.ef
+        while True:
+            found = self._neighbours(matrix[sample], k + 1, ef)
+            hits = sum(
+                len(set(got[got != row][:k].tolist()) & set(want.tolist()))
+                for got, want, row in zip(found, truth, sample, strict=True)
+            )
+            self.recall, self.ef = hits / (k * len(sample)), ef
+            if self.recall >= TARGET_RECALL or ef >= MAX_EF:
+                break
+            ef = min(ef * 2, MAX_EF)
+        logger.info("graph tuned", extra={"ef": self.ef, "recall": self.recall})
+
+    def apply(self, changed: dict[int, Floats | None]) -> None:
+        """Carry the table's row changes (a vector, or None: removed) into the graph."""
+        added = {row: vector for row, vector in changed.items() if vector is not None}
+        if added:
+            rows = np.fromiter(added, dtype=np.int64, count=len(added))
+            self._ensure_capacity(int(rows.max()) + 1)
+            self._index.add_items(np.stack(list(added.values())), rows)
+            self._deleted -= added.keys()
+        for row in (row for row, vector in changed.items() if vector is None):
+            with contextlib.suppress(RuntimeError):  # never added: removed before it was seen
+                self._index.mark_deleted(row)
+                self._deleted.add(row)
+        self.count = self._index.get_current_count() - len(self._deleted)
+
+    def search(self, query: Floats, k: int, ef: int | None) -> Rows | None:
+        """About the `k` nearest rows (fewer when the graph holds fewer), or None when the
+        graph cannot answer (hnswlib finds too few live points at this `ef`)."""
+        try:
+            found = self._neighbours(query[None, :], k, max(ef or self.ef, k))
+            return cast("Rows", found[0])
+        except RuntimeError:
+            return None
+
+    def _neighbours(self, queries: Floats, k: int, ef: int) -> npt.NDArray[np.int64]:
+        self._index.set_ef(ef)
+        labels, _ = self._index.knn_query(queries, k=min(k, self.count), num_threads=1)
+        return cast("npt.NDArray[np.int64]", labels.astype(np.int64))
+
+    def _ensure_capacity(self, rows: int) -> None:
+        capacity = self._index.get_max_elements()
+        if rows > capacity:
+            self._index.resize_index(max(rows, int(capacity * 1.5)))
+
+
+def _exact_neighbours(
+    distance: str, matrix: Floats, rows: Rows, sample: Rows, k: int
+) -> list[Rows]:
+    """Each sampled row's `k` nearest other rows, by exact scores."""
+    candidates = matrix[rows]
+    found = []
+    for row in sample:
+        query = matrix[row]
+        if distance in SIMILARITIES:
+            order = np.argsort(-(candidates @ query), kind="stable")
+        else:
+            order = np.argsort(((candidates - query) ** 2).sum(axis=1), kind="stable")
+        ranked = rows[order]
+        found.append(ranked[ranked != row][:k])
+    return found
