@@ -125,8 +125,8 @@ class CollectionVectors:
 
     @property
     def indexing(self) -> bool:
-        """Whether a graph is being built: Qdrant's `yellow`."""
-        return bool(self._building)
+        """Whether the vectors are being loaded or a graph built: Qdrant's `yellow`."""
+        return self.checkpoint < 0 or bool(self._building)
 
     def using_graph(self, name: str) -> bool | None:
         """Whether the name's graph serves its queries: True; a graph is due but not usable

@@ -116,7 +116,8 @@ class VectorTable:
             found = [max_sim(self.spec.distance, self.multi[key], query) for key in keys]
             return np.array(found, dtype=np.float32), cast("list[str | None]", keys)
         scored = pairwise(self.spec.distance, self.matrix[: self.high], query)
-        scored[~self.live[: self.high]] = worst(self.spec.distance)
+        if self._free:  # rows freed and not reused yet
+            scored[~self.live[: self.high]] = worst(self.spec.distance)
         return scored, self.keys[: self.high]
 
     def _next_row(self) -> int:

@@ -16,7 +16,8 @@ page of a scroll with payload and vectors, unfiltered and with a random filter (
 vectors within 1e-6 since Cosine normalisation may differ in the last bit, next_page_offset);
 count and filtered scroll for random filters; retrieve of random ids (missing ones, duplicates,
 other UUID spellings) with random with_payload / with_vectors selectors; order_by scrolls once a
-range index exists.
+range index exists; nearest-point queries on either vector (exact or default params, with or
+without a filter), compared as the full ranking by (score, id): ties are unspecified in Rust.
 
 EXCLUDED (cases where the Rust server (1.19) and local mode (qdrant-client 1.20) are known to
 differ, or where local mode has no way to match Rust):
@@ -70,7 +71,7 @@ from dataclasses import dataclass, field
 import pytest
 from qdrant_client import QdrantClient, models
 
-from tests.e2e.ops import VECTORS, Op, OpGenerator, canonical, short
+from tests.e2e.ops import COMPONENTS, VECTORS, Op, OpGenerator, canonical, short
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant")
 
@@ -266,6 +267,41 @@ class Sequence:
             self.same(f"scroll ids ({short(flt)})", remote, local)
         self.compare_retrieve()
         self.compare_order_by()
+        self.compare_query()
+
+    def compare_query(self) -> None:
+        """Nearest points to a random vector, over every point (so that ties at a cut-off do
+        not matter), exact or with default params, with or without a filter."""
+        rng = self.checker.rng
+        using = rng.choice(sorted(VECTORS))
+        vector = [rng.choice(COMPONENTS) for _ in range(VECTORS[using].size)]
+        flt = self.checker.filter() if rng.random() < 0.5 else None
+        params = models.SearchParams(exact=rng.random() < 0.5)
+        remote, local = self.both(
+            "query_points",
+            lambda c: (
+                c.query_points(
+                    self.name,
+                    vector,
+                    using=using,
+                    query_filter=flt,
+                    search_params=params,
+                    limit=1000,
+                    with_payload=False,
+                ).points
+            ),
+        )
+
+        what = f"query_points(using={using}, {vector}, filter={short(flt)}, {params})"
+        scores = [p.score for p in remote]
+        if scores != sorted(scores, reverse=True):  # both vectors are similarities
+            raise Mismatch(f"{what}: pointlog's scores are not best first: {scores}")
+        remote_scores = {canonical(p.id): p.score for p in remote}
+        local_scores = {canonical(p.id): p.score for p in local}
+        self.same(what + " points", sorted(map(str, remote_scores)), sorted(map(str, local_scores)))
+        for point, score in remote_scores.items():
+            if not math.isclose(score, local_scores[point], rel_tol=1e-4, abs_tol=1e-5):
+                raise Mismatch(f"{what}: score of {point}: {score} != {local_scores[point]}")
 
     def compare_pages(self, limit: int, flt: models.Filter | None = None) -> None:
         offsets: tuple = (None, None)
