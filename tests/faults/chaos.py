@@ -4,7 +4,8 @@ client threads, while workers are SIGKILLed and restarted, one web pod is killed
 
 Afterwards it checks what pointlog promises: every acknowledged operation is in the log and
 applied exactly once (checkpoint = last operation id, applied-ops counter = log length), no
-wait=true call outlived its timeout, and the live projection equals a replay of the log.
+wait=true call outlived its timeout, the change feed is contiguous and ends at the checkpoint,
+and the live projection equals a replay of the log.
 
     python -m tests.faults.chaos --seconds 30 [--restart-server]
 """
@@ -19,12 +20,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
 import redis
 
-from projections import collections
+from projections import changes, collections
 from tests.support import ROOT, Cluster, embedded_server
 from workers.embedded import EmbeddedServer
 
@@ -194,6 +196,9 @@ def check(url: str, pods: list[str], tally: Tally, kills: dict) -> dict:
     )
     assert applied == seq, f"checkpoint {applied} != log length {seq}"
     assert applied_ops == seq, f"{applied_ops} operations applied for {seq} in the log"
+    feed = changes.read(r, keys, changes.START, count=100_000)
+    assert feed and feed[-1].after == applied, "the change feed does not end at the checkpoint"
+    assert all(a.after == b.before for a, b in pairwise(feed)), "the change feed has a gap"
     slowest = max(tally.waits, default=0.0)
     assert slowest <= WAIT_TIMEOUT + SLACK, f"a wait=true call took {slowest:.1f}s"
     verify = subprocess.run(
