@@ -9,13 +9,16 @@ Where a write goes:
 2. **appended**: `log.py` gives the event its operation ids and adds it to the collection's
    stream in one script; `jobs.py` queues the catch-up job that the append's kick asks for.
 3. **applied**: a worker's `apply.py` computes a batch of events against `staging.py` (the
-   projection as the batch changes it) and commits writes and checkpoint in one MULTI/EXEC.
-   `keys.py` is the key layout of all of it.
+   projection as the batch changes it) and commits writes and checkpoint in one MULTI/EXEC,
+   with the payload indexes' data (`index_data.py`). `keys.py` is the key layout of all of it.
 4. **read**: `reads.py` (by id, scroll, count) and `search.py` (nearest points) read the
    projection after read-your-writes; `progress.py` wakes whoever waits for a checkpoint.
+   `planner.py` serves filters from the payload indexes (reads and the workers' operations by
+   filter alike), from what the compiled filter tells it (`hints.py`; `geo_index.py` for geo).
 
 The filter language is `filters.py`, with its parts: `ranges.py` (numeric bounds, compared
 as f64), `datetimes.py`, `geo.py`, `text.py` (full-text tokens), `prechecks.py` (byte-level
-tests that skip parsing payloads that cannot match); `payloads.py` edits payloads and selects
-what a read returns; `jsontypes.py` names JSON types as Qdrant's errors do.
+tests, made by the compiler, that skip parsing payloads that cannot match); `payloads.py`
+edits payloads and selects what a read returns; `jsontypes.py` names JSON types as Qdrant's
+errors do.
 """

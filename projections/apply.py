@@ -155,6 +155,11 @@ OPERATIONS: dict[str, Apply] = {
 }
 
 
+def _creates_index(event: Event) -> bool:
+    """Whether the event creates a payload index (such an event holds that one operation)."""
+    return bool(event.ops) and event.ops[0]["type"] == "create_index"
+
+
 def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, ErrorRecord]:
     """Apply an event's operations in order; the errors they met, by operation_id."""
     for index, op in enumerate(event.ops):
@@ -191,7 +196,9 @@ def apply_batch(
     """Apply the next events after the checkpoint of the projection at `keys` (the live one by
     default), not beyond seq `until`. Returns the new checkpoint, or None when there was
     nothing to apply (or the collection is gone). A commit to the live projection also
-    appends its change record to the change feed, which keeps about `feed_length` of them."""
+    appends its change record to the change feed, which keeps about `feed_length` of them.
+    While an index is built over many points, each commit adds a slice of it and returns
+    the checkpoint unchanged (before the create-index event)."""
     keys = keys or collection.keys
     with r.pipeline(transaction=True) as pipe:
         while True:
@@ -200,12 +207,16 @@ def apply_batch(
                 batch = log.next_batch(pipe, keys, max_events, until)
                 if batch is None or not batch.events:
                     return None
-                entries = batch.events
                 staging = Staging(r, collection, keys, batch.indexes)
                 errors: dict[int, ErrorRecord] = {}
-                for seq_after, event in entries:
+                checkpoint, applied = batch.applied, 0
+                for seq_after, event in batch.events:
+                    if _creates_index(event) and applied:
+                        break  # an index build reads the committed points: it starts a batch
                     errors.update(apply_event(staging, event, seq_after - len(event.ops)))
-                checkpoint = entries[-1][0]
+                    if staging.building:
+                        break  # the checkpoint stays before the event until its build is done
+                    checkpoint, applied = seq_after, applied + 1
                 pipe.multi()
                 staging.write(pipe)
                 if errors:
@@ -218,7 +229,7 @@ def apply_batch(
                     changes.append(pipe, keys, change, feed_length)
                     pipe.publish(keys.channel, checkpoint)
                 pipe.execute()
-                _log_commit(collection, keys, checkpoint, len(entries), errors)
+                _log_commit(collection, keys, checkpoint, applied, errors)
                 return checkpoint
             except redis.WatchError:
                 continue

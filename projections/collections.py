@@ -10,6 +10,7 @@ from typing import TypeVar, cast
 import orjson
 import redis
 
+from projections import index_data
 from projections import keys as K
 from projections.errors import (
     AlreadyExists,
@@ -198,17 +199,18 @@ def create(r: redis.Redis, name: str, config: JsonObject) -> Collection:
 
 def delete(r: redis.Redis, name: str) -> bool:
     """Forget the name, then drop its keyspace. Removing `seq` makes further appends fail and
-    removing `applied` aborts any worker's commit in flight (it WATCHes the checkpoint)."""
+    removing `applied` aborts any worker's commit in flight (it WATCHes the checkpoint): they
+    go first, so the index data enumerated next is all there will be."""
     raw = _entry(r, name)
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False
     collection = _parse(name, raw)
     keys, rebuild = collection.keys, collection.keys.rebuild()
-    fields = hash_fields(r, keys.indexes)
-    rebuild_fields = hash_fields(r, rebuild.indexes)
-    r.unlink(*keys.all_keys(collection.vector_names, fields))
+    r.unlink(keys.seq, keys.applied, rebuild.applied)
+    names = collection.vector_names
+    r.unlink(*keys.all_keys(names, index_data.stored_indexes(r, keys)))
     # and what an unfinished replay left
-    r.unlink(rebuild.applied, *rebuild.projection_keys(collection.vector_names, rebuild_fields))
+    r.unlink(*rebuild.projection_keys(names, index_data.stored_indexes(r, rebuild)))
     return True
 
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from projections import geo
-from projections.datetimes import parse_datetime
+import orjson
+
+from projections import geo, prechecks
+from projections.datetimes import parse_datetime, to_micros
 from projections.errors import FormatError, ValidationFailed
-from projections.ids import PointId, parse_id
+from projections.hints import All, Either, Hint, Ids, Moments, Numbers, Place, Text, Values
+from projections.ids import PointId, parse_id, to_key
 from projections.jsonpath import WILDCARD, JsonPath, get_values, parse_path, path_arg
 from projections.jsontypes import (
     I64_MAX,
@@ -31,7 +34,7 @@ from projections.jsontypes import (
     json_kind,
     required,
 )
-from projections.prechecks import Precheck, prechecks
+from projections.prechecks import Precheck
 from projections.ranges import COMPARE, f64_bounds, given_bounds, within
 from projections.text import Tokenizer, text_test
 
@@ -40,6 +43,7 @@ VectorNames = Collection[str]  # the names of the vectors a point has ("" for th
 # payload is an array element and there is no id nor vectors.
 Check = Callable[[PointId | None, JsonObject, VectorNames], bool]
 ValueTest = Callable[[Any], bool]  # one payload value (an array element, never a whole array)
+Operator = tuple[ValueTest, Hint | None]  # a field condition's operator, and its hint
 
 CLAUSES = ("should", "min_should", "must", "must_not")
 
@@ -48,15 +52,19 @@ class Filter:
     """A compiled filter. `uses_vectors` and `uses_ids` tell callers whether `matches` needs
     the point's vector names and id (others may pass empty ones: a scan then skips the work).
     `uses_text`: it has text matches, whose meaning depends on the collection's full-text
-    indexes; bind those with `bind_text_indexes` before matching."""
+    indexes; bind those with `bind_text_indexes` before matching. `hint` is what payload
+    indexes may serve it by (hints.py; None: nothing), `complete` tells that the filter
+    matches exactly the points its hint describes."""
 
     __slots__ = (
-        "_check", "_text_matches", "may_match", "prefilters", "uses_ids", "uses_text",
-        "uses_vectors",
+        "_check", "_text_matches", "complete", "hint", "may_match", "prefilters", "uses_ids",
+        "uses_text", "uses_vectors",
     )  # fmt: skip
 
-    def __init__(self, check: Check, compiler: _Compiler, checks: tuple[Precheck, ...]) -> None:
-        self._check = check
+    def __init__(self, root: _Part, compiler: _Compiler) -> None:
+        self._check = root.check
+        self.hint = root.hint
+        self.complete = root.complete
         self.uses_vectors = compiler.uses_vectors
         self.uses_ids = compiler.uses_ids
         self._text_matches = tuple(compiler.text_matches)
@@ -64,6 +72,7 @@ class Filter:
         # may_match(stored bytes) is False when a payload, as stored, cannot match (see
         # prechecks.py): it saves parsing most payloads a selective filter skips. True says
         # nothing. `prefilters` tells whether it can ever say False.
+        checks = tuple(compiler.prechecks)
         self.prefilters = bool(checks)
         self.may_match: Precheck = _all_prechecks(checks)
 
@@ -84,17 +93,20 @@ class Filter:
 
 class _TextMatch:
     """A `match.text`/`text_any`/`phrase` condition whose test is chosen when the field's
-    text index (or its absence) is known: a substring test until then."""
+    text index (or its absence) is known: a substring test until then. `params`: the
+    tokenizer params it is bound to (None: substrings)."""
 
-    __slots__ = ("_form", "_query", "path", "test")
+    __slots__ = ("_form", "_query", "params", "path", "test")
 
     def __init__(self, path: JsonPath, form: str, query: str) -> None:
         self.path = path
         self._form = form
         self._query = query
+        self.params: JsonObject | None = None
         self.test: ValueTest = _UNINDEXED_TEXT[form](query)
 
     def bind(self, params: JsonObject | None) -> None:
+        self.params = params
         if params is None:
             self.test = _UNINDEXED_TEXT[self._form](self._query)
         else:
@@ -116,10 +128,10 @@ def compile_filter(raw: object, text_indexes: Mapping[str, JsonObject] | None = 
     `match.text`, `text_any` and `phrase` on those fields (see `Filter.bind_text_indexes`)."""
     _check_depth(raw, MAX_DEPTH)
     compiler = _Compiler()
-    check = compiler.filter(raw, nested=False)
+    root = compiler.filter(raw, nested=False, top=True)
     if compiler.invalid:
         raise ValidationFailed("; ".join(compiler.invalid))
-    compiled = Filter(check, compiler, prechecks(raw))
+    compiled = Filter(root, compiler)
     if text_indexes:
         compiled.bind_text_indexes(text_indexes)
     return compiled
@@ -142,16 +154,37 @@ def _check_depth(raw: object, limit: int) -> None:
         raise FormatError(f"filter: nested deeper than {limit} levels")
 
 
+class _Part(NamedTuple):
+    """A compiled part of a filter: its check, the hint an index may serve it by, and whether
+    the hint says all of it (`complete`: the part matches exactly the points the hint holds)."""
+
+    check: Check
+    hint: Hint | None = None
+    complete: bool = False
+
+
+def _either_part(parts: list[_Part], complete: bool = True) -> _Part | None:
+    """The hint of "one of the parts holds" (None unless every part has one); its check is
+    left to the caller."""
+    hints = [part.hint for part in parts if part.hint is not None]
+    if not parts or len(hints) < len(parts):
+        return None
+    complete = complete and all(part.complete for part in parts)
+    return _Part(_never, hints[0] if len(hints) == 1 else Either(tuple(hints)), complete)
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.uses_vectors = False
         self.uses_ids = False
         self.text_matches: list[_TextMatch] = []  # their meaning depends on text indexes
         self.invalid: list[str] = []  # 422s, raised once the whole filter has deserialized
+        self.prechecks: list[Precheck] = []  # of the top-level `must` conditions
 
-    def filter(self, raw: object, nested: bool) -> Check:
+    def filter(self, raw: object, nested: bool, top: bool = False) -> _Part:
         """A boolean filter. `nested`: inside a `nested` condition, where Qdrant checks the
-        filter without its query optimizer, so `should: []` matches nothing there."""
+        filter without its query optimizer, so `should: []` matches nothing there. `top`: the
+        whole filter, whose `must` conditions give the byte-level pre-checks."""
         if not isinstance(raw, dict):
             raise FormatError(f"invalid type: {json_kind(raw)}, expected struct Filter")
         for key in raw:
@@ -160,28 +193,39 @@ class _Compiler:
                     f"unknown field `{key}`, expected one of `should`, `min_should`, `must`, "
                     "`must_not`"
                 )
-        parts: list[Check] = []
+        checks: list[Check] = []
+        hinted: list[_Part] = []  # the parts that constrain the point, each with its hint
+        complete = True
         if raw.get("must") is not None:
-            parts.append(_all(self.conditions(raw["must"], nested)))
+            must = self.conditions(raw["must"], nested, precheck=top)
+            checks.append(_all([part.check for part in must]))
+            hinted += must
         if raw.get("should") is not None:
             should = self.conditions(raw["should"], nested)
             if should or nested:  # an empty `should` is no constraint at top level
-                parts.append(_any(should))
+                checks.append(_any([part.check for part in should]))
+                hinted.append(_either_part(should) or _Part(_never))
         if raw.get("must_not") is not None:
-            parts.append(_none(self.conditions(raw["must_not"], nested)))
+            checks.append(_none([part.check for part in self.conditions(raw["must_not"], nested)]))
+            complete = False
         if raw.get("min_should") is not None:
-            parts.append(self.min_should(raw["min_should"], nested))
-        return _all(parts)
+            at_least = self.min_should(raw["min_should"], nested)
+            checks.append(at_least.check)
+            hinted.append(at_least)
+        hints = [part.hint for part in hinted if part.hint is not None]
+        hint = None if not hints else hints[0] if len(hints) == 1 else All(tuple(hints))
+        complete = complete and hint is not None and all(part.complete for part in hinted)
+        return _Part(_all(checks), hint, complete)
 
-    def conditions(self, raw: object, nested: bool) -> list[Check]:
-        """A clause: one condition object or a list of them."""
+    def conditions(self, raw: object, nested: bool, precheck: bool = False) -> list[_Part]:
+        """A clause: one condition object or a list of them. `precheck`: the top-level `must`."""
         if isinstance(raw, dict):
-            return [self.condition(raw, nested)]
+            return [self.condition(raw, nested, precheck)]
         if isinstance(raw, list):
-            return [self.condition(item, nested) for item in raw]
+            return [self.condition(item, nested, precheck) for item in raw]
         raise FormatError(f"invalid type: {json_kind(raw)}, expected a condition or a sequence")
 
-    def min_should(self, raw: object, nested: bool) -> Check:
+    def min_should(self, raw: object, nested: bool) -> _Part:
         if not isinstance(raw, dict):
             raise FormatError(f"invalid type: {json_kind(raw)}, expected struct MinShould")
         for field in ("conditions", "min_count"):
@@ -195,67 +239,87 @@ class _Compiler:
             self.invalid.append(
                 f"min_should.min_count: value {min_count} invalid, must be 1 or larger"
             )
-        return _at_least(conditions, min_count)
+        check = _at_least([part.check for part in conditions], min_count)
+        either = _either_part(conditions, complete=min_count == 1)
+        return _Part(check) if either is None else either._replace(check=check)
 
-    def condition(self, raw: object, nested: bool) -> Check:
+    def condition(self, raw: object, nested: bool, precheck: bool = False) -> _Part:
         """One condition; which kind is told by its keys, in the order Qdrant tries them."""
         if not isinstance(raw, dict):
             raise FormatError(f"invalid type: {json_kind(raw)}, expected a condition")
         if "key" in raw:
-            return self.field(raw)
+            return self.field(raw, nested, precheck)
         if "is_empty" in raw:
-            return _is_empty(_payload_field(raw["is_empty"]))
+            return _Part(_is_empty(_payload_field(raw["is_empty"])))
         if "is_null" in raw:
-            return _is_null(_payload_field(raw["is_null"]))
+            return _Part(_is_null(_payload_field(raw["is_null"])))
         if "has_id" in raw:
             self.uses_ids = True
             return _has_id(raw["has_id"], nested)
         if "has_vector" in raw:
-            return self.has_vector(raw["has_vector"], nested)
+            return _Part(self.has_vector(raw["has_vector"], nested))
         if "nested" in raw:
-            return self.nested(raw["nested"])
+            return _Part(self.nested(raw["nested"]))
         if raw.keys() <= set(CLAUSES):
             return self.filter(raw, nested)
         raise FormatError("data did not match any variant of untagged enum Condition")
 
-    def field(self, raw: JsonObject) -> Check:
+    def field(self, raw: JsonObject, nested: bool, precheck: bool) -> _Part:
         """A field condition. Its operators are OR-ed, but values_count, is_empty and is_null
         (in that order) take precedence, as in Qdrant."""
         path = path_arg(raw["key"])
-        tests = self.value_tests(raw)
+        operators = self.value_tests(raw, path)
         fits = None if raw.get("values_count") is None else _count_range(raw["values_count"])
         is_empty, is_null = _flag(raw, "is_empty"), _flag(raw, "is_null")
         if fits is not None:
-            return _values_count(path, fits)
+            return _Part(_values_count(path, fits))
         if is_empty is not None:
-            return _field_is_empty(path, is_empty)
+            return _Part(_field_is_empty(path, is_empty))
         if is_null is not None:
-            return _field_is_null(path, is_null)
-        if not tests:
+            return _Part(_field_is_null(path, is_null))
+        if not operators:
             self.invalid.append("At least one field condition must be specified")
-            return _never
-        return _any_value(path, _either(tests))
+            return _Part(_never)
+        check = _any_value(path, _either([test for test, _ in operators]))
+        if precheck and len(operators) == 1:
+            self._precheck(path, operators[0][1])
+        hints = [hint for _, hint in operators]
+        if nested or None in hints:
+            return _Part(check)
+        either = _either_part([_Part(_never, hint, True) for hint in hints])
+        return _Part(check) if either is None else either._replace(check=check)
 
-    def value_tests(self, raw: JsonObject) -> list[ValueTest]:
+    def _precheck(self, path: JsonPath, hint: Hint | None) -> None:
+        """The byte-level pre-check of a top-level `must` condition with one operator, if any
+        (prechecks.py): an exact string or boolean, or a numeric range on a top-level key."""
+        if isinstance(hint, Values) and len(hint.values) == 1:
+            (value,) = hint.values
+            if isinstance(value, str | bool):
+                self.prechecks.append(prechecks.contains(orjson.dumps(value)))
+        elif isinstance(hint, Numbers) and hint.bounds and len(path) == 1:
+            self.prechecks.append(prechecks.number_at(path[0], hint.bounds))
+
+    def value_tests(self, raw: JsonObject, path: JsonPath) -> list[Operator]:
         """The operators that test values one by one (match, range, geo)."""
-        builders: dict[str, Callable[[Any], ValueTest]] = {
-            "match": lambda match: self.match(match, raw["key"]),
-            "range": _range,
-            "geo_bounding_box": geo.bounding_box,
-            "geo_radius": geo.radius,
-            "geo_polygon": lambda polygon: geo.polygon(polygon, self.invalid),
+        builders: dict[str, Callable[[Any], Operator]] = {
+            "match": lambda match: self.match(match, path),
+            "range": lambda bounds: _range(bounds, path),
+            "geo_bounding_box": lambda box: _placed(path, geo.bounding_box(box)),
+            "geo_radius": lambda circle: _placed(path, geo.radius(circle)),
+            "geo_polygon": lambda polygon: _placed(path, geo.polygon(polygon, self.invalid)),
         }
         return [build(raw[name]) for name, build in builders.items() if raw.get(name) is not None]
 
-    def match(self, raw: object, key: object) -> ValueTest:
+    def match(self, raw: object, path: JsonPath) -> Operator:
         """`match`; its text forms tokenize when the field has a text index."""
         if isinstance(raw, dict):
             form = next((f for f in TEXT_FORMS if raw.get(f) is not None), None)
             if form is not None and _first_form(raw) == form:
-                text_match = _TextMatch(path_arg(key), form, _text(raw[form]))
+                query = _text(raw[form])
+                text_match = _TextMatch(path, form, query)
                 self.text_matches.append(text_match)
-                return text_match
-        return _match(raw)
+                return text_match, Text(path, form, query, text_match)
+        return _match(raw, path)
 
     def has_vector(self, raw: object, nested: bool) -> Check:
         if not isinstance(raw, str):
@@ -272,7 +336,7 @@ class _Compiler:
         path = path_arg(required(raw, "key"))
         if path[-1] is not WILDCARD:
             path = (*path, WILDCARD)
-        inner = self.filter(required(raw, "filter"), nested=True)
+        inner = self.filter(required(raw, "filter"), nested=True).check
 
         def check(_id: PointId | None, payload: JsonObject, _vectors: VectorNames) -> bool:
             elements = get_values(payload, path)
@@ -437,13 +501,14 @@ def _flag(raw: JsonObject, name: str) -> bool | None:
 # ---- conditions on the point itself --------------------------------------------------------
 
 
-def _has_id(raw: object, nested: bool) -> Check:
+def _has_id(raw: object, nested: bool) -> _Part:
     if not isinstance(raw, list):
         raise FormatError(f"invalid type: {json_kind(raw)}, expected a sequence of point ids")
     wanted = frozenset(parse_id(item) for item in raw)
     if nested:  # array elements are not points
-        return _never
-    return lambda point_id, _payload, _vectors: point_id in wanted
+        return _Part(_never)
+    hint = Ids(frozenset(map(to_key, wanted)))
+    return _Part(lambda point_id, _payload, _vectors: point_id in wanted, hint, True)
 
 
 # ---- match ---------------------------------------------------------------------------------
@@ -458,20 +523,24 @@ def _first_form(match: JsonObject) -> str | None:
     return next((name for name in MATCH_FORMS if match.get(name) is not None), None)
 
 
-def _match(raw: object) -> ValueTest:
-    """`match`: the first of its forms present decides."""
+def _match(raw: object, path: JsonPath) -> Operator:
+    """`match`: the first of its forms present decides; `value` and `any` give a hint."""
     match = expect_object(raw, "Match")
-    builders: dict[str, Callable[[Any], ValueTest]] = {
-        "value": _match_value,
-        **_UNINDEXED_TEXT,
-        "prefix": _prefix,
-        "any": _match_any,
-        "except": _match_except,
+    builders: dict[str, Callable[[Any], Operator]] = {
+        "value": lambda value: (_match_value(value), Values(path, (value,))),
+        **{form: _unhinted(build) for form, build in _UNINDEXED_TEXT.items()},
+        "prefix": _unhinted(_prefix),
+        "any": lambda members: _match_any(members, path),
+        "except": _unhinted(_match_except),
     }
     form = _first_form(match)
     if form is None:
         raise FormatError("data did not match any variant of untagged enum Match")
     return builders[form](match[form])
+
+
+def _unhinted(build: Callable[[Any], ValueTest]) -> Callable[[Any], Operator]:
+    return lambda raw: (build(raw), None)
 
 
 def _match_value(expected: object) -> ValueTest:
@@ -500,9 +569,10 @@ def _members(raw: object) -> tuple[type, frozenset[object]]:
     )
 
 
-def _match_any(raw: object) -> ValueTest:
+def _match_any(raw: object, path: JsonPath) -> Operator:
     kind, members = _members(raw)
-    return lambda value: type(value) is kind and value in members
+    hint = Values(path, cast("tuple[str | int, ...]", tuple(members)))
+    return (lambda value: type(value) is kind and value in members), hint
 
 
 def _match_except(raw: object) -> ValueTest:
@@ -544,25 +614,32 @@ _UNINDEXED_TEXT: dict[str, Callable[[str], ValueTest]] = {
 # ---- range and values_count ----------------------------------------------------------------
 
 
-def _range(raw: object) -> ValueTest:
+def _range(raw: object, path: JsonPath) -> Operator:
     """Numeric bounds test numbers (int or float) as f64s; if any bound is a string, all must
     be datetimes and the range tests strings that parse as datetimes."""
     given = given_bounds(expect_object(raw, "Range"))
     if any(isinstance(value, str) for value in given.values()):
-        return _datetime_range(given)
+        test, moments = _datetime_range(given)
+        return test, Moments(path, {op: to_micros(moment) for op, moment in moments.items()})
     bounds = f64_bounds(given)
     if bounds is None:
         wrong = next(value for value in given.values() if not is_number(value))
         raise FormatError(f"range: invalid type: {json_kind(wrong)}, expected a number")
+    hint = Numbers(path, bounds)
     if len(bounds) == 1:  # the common case, as one call per value
         ((op, bound),) = bounds.items()
         compare = COMPARE[op]
-        return lambda v: (type(v) is int or type(v) is float) and compare(float(v), bound)
+        return (lambda v: (type(v) is int or type(v) is float) and compare(float(v), bound)), hint
     inside = within(bounds)
-    return lambda v: is_number(v) and inside(float(v))
+    return (lambda v: is_number(v) and inside(float(v))), hint
 
 
-def _datetime_range(given: dict[str, object]) -> ValueTest:
+def _placed(path: JsonPath, condition: tuple[geo.GeoTest, geo.Area]) -> Operator:
+    test, area = condition
+    return test, Place(path, area)
+
+
+def _datetime_range(given: dict[str, object]) -> tuple[ValueTest, dict[str, datetime]]:
     parsed: dict[str, datetime] = {}
     for op, value in given.items():
         if not isinstance(value, str):
@@ -582,7 +659,7 @@ def _datetime_range(given: dict[str, object]) -> ValueTest:
         moment = parse_datetime(value)
         return moment is not None and inside(moment)
 
-    return test
+    return test, parsed
 
 
 def _count_range(raw: object) -> Callable[[int], bool]:

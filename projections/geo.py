@@ -5,12 +5,16 @@ A payload geo point is an object with numeric `lon` and `lat` (other keys allowe
 else never matches, and its coordinates are not range-checked (Qdrant validates only the points
 of a query). Boundaries never match: a point on a box's edge, on the radius or on a polygon's
 exterior ring is outside (one on an interior ring is inside the hole, so outside too).
+
+Each condition also says the area (`Area`: a circle, or a lon/lat box) that holds every point it
+can match, for a geo index to search (geo_index.py).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
 
 from projections.errors import FormatError
@@ -21,24 +25,46 @@ Point = tuple[float, float]  # (lon, lat)
 GeoTest = Callable[[object], bool]  # one payload value (an array element, never a whole array)
 
 
-def bounding_box(raw: object) -> GeoTest:
+@dataclass(frozen=True)
+class Circle:
+    """The points closer to `center` than `meters` (a negative radius holds none)."""
+
+    center: Point
+    meters: float
+
+
+@dataclass(frozen=True)
+class Box:
+    """Longitudes from `left` to `right` (eastwards: left > right crosses the antimeridian),
+    latitudes from `bottom` to `top`."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+Area = Circle | Box
+
+
+def bounding_box(raw: object) -> tuple[GeoTest, Area]:
     """Strictly inside; a box whose left edge is east of its right one crosses the antimeridian."""
     box = expect_object(raw, "GeoBoundingBox")
     left, top = _query_point(required(box, "top_left"))
     right, bottom = _query_point(required(box, "bottom_right"))
 
     def test(value: object) -> bool:
-        point = _stored_point(value)
+        point = stored_point(value)
         if point is None:
             return False
         lon, lat = point
         within_lon = (lon > left or lon < right) if left > right else left < lon < right
         return within_lon and bottom < lat < top
 
-    return test
+    return test, Box(left, top, right, bottom)
 
 
-def radius(raw: object) -> GeoTest:
+def radius(raw: object) -> tuple[GeoTest, Area]:
     """Haversine distance to the center strictly below the radius (meters)."""
     circle = expect_object(raw, "GeoRadius")
     center = _query_point(required(circle, "center"))
@@ -47,16 +73,17 @@ def radius(raw: object) -> GeoTest:
         raise FormatError(f"geo_radius.radius: invalid type: {json_kind(meters)}, expected f64")
 
     def test(value: object) -> bool:
-        point = _stored_point(value)
+        point = stored_point(value)
         return point is not None and _distance(center, point) < meters
 
-    return test
+    return test, Circle(center, meters)
 
 
-def polygon(raw: object, invalid: list[str]) -> GeoTest:
-    """Inside the exterior ring and outside every interior one (boundaries excluded). A ring
-    that is too short or not closed is a 422: its message is appended to `invalid`, which the
-    caller raises once the whole filter has deserialized."""
+def polygon(raw: object, invalid: list[str]) -> tuple[GeoTest, Area]:
+    """Inside the exterior ring and outside every interior one (boundaries excluded); its area
+    is the exterior ring's bounding box. A ring that is too short or not closed is a 422: its
+    message is appended to `invalid`, which the caller raises once the whole filter has
+    deserialized."""
     shape = expect_object(raw, "GeoPolygon")
     exterior = _ring(required(shape, "exterior"), "exterior", invalid)
     interiors = shape.get("interiors") or []
@@ -65,14 +92,15 @@ def polygon(raw: object, invalid: list[str]) -> GeoTest:
     holes = [_ring(ring, f"interiors[{i}]", invalid) for i, ring in enumerate(interiors)]
 
     def test(value: object) -> bool:
-        point = _stored_point(value)
+        point = stored_point(value)
         return (
             point is not None
             and _ring_holds(exterior, point, boundary=False)
             and not any(_ring_holds(hole, point, boundary=True) for hole in holes)
         )
 
-    return test
+    lons, lats = [lon for lon, _ in exterior] or [0.0], [lat for _, lat in exterior] or [0.0]
+    return test, Box(min(lons), max(lats), max(lons), min(lats))
 
 
 def _ring(raw: object, where: str, invalid: list[str]) -> list[Point]:
@@ -118,7 +146,7 @@ def _distance(a: Point, b: Point) -> float:
 
 def _query_point(raw: object) -> Point:
     """A geo point of a query, (lon, lat), which Qdrant validates (payload points it does not)."""
-    point = _stored_point(raw)
+    point = stored_point(raw)
     if point is None:
         raise FormatError(f"invalid type: {json_kind(raw)}, expected struct GeoPoint")
     lon, lat = point
@@ -130,7 +158,7 @@ def _query_point(raw: object) -> Point:
     return point
 
 
-def _stored_point(value: object) -> Point | None:
+def stored_point(value: object) -> Point | None:
     """(lon, lat) of a `{"lon": n, "lat": n}` object (other keys allowed), else None."""
     if not isinstance(value, dict):
         return None

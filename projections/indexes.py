@@ -2,8 +2,8 @@
 
 An index's definition lives in the projection (`indexes` hash), written when the create-index
 event is applied. Every index counts the points that have a value of its type (Qdrant's
-`payload_schema[...].points`); integer, float and datetime indexes also keep a sorted set of
-(point, value) pairs, which `order_by` reads instead of sorting the collection per request.
+`payload_schema[...].points`) and keeps data that filters (planner.py) and `order_by` read
+instead of parsing payloads: index_data.py says which.
 """
 
 from __future__ import annotations
@@ -61,6 +61,14 @@ class Index:
         if self.data_type == "integer":
             return not isinstance(self.schema, dict) or self.schema.get("range", True) is not False
         return self.data_type in ("float", "datetime")
+
+    @property
+    def lookup(self) -> bool:
+        """Whether it keeps the points of each value (of each token, for text): every kind but
+        float, datetime and geo, and an integer index unless `lookup` is false."""
+        if self.data_type == "integer":
+            return not isinstance(self.schema, dict) or self.schema.get("lookup", True) is not False
+        return self.data_type in ("keyword", "bool", "uuid", "text")
 
     @property
     def text_params(self) -> JsonObject | None:

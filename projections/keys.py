@@ -8,6 +8,7 @@ projection under `rebuild:` beside the live one, then renames it over the live k
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 COLLECTIONS = "pl:collections"  # hash: name -> collection config JSON (with its cid)
@@ -112,20 +113,65 @@ class Keys:
         """Hash: point key -> the vector `name` as bytes (unnamed vector: name "")."""
         return self._projected(f"vec:{name}")
 
+    @property
+    def indexed(self) -> str:
+        """Set: the index fields whose data (index_data.py) is complete. The planner serves
+        filters from no other index: one built by an older layout, without this data, scans."""
+        return self._projected("indexed")
+
+    @property
+    def builds(self) -> str:
+        """Hash: field -> `[last point key built, points counted]` of an index being built, a
+        slice per commit (index_data.py); the field has no definition in `indexes` meanwhile."""
+        return self._projected("builds")
+
+    # ---- a payload index's data (index_data.py says what each kind keeps) -------------------
+    # A field name never makes two of these keys equal: a valid path has `:` only inside a
+    # quoted key, so no prefix of one path ending just before a `:` is itself a valid path.
+
     def ranged(self, field: str) -> str:
         """Sorted set of an integer/float/datetime index: `<point key>|<n>` scored by value."""
         return self._projected(f"range:{field}")
 
-    def projection_keys(self, vector_names: list[str], index_fields: list[str]) -> list[str]:
-        """Every key of the projection except the checkpoint."""
-        fixed = [self.errors, self.payload, self.ids, self.indexes, self.index_points, self.stats]
-        return (
-            fixed + [self.vectors(n) for n in vector_names] + [self.ranged(f) for f in index_fields]
-        )
+    def strays(self, field: str) -> str:
+        """Sorted set of an integer index with `range`: the field's other (float) numbers,
+        `<point key>|<n>` scored by value, for range filters (order_by never reads it)."""
+        return self._projected(f"strays:{field}")
 
-    def all_keys(self, vector_names: list[str], index_fields: list[str]) -> list[str]:
+    def term(self, field: str, term: str) -> str:
+        """Set: the points whose value (or text token) `term`, as JSON, the index holds."""
+        return self._projected(f"term:{field}:{term}")
+
+    def terms(self, field: str) -> str:
+        """Set: the terms of the field whose `term` set is not empty (enumerates them)."""
+        return self._projected(f"terms:{field}")
+
+    def geo(self, field: str) -> str:
+        """GEO set of a geo index: `<point key>|<n>` at the point's n-th location."""
+        return self._projected(f"geo:{field}")
+
+    def geo_outside(self, field: str) -> str:
+        """Set: `<point key>|<n>` of the locations the GEO set cannot place (poles, |lon| > 180)."""
+        return self._projected(f"geo_outside:{field}")
+
+    def index_keys(self, field: str, terms: Iterable[str] = ()) -> list[str]:
+        """Every key of one index's data, given the terms its `terms` set holds."""
+        own = [self.ranged(field), self.strays(field), self.geo(field), self.geo_outside(field)]
+        return [*own, self.terms(field), *(self.term(field, t) for t in terms)]
+
+    def projection_keys(
+        self, vector_names: list[str], indexes: Mapping[str, Iterable[str]]
+    ) -> list[str]:
+        """Every key of the projection except the checkpoint; `indexes`: the fields with index
+        data, each with its terms."""
+        fixed = [self.errors, self.payload, self.ids, self.indexes, self.index_points, self.stats]
+        data = [k for f, terms in indexes.items() for k in self.index_keys(f, terms)]
+        own = [*fixed, self.indexed, self.builds]
+        return [*own, *(self.vectors(n) for n in vector_names), *data]
+
+    def all_keys(self, vector_names: list[str], indexes: Mapping[str, Iterable[str]]) -> list[str]:
         own = [self.seq, self.log, self.kick, self.lease, self.pause, self.changes, self.applied]
-        return own + self.projection_keys(vector_names, index_fields)
+        return own + self.projection_keys(vector_names, indexes)
 
 
 def cid_of_channel(channel: bytes) -> int:

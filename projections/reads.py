@@ -4,10 +4,14 @@ Every query starts with the collection's `seq` and checkpoint in the same transa
 first reads. When the checkpoint is behind (writes acknowledged but not applied yet) and
 read-your-writes is on, it waits, push-based and bounded, for the checkpoint to reach that
 `seq`, then reads again: a read sees every write acknowledged before it began, on any pod.
+
+A filter is served by payload indexes when the planner (planner.py) has a plan for it and the
+plan is worth it: its candidates are read (in id order) and checked, instead of every point.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -15,7 +19,7 @@ from typing import Any, cast
 import orjson
 import redis
 
-from projections import ids
+from projections import ids, planner
 from projections.collections import Collection, CollectionGone
 from projections.errors import WrongInput
 from projections.filters import Filter
@@ -26,6 +30,8 @@ from projections.progress import Progress
 from projections.vectors import decode
 
 SCAN_CHUNK = 512
+# Reading a candidate's key costs about 1/KEY_COST of reading and checking its payload.
+KEY_COST = 16
 QueuedReads = Callable[[redis.client.Pipeline], object]  # queues reads on a pipeline
 
 
@@ -144,8 +150,33 @@ def bind_text_indexes(reader: Reader, flt: Filter | None) -> None:
     if flt is None or not flt.uses_text:
         return
     stored = reader.run(lambda pipe: pipe.hgetall(reader.collection.keys.indexes))[0]
-    found = [Index(f.decode(), orjson.loads(schema)) for f, schema in stored.items()]
-    flt.bind_text_indexes(text_indexes(found))
+    flt.bind_text_indexes(text_indexes(_definitions(stored).values()))
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A read's view of the payload indexes: their definitions, the collection's number of
+    points, and the plan of the read's filter (None: no filter, or no index serves it)."""
+
+    indexes: dict[str, Index]
+    points: int
+    plan: planner.Plan | None
+
+
+def plan_filter(reader: Reader, flt: Filter | None) -> Planned:
+    """Read the payload indexes (with the read's consistency check: one round trip), bind the
+    filter's text matches to them and plan it with them."""
+    keys = reader.collection.keys
+    stored, points = reader.run(lambda pipe: (pipe.hgetall(keys.indexes), pipe.zcard(keys.ids)))
+    indexes = _definitions(stored)
+    if flt is None:
+        return Planned(indexes, int(points), None)
+    flt.bind_text_indexes(text_indexes(indexes.values()))
+    return Planned(indexes, int(points), planner.plan(reader.r, keys, indexes, flt))
+
+
+def _definitions(stored: dict[bytes, bytes]) -> dict[str, Index]:
+    return {f.decode(): Index(f.decode(), orjson.loads(raw)) for f, raw in stored.items()}
 
 
 def count_all(reader: Reader) -> int:
@@ -179,17 +210,23 @@ class OrderBy:
 def scroll_ordered(
     reader: Reader, order: OrderBy, limit: int, flt: Filter | None, projection: Projection
 ) -> list[JsonObject]:
-    """Points by a payload value, read from its range index; a point appears once per value."""
-    bind_text_indexes(reader, flt)
-    keys = reader.collection.keys
-    raw = reader.run(lambda pipe: pipe.hget(keys.indexes, order.key))[0]
-    index = None if raw is None else Index(order.key, orjson.loads(raw))
+    """Points by a payload value, read from its range index; a point appears once per value.
+    A selective filter's candidates are ordered by their own entries of the range index."""
+    planned = plan_filter(reader, flt)
+    index = planned.indexes.get(order.key)
     if index is None or not index.ranged:
         raise WrongInput(
             f"No range index for `order_by` key: `{order.key}`. Please create one to use "
             "`order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index "
             "to see which payload schemas support Range conditions"
         )
+    plan = planned.plan
+    # Ordering the candidates reads each one's payload; walking the range index reads about
+    # limit * points / matches of them.
+    if plan is not None and plan.estimate**2 <= limit * planned.points:
+        candidates = plan.candidates()
+        if candidates is not None:
+            return _ordered(reader, index, order, limit, candidates, flt, projection)
     found: list[JsonObject] = []
     skip, chunk = 0, max(limit, SCAN_CHUNK)
     while len(found) < limit:
@@ -203,6 +240,54 @@ def scroll_ordered(
                 found.append({**records[key], "order_value": value})
         if len(entries) < chunk:
             break
+    return found
+
+
+def _ordered(
+    reader: Reader,
+    index: Index,
+    order: OrderBy,
+    limit: int,
+    candidates: list[str],
+    flt: Filter | None,
+    projection: Projection,
+) -> list[JsonObject]:
+    """`scroll_ordered` over the candidates: those that match, by their range index entries in
+    the index's own order (score, then member; both reversed when descending)."""
+    records: dict[str, JsonObject] = {}
+    for at in range(0, len(candidates), SCAN_CHUNK):
+        records.update(page(reader, candidates[at : at + SCAN_CHUNK], flt, projection))
+    entries = _entries(reader, reader.collection.keys.ranged(order.key), list(records))
+    start = order.start_from
+    if start is not None:
+        down = order.descending
+        entries = [e for e in entries if (e[0] <= start if down else e[0] >= start)]
+    entries.sort(reverse=order.descending)
+    return [
+        {**records[key], "order_value": score if index.data_type == "float" else int(score)}
+        for score, _, key in entries[:limit]
+    ]
+
+
+def _entries(reader: Reader, zset: str, keys: list[str]) -> list[tuple[float, bytes, str]]:
+    """(score, member, point key) of every `<point key>|<n>` member of the points: their n
+    run from 0, so members are probed a few n at a time until one is missing."""
+    found: list[tuple[float, bytes, str]] = []
+    first, width = 0, 4
+    while keys:
+        members = [f"{key}|{n}" for key in keys for n in range(first, first + width)]
+        scores = reader.r.zmscore(zset, members)
+        more = []
+        for i, key in enumerate(keys):
+            row = scores[i * width : (i + 1) * width]
+            found += [
+                (score, members[i * width + j].encode(), key)
+                for j, score in enumerate(row)
+                if score is not None
+            ]
+            if row[-1] is not None:
+                more.append(key)
+        keys, first = more, first + width
     return found
 
 
@@ -226,7 +311,15 @@ def scroll(
     projection: Projection,
 ) -> tuple[list[JsonObject], str | None]:
     """Up to `limit` points from key `start` (inclusive) in id order, and the next page's key."""
-    bind_text_indexes(reader, flt)
+    if flt is not None:
+        planned = plan_filter(reader, flt)
+        plan = planned.plan
+        # The candidates' keys are read whole, then about `limit` payloads; a scan reads about
+        # limit * points / matches payloads.
+        if plan is not None and plan.estimate**2 <= KEY_COST * limit * planned.points:
+            candidates = plan.candidates()
+            if candidates is not None:
+                return _scroll_candidates(reader, start, limit, candidates, flt, projection)
     found: list[JsonObject] = []
     low = f"[{start}" if start else "-"
     chunk = max(limit + 1, SCAN_CHUNK) if flt is not None else limit + 1
@@ -243,12 +336,43 @@ def scroll(
         low = f"({keys[-1]}"
 
 
+def _scroll_candidates(
+    reader: Reader,
+    start: str | None,
+    limit: int,
+    candidates: list[str],
+    flt: Filter,
+    projection: Projection,
+) -> tuple[list[JsonObject], str | None]:
+    """`scroll` over a filter's candidates (in id order), checked a growing chunk at a time."""
+    found: list[JsonObject] = []
+    at = bisect_left(candidates, start) if start else 0
+    chunk = limit + 1  # the candidates are likely matches
+    while at < len(candidates):
+        for key, record in page(reader, candidates[at : at + chunk], flt, projection):
+            if len(found) == limit:
+                return found, key
+            found.append(record)
+        at, chunk = at + chunk, chunk * 2
+    return found, None
+
+
 def count(reader: Reader, flt: Filter | None) -> int:
     if flt is None:
         return count_all(reader)
-    bind_text_indexes(reader, flt)
-    total, low, first = 0, "-", True
     plain = Projection(payload=None, vectors=())
+    plan = plan_filter(reader, flt).plan
+    if plan is not None:
+        exact = plan.count()
+        if exact is not None:
+            return exact
+        candidates = plan.candidates()
+        if candidates is not None:
+            chunks = (
+                candidates[at : at + SCAN_CHUNK] for at in range(0, len(candidates), SCAN_CHUNK)
+            )
+            return sum(1 for chunk in chunks for _ in page(reader, chunk, flt, plain))
+    total, low, first = 0, "-", True
     while True:
         keys = _id_range(reader, low, SCAN_CHUNK, first)
         first = False

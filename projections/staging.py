@@ -1,5 +1,6 @@
 """The projection as a batch of events changes it: reads fall through to Redis (and are cached),
-writes stay here until the batch commits them all at once with the new checkpoint."""
+writes stay here until the batch commits them all at once with the new checkpoint, index data
+included (index_data.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import cast
 import orjson
 import redis
 
-from projections import ids
+from projections import ids, index_data, planner
 from projections.changes import Change
 from projections.collections import Collection
 from projections.filters import Filter, VectorNames, compile_filter
 from projections.ids import PointId
-from projections.indexes import Index, IndexValue, text_indexes
+from projections.index_data import NOTHING, Held, Holder
+from projections.indexes import Index, text_indexes
 from projections.jsontypes import JsonObject
 from projections.keys import Keys
 
@@ -39,12 +41,14 @@ class Staging:
         self._has_vector: dict[str, set[str]] | None = None
         # Payloads as stored before this batch, for the points it loaded (index upkeep).
         self._original: dict[str, bytes | None] = {}
+        self._parsed_original: dict[str, JsonObject] = {}
         self.indexes: dict[str, Index] = {
             field.decode(): Index(field.decode(), orjson.loads(schema))
             for field, schema in indexes.items()
         }
-        self._built: set[str] = set()  # indexes created in this batch: built whole at commit
-        self._dropped: set[str] = set()
+        self._built: set[str] = set()  # indexes whose build this batch completes
+        self._dropped: set[str] = set()  # fields whose stored definition and data go
+        self._build: index_data.Build | None = None  # the slice of an index build it adds
         # Operation id -> the points it touched, in order (for the change feed).
         self._touched: dict[int, dict[str, None]] = {}
         self._current: dict[str, None] = {}
@@ -72,26 +76,36 @@ class Staging:
         assert value is not None
         return value
 
-    def live_keys(self) -> list[str]:
-        """Every existing point, in id order."""
-        self._load_all()
-        return sorted(k for k, v in self._payloads.items() if v is not None)
-
     def compile(self, raw: object) -> Filter:
         """A filter as it reads here: text matches use the batch's current text indexes."""
         return compile_filter(raw, text_indexes(self.indexes.values()))
 
     def matching(self, flt: Filter) -> list[str]:
         """The existing points the filter matches, in id order (operations by filter visit
-        points in this order). Sorted after filtering: a selective filter sorts few keys."""
-        self._load_all()
-        keys = [k for k, v in self._payloads.items() if v is not None]
+        points in this order). Sorted after filtering: a selective filter sorts few keys.
+        When indexes committed before this batch serve the filter (planner.py), only their
+        candidates and the points this batch changed are loaded and checked."""
+        candidates = self._candidates(flt)
+        if candidates is None:
+            self._load_all()
+            candidates = list(self._payloads)
+        else:
+            self.prefetch(candidates)
+        keys = [k for k in candidates if self._payloads[k] is not None]
         if flt.prefilters:
             keys = [k for k in keys if self._may_match(k, flt)]
         present: Callable[[str], VectorNames]
         present = self._vectors_present() if flt.uses_vectors else lambda _: ()
         of: Callable[[str], PointId | None] = ids.from_key if flt.uses_ids else lambda _: None
         return sorted(k for k in keys if flt.matches(of(k), self.payload(k), present(k)))
+
+    def _candidates(self, flt: Filter) -> list[str] | None:
+        """A superset of the points the filter matches, from the committed indexes (those this
+        batch did not rebuild), or None when they do not serve it."""
+        committed = {f: index for f, index in self.indexes.items() if f not in self._built}
+        plan = planner.plan(self._r, self._keys, committed, flt)
+        found = None if plan is None else plan.candidates()
+        return None if found is None else list(dict.fromkeys([*found, *sorted(self._dirty)]))
 
     def _may_match(self, key: str, flt: Filter) -> bool:
         stored = self._payloads[key]
@@ -167,14 +181,28 @@ class Staging:
             self.prefetch([key])
 
     def create_index(self, index: Index) -> None:
-        self.indexes[index.field] = index
-        self._built.add(index.field)
-        self._dropped.discard(index.field)
+        """Build the index over the points committed before, a slice of them per commit: an
+        event creating an index starts a batch (apply.py), and ends it until the last slice
+        (`building`). The first slice drops what the field had; the last defines the index."""
+        build = self._build = index_data.next_slice(self._r, self._keys, index)
+        self.prefetch(build.keys)
+        if build.fresh and self.indexes.pop(index.field, None) is not None:
+            self._dropped.add(index.field)  # re-created: the old index goes first
+        if build.complete:
+            self.indexes[index.field] = index
+            self._built.add(index.field)
+
+    @property
+    def building(self) -> bool:
+        """An index build goes on after this commit: the batch ends before its event."""
+        return self._build is not None and not self._build.complete
 
     def drop_index(self, field: str) -> None:
         self.indexes.pop(field, None)
         self._built.discard(field)
         self._dropped.add(field)
+        if self._build is not None and self._build.index.field == field:
+            self._build = None
 
     def set_payload(self, key: str, payload: JsonObject) -> None:
         self._current[key] = None
@@ -229,56 +257,60 @@ class Staging:
         self._write_indexes(pipe)
 
     def _write_indexes(self, pipe: redis.client.Pipeline) -> None:
-        k = self._keys
-        for field in self._dropped | self._built:
+        """Dropped fields first, then each index's changes: for the points this batch changed,
+        and the points of the build's slice (which held nothing before)."""
+        k, build = self._keys, self._build
+        for field in self._dropped:
             pipe.hdel(k.indexes, field)
             pipe.hdel(k.index_points, field)
-            pipe.delete(k.ranged(field))
-        for field in self._built:
-            index = self.indexes[field]
-            pipe.hset(k.indexes, field, orjson.dumps(index.schema))
-            entries = {key: index.values(self.payload(key)) for key in self.live_keys()}
-            _index_changes(pipe, k, index, {key: ([], new) for key, new in entries.items()})
+            pipe.srem(k.indexed, field)
+            pipe.hdel(k.builds, field)
+        if self._dropped:
+            index_data.queue_clear(self._r, pipe, k, self._dropped)
         changed = self._dirty | self._removed
-        for field, index in self.indexes.items():
-            if field not in self._built and changed:
-                diffs = {
-                    key: (self._old_values(index, key), self._new_values(index, key))
-                    for key in changed
-                }
-                _index_changes(pipe, k, index, diffs)
+        fresh = set() if build is None else set(build.keys)
+        building = None if build is None else build.index.field
+        updates = [
+            (index, self._diffs(index, changed, fresh if field == building else set()))
+            for field, index in self.indexes.items()
+        ]
+        if build is not None and not build.complete:
+            updates.append((build.index, self._diffs(build.index, set(), fresh)))
+        gained = index_data.queue_updates(self._r, pipe, k, [u for u in updates if u[1]])
+        for index, _ in updates:
+            if build is not None and index.field == build.index.field:
+                build.queue_progress(pipe, k, gained.get(index.field, 0))
+            elif index.field in gained:
+                pipe.hincrby(k.index_points, index.field, gained[index.field])
 
-    def _old_values(self, index: Index, key: str) -> list[IndexValue]:
+    def _diffs(
+        self, index: Index, changed: set[str], fresh: set[str]
+    ) -> dict[str, tuple[Held, Held]]:
+        """(what the stored payload held, what the payload holds now) of the changed points
+        and the `fresh` ones, which an index build adds (the index held nothing of them)."""
+        hold = index_data.holder(index)
+        diffs = {key: (NOTHING, self._held(hold, self._now(key))) for key in fresh}
+        for key in changed - fresh:
+            before, now = self._before(key), self._now(key)
+            if before is None or now is None or not index_data.holds_same(index, before, now):
+                diffs[key] = (self._held(hold, before), self._held(hold, now))
+        return diffs
+
+    def _before(self, key: str) -> JsonObject | None:
+        """The payload as stored before this batch (None: the point did not exist)."""
         stored = self._original.get(key)
-        return [] if stored is None else index.values(orjson.loads(stored))
+        if stored is None:
+            return None
+        if key not in self._parsed_original:
+            self._parsed_original[key] = orjson.loads(stored)
+        return self._parsed_original[key]
 
-    def _new_values(self, index: Index, key: str) -> list[IndexValue]:
-        return [] if self._payloads.get(key) is None else index.values(self.payload(key))
+    def _now(self, key: str) -> JsonObject | None:
+        return None if self._payloads.get(key) is None else self.payload(key)
 
-
-def _index_changes(
-    pipe: redis.client.Pipeline,
-    keys: Keys,
-    index: Index,
-    diffs: dict[str, tuple[list[IndexValue], list[IndexValue]]],
-) -> None:
-    """Queue an index's changes: (old values, new values) of each changed point."""
-    gained = 0
-    removals: list[str] = []
-    additions: dict[str, float] = {}
-    for key, (old, new) in diffs.items():
-        if old == new:
-            continue
-        gained += bool(new) - bool(old)
-        if index.ranged:  # its values are numbers
-            removals += [f"{key}|{i}" for i in range(len(old))]
-            scores = cast("list[float]", new)
-            additions.update({f"{key}|{i}": value for i, value in enumerate(scores)})
-    if removals:
-        pipe.zrem(keys.ranged(index.field), *removals)
-    if additions:
-        pipe.zadd(keys.ranged(index.field), additions)
-    pipe.hincrby(keys.index_points, index.field, gained)
+    @staticmethod
+    def _held(hold: Holder, payload: JsonObject | None) -> Held:
+        return NOTHING if payload is None else hold(payload)
 
 
 def _dump(payload: Payload | None) -> bytes:

@@ -19,9 +19,9 @@ import redis
 from projections import changes, collections
 from projections.apply import apply_batch
 from projections.collections import Collection
+from projections.index_data import index_fields, stored_indexes, stored_terms
 from projections.keys import Keys
 from projections.settings import Settings
-from projections.store import hash_fields
 from workers.catchup import LEASE_SECONDS, catch_up
 from workers.lease import Lease
 
@@ -105,14 +105,7 @@ def _switch(
 ) -> None:
     """Rename the rebuilt keys over the live ones, and the checkpoint with them, atomically;
     the change feed tells its readers to reload."""
-    fields = _index_fields(r, live) | _index_fields(r, rebuilt)
-    pairs = list(
-        zip(
-            rebuilt.projection_keys(collection.vector_names, sorted(fields)),
-            live.projection_keys(collection.vector_names, sorted(fields)),
-            strict=True,
-        )
-    )
+    pairs, _ = _side_by_side(r, collection, rebuilt, live)
     present = [bool(n) for n in _exists_each(r, [source for source, _ in pairs])]
     with r.pipeline(transaction=True) as pipe:
         for (source, target), exists in zip(pairs, present, strict=True):
@@ -127,17 +120,13 @@ def _switch(
 
 def compare(r: redis.Redis, collection: Collection, a: Keys, b: Keys) -> list[str]:
     """The differences between two projections, key by key (counters excepted)."""
-    fields = sorted(_index_fields(r, a) | _index_fields(r, b))
     differences = []
-    pairs = zip(
-        a.projection_keys(collection.vector_names, fields),
-        b.projection_keys(collection.vector_names, fields),
-        strict=True,
-    )
+    pairs, fields = _side_by_side(r, collection, a, b)
+    geo = {a.geo(f) for f in fields} | {b.geo(f) for f in fields}
     for key_a, key_b in pairs:
         if key_a in (a.stats,):
             continue
-        left, right = _dump(r, key_a), _dump(r, key_b)
+        left, right = _dump(r, key_a, key_a in geo), _dump(r, key_b, key_b in geo)
         for member in sorted(set(left) | set(right)):
             if left.get(member) != right.get(member):
                 differences.append(
@@ -146,18 +135,33 @@ def compare(r: redis.Redis, collection: Collection, a: Keys, b: Keys) -> list[st
     return differences
 
 
-def _dump(r: redis.Redis, key: str) -> Mapping[bytes, object]:
-    """A hash's fields or a sorted set's members with their scores."""
+def _side_by_side(
+    r: redis.Redis, collection: Collection, a: Keys, b: Keys
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The keys of two projections in pairs, with the data of every index either of them
+    has, and the fields of those indexes."""
+    fields = sorted(set(index_fields(r, a)) | set(index_fields(r, b)))
+    terms_a, terms_b = stored_terms(r, a, fields), stored_terms(r, b, fields)
+    indexes = {f: sorted(set(terms_a[f]) | set(terms_b[f])) for f in fields}
+    names = collection.vector_names
+    pairs = zip(a.projection_keys(names, indexes), b.projection_keys(names, indexes), strict=True)
+    return list(pairs), fields
+
+
+def _dump(r: redis.Redis, key: str, geo: bool) -> Mapping[bytes, object]:
+    """A hash's fields, a sorted set's members with their scores (a GEO set's with their
+    positions), or a set's members."""
     kind = r.type(key)
     if kind == b"hash":
         return cast("dict[bytes, bytes]", r.hgetall(key))
+    if kind == b"zset" and geo:
+        members = cast("list[bytes]", r.zrange(key, 0, -1))
+        return dict(zip(members, r.geopos(key, *members), strict=True))
     if kind == b"zset":
         return dict(cast("list[tuple[bytes, float]]", r.zrange(key, 0, -1, withscores=True)))
+    if kind == b"set":
+        return dict.fromkeys(cast("set[bytes]", r.smembers(key)), True)
     return {}
-
-
-def _index_fields(r: redis.Redis, keys: Keys) -> set[str]:
-    return set(hash_fields(r, keys.indexes))
 
 
 def _exists_each(r: redis.Redis, keys: list[str]) -> list[int]:
@@ -168,4 +172,4 @@ def _exists_each(r: redis.Redis, keys: list[str]) -> list[int]:
 
 
 def _projection_keys(r: redis.Redis, collection: Collection, keys: Keys) -> list[str]:
-    return keys.projection_keys(collection.vector_names, sorted(_index_fields(r, keys)))
+    return keys.projection_keys(collection.vector_names, stored_indexes(r, keys))

@@ -8,7 +8,7 @@ import threading
 
 import orjson
 
-from projections import changes, collections
+from projections import changes, collections, ids
 from tests.support import ROOT
 
 
@@ -139,3 +139,48 @@ def test_status_shows_lag_and_workers(client, redis_url, collection):
     row = next(line.split() for line in result.stdout.splitlines() if line.startswith(collection))
     assert row[1:] == ["7", "7", "0", "40"]
     assert "workers alive: " in result.stdout
+
+
+def test_verify_and_replay_cover_every_kind_of_index_data(client, store, redis_url, collection):
+    path = f"/collections/{collection}"
+    schemas = {"city": "keyword", "loc": "geo", "words": "text", "flag": "bool", "price": "float"}
+    for field, schema in schemas.items():
+        body = {"field_name": field, "field_schema": schema}
+        client.simulate_put(f"{path}/index", params={"wait": "true"}, json=body)
+    points = [
+        {
+            "id": i,
+            "vector": [1, 1, 1, i],
+            "payload": {
+                "city": ["a", "b", "c"][i % 3],
+                "loc": {"lon": 10 + i, "lat": 88 if i % 4 == 0 else 40},  # some at a pole
+                "words": f"w{i % 5} shared",
+                "flag": i % 2 == 0,
+                "price": i / 2,
+            },
+        }
+        for i in range(30)
+    ]
+    client.simulate_put(f"{path}/points", json={"points": points})
+    city_b = {"must": [{"key": "city", "match": {"value": "b"}}]}
+    client.simulate_post(
+        f"{path}/points/payload", json={"payload": {"city": "d"}, "filter": city_b}
+    )
+    client.simulate_post(
+        f"{path}/points/delete",
+        params={"wait": "true"},
+        json={"filter": {"must": [{"key": "price", "range": {"lt": 3}}]}},
+    )
+    verified = pointlog(redis_url, "replay", collection, "--verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    keys = collections.load(store, collection).keys
+    assert not store.exists(keys.term("city", '"b"'))  # emptied, and gone from `terms`
+    store.srem(keys.term("city", '"a"'), ids.to_key(9))
+    store.zrem(keys.geo("loc"), f"{ids.to_key(10)}|0")
+    damaged = pointlog(redis_url, "replay", collection, "--verify")
+    assert damaged.returncode == 1
+    assert "term:city" in damaged.stdout and "geo:loc" in damaged.stdout
+    assert pointlog(redis_url, "replay", collection).returncode == 0
+    assert pointlog(redis_url, "replay", collection, "--verify").returncode == 0
+    found = client.simulate_post(f"{path}/points/count", json={"filter": city_b}).json["result"]
+    assert found == {"count": 0}
