@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import redis
+
 from workers.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,3 +172,11 @@ class Cluster:
 
     def _log(self, name: str) -> Path | None:
         return None if self.logs is None else self.logs / f"{name}.log"
+
+
+def unserved_database(redis_url: str, db: int) -> str:
+    """The URL of database `db` of the test server, emptied: no worker process started by a
+    test serves it, so nothing but the test itself applies what it appends there."""
+    url = f"{redis_url.rsplit('/', 1)[0]}/{db}"
+    redis.Redis.from_url(url).flushdb()
+    return url

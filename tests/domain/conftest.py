@@ -1,6 +1,8 @@
 """The domain tests run against every store pointlog supports: fakeredis (fast, in-process)
 and a real Redis-compatible server (the session's embedded valkey, or TEST_REDIS_URL), as one
-suite, so a behaviour that holds on one and not the other shows as a failing parameter."""
+suite, so a behaviour that holds on one and not the other shows as a failing parameter. On the
+server they use a database of their own: the worker processes other tests start would
+otherwise sweep up their collections and apply them behind the tests' backs."""
 
 from __future__ import annotations
 
@@ -9,13 +11,21 @@ import pytest
 import redis
 
 from projections import collections
+from tests.support import unserved_database
+
+DOMAIN_DB = 2
+
+
+@pytest.fixture(scope="session")
+def domain_url(redis_url: str) -> str:
+    return unserved_database(redis_url, DOMAIN_DB)
 
 
 @pytest.fixture(params=["fakeredis", pytest.param("server", marks=pytest.mark.integration)])
 def r(request: pytest.FixtureRequest) -> redis.Redis:
     if request.param == "fakeredis":
         return fakeredis.FakeRedis()
-    return redis.Redis.from_url(request.getfixturevalue("redis_url"))
+    return redis.Redis.from_url(request.getfixturevalue("domain_url"))
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ import threading
 import uuid
 
 import pytest
-import redis
 from falcon import testing
 
 from api.app import create_app
 from projections import collections
 from projections.settings import Settings
-from tests.support import Cluster
+from tests.support import Cluster, unserved_database
 
 
 def upsert(client, name, points, **params):
@@ -164,8 +163,7 @@ def test_concurrent_writers_are_applied_once_and_in_log_order(client, store, col
 def test_wait_timeout_when_no_worker_runs_then_a_worker_completes_it(redis_url, name):
     """On a database no worker serves, wait=true with a timeout answers wait_timeout; the event
     stays in the log, and a worker started later applies it."""
-    lonely_url = redis_url.rsplit("/", 1)[0] + "/3"
-    redis.Redis.from_url(lonely_url).flushdb()
+    lonely_url = unserved_database(redis_url, 3)
     client = testing.TestClient(create_app(Settings(redis_url=lonely_url, read_your_writes=False)))
     client.simulate_put(f"/collections/{name}", json={"vectors": {"size": 2, "distance": "Dot"}})
     path = f"/collections/{name}/points"
