@@ -57,11 +57,12 @@ class Filter:
     matches exactly the points its hint describes."""
 
     __slots__ = (
-        "_check", "_text_matches", "complete", "hint", "may_match", "prefilters", "uses_ids",
-        "uses_text", "uses_vectors",
+        "_check", "_raw", "_text_matches", "complete", "hint", "may_match", "prefilters",
+        "uses_ids", "uses_text", "uses_vectors",
     )  # fmt: skip
 
-    def __init__(self, root: _Part, compiler: _Compiler) -> None:
+    def __init__(self, root: _Part, compiler: _Compiler, raw: object) -> None:
+        self._raw = raw
         self._check = root.check
         self.hint = root.hint
         self.complete = root.complete
@@ -82,6 +83,15 @@ class Filter:
         """Whether the point passes; `vector_names` holds "" for the unnamed vector. `point_id`
         may be None when the filter does not use ids."""
         return self._check(point_id, payload, vector_names)
+
+    @property
+    def source(self) -> bytes | None:
+        """The filter's JSON in a canonical form (keys sorted): two requests with the same
+        filter have the same source. None for numbers JSON cannot carry (beyond 64 bits)."""
+        try:
+            return orjson.dumps(self._raw, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            return None
 
     def bind_text_indexes(self, text_indexes: Mapping[str, JsonObject]) -> None:
         """Give the text matches on fields with a full-text index (field -> tokenizer params)
@@ -131,7 +141,7 @@ def compile_filter(raw: object, text_indexes: Mapping[str, JsonObject] | None = 
     root = compiler.filter(raw, nested=False, top=True)
     if compiler.invalid:
         raise ValidationFailed("; ".join(compiler.invalid))
-    compiled = Filter(root, compiler)
+    compiled = Filter(root, compiler, raw)
     if text_indexes:
         compiled.bind_text_indexes(text_indexes)
     return compiled

@@ -132,18 +132,24 @@ class Graph:
                 self._deleted.add(row)
         self.count = self._index.get_current_count() - len(self._deleted)
 
-    def search(self, query: Floats, k: int, ef: int | None) -> Rows | None:
-        """About the `k` nearest rows (fewer when the graph holds fewer), or None when the
-        graph cannot answer (hnswlib finds too few live points at this `ef`)."""
+    def search(
+        self, query: Floats, k: int, ef: int | None, accept: npt.NDArray[np.bool_] | None = None
+    ) -> Rows | None:
+        """About the `k` nearest rows (fewer when the graph holds fewer), only rows where
+        `accept` is true when it is given; None when the graph cannot answer (hnswlib finds
+        too few live, accepted points at this `ef`)."""
         try:
-            found = self._neighbours(query[None, :], k, max(ef or self.ef, k))
+            found = self._neighbours(query[None, :], k, max(ef or self.ef, k), accept)
             return cast("Rows", found[0])
         except RuntimeError:
             return None
 
-    def _neighbours(self, queries: Floats, k: int, ef: int) -> npt.NDArray[np.int64]:
+    def _neighbours(
+        self, queries: Floats, k: int, ef: int, accept: npt.NDArray[np.bool_] | None = None
+    ) -> npt.NDArray[np.int64]:
         self._index.set_ef(ef)
-        labels, _ = self._index.knn_query(queries, k=min(k, self.count), num_threads=1)
+        test = None if accept is None else accept.__getitem__  # called with each row it meets
+        labels, _ = self._index.knn_query(queries, k=min(k, self.count), num_threads=1, filter=test)
         return cast("npt.NDArray[np.int64]", labels.astype(np.int64))
 
     def _ensure_capacity(self, rows: int) -> None:

@@ -55,10 +55,11 @@ class Reader:
 
     def seq(self) -> int:
         """The operations acknowledged so far: what a read must see (read-your-writes)."""
-        seq = self.r.get(self.collection.keys.seq)
-        if seq is None:
-            raise CollectionGone(self.collection.name)
-        return int(seq)
+        return _seq(self, cast("bytes | None", self.r.get(self.collection.keys.seq)))
+
+    def check_seen(self, seen: int) -> None:
+        """Raise Behind when operations were acknowledged past a read model's checkpoint."""
+        _check_seen(self, cast("bytes | None", self.r.get(self.collection.keys.seq)), seen)
 
     def _once(self, queue: QueuedReads) -> list[Any]:
         keys = self.collection.keys
@@ -70,6 +71,18 @@ class Reader:
         if results[0] is None:
             raise CollectionGone(self.collection.name)
         return results
+
+
+def _seq(reader: Reader, stored: bytes | None) -> int:
+    if stored is None:
+        raise CollectionGone(reader.collection.name)
+    return int(stored)
+
+
+def _check_seen(reader: Reader, stored: bytes | None, seen: int) -> None:
+    seq = _seq(reader, stored)
+    if seq > seen:
+        raise Behind(seq)
 
 
 # ---- what to return of a point ------------------------------------------------------------
@@ -360,7 +373,6 @@ def _scroll_candidates(
 def count(reader: Reader, flt: Filter | None) -> int:
     if flt is None:
         return count_all(reader)
-    plain = Projection(payload=None, vectors=())
     plan = plan_filter(reader, flt).plan
     if plan is not None:
         exact = plan.count()
@@ -368,18 +380,35 @@ def count(reader: Reader, flt: Filter | None) -> int:
             return exact
         candidates = plan.candidates()
         if candidates is not None:
-            chunks = (
-                candidates[at : at + SCAN_CHUNK] for at in range(0, len(candidates), SCAN_CHUNK)
-            )
-            return sum(1 for chunk in chunks for _ in page(reader, chunk, flt, plain))
+            return len(_passing(reader, candidates, flt))
     total, low, first = 0, "-", True
     while True:
         keys = _id_range(reader, low, SCAN_CHUNK, first)
         first = False
-        total += sum(1 for _ in page(reader, keys, flt, plain))
+        total += len(_passing(reader, keys, flt))
         if len(keys) < SCAN_CHUNK:
             return total
         low = f"({keys[-1]}"
+
+
+def matching(reader: Reader, flt: Filter, check_limit: int = 4 * SCAN_CHUNK) -> list[str] | None:
+    """Every point the filter matches, when payload indexes serve it: the plan's candidates,
+    checked unless the plan is exact (and then only up to `check_limit` of them); None when
+    no plan serves it, or it would check more payloads than that."""
+    plan = plan_filter(reader, flt).plan
+    if plan is None or (not plan.exact and plan.estimate > check_limit):
+        return None
+    candidates = plan.candidates()
+    if candidates is None or plan.exact:
+        return candidates
+    return _passing(reader, candidates, flt)
+
+
+def _passing(reader: Reader, keys: list[str], flt: Filter) -> list[str]:
+    """The keys whose points pass the filter, a chunk at a time."""
+    plain = Projection(payload=None, vectors=())
+    chunks = (keys[at : at + SCAN_CHUNK] for at in range(0, len(keys), SCAN_CHUNK))
+    return [key for chunk in chunks for key, _ in page(reader, chunk, flt, plain)]
 
 
 def _id_range(reader: Reader, low: str, n: int, consistent: bool) -> list[str]:
@@ -392,10 +421,26 @@ def _id_range(reader: Reader, low: str, n: int, consistent: bool) -> list[str]:
     return [k.decode() for k in raw]
 
 
+class Behind(Exception):  # a signal to the caller, not a failure
+    """A read model answered at a checkpoint older than an operation acknowledged already."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(seq)
+        self.seq = seq
+
+
 def page(
-    reader: Reader, keys: list[str], flt: Filter | None, projection: Projection
+    reader: Reader,
+    keys: list[str],
+    flt: Filter | None,
+    projection: Projection,
+    seen: int | None = None,
 ) -> Iterable[tuple[str, JsonObject]]:
-    """The records of `keys` that match the filter (all of them without one), one round trip."""
+    """The records of `keys` that match the filter (all of them without one), one round trip.
+
+    `seen`: the checkpoint of the read model that chose the keys. The same transaction reads
+    `seq` and raises Behind when operations were acknowledged past it: the answer would miss
+    a write acknowledged before the query (read-your-writes; the caller waits and asks again)."""
     if not keys:
         return
     collection = reader.collection
@@ -405,7 +450,11 @@ def page(
         projection.queue(pipe, collection, keys)
         for name in extra:
             pipe.hmget(collection.keys.vectors(name), keys)
+        if seen is not None:
+            pipe.get(collection.keys.seq)
         results = pipe.execute()
+    if seen is not None:
+        _check_seen(reader, results.pop(), seen)
     wanted = results[: 1 + len(projection.vectors)]
     keep = None
     if flt is not None:

@@ -33,6 +33,7 @@ import redis
 
 from projections import changes
 from projections.collections import Collection
+from projections.filter_rows import FILTER_SHARE, FilterRows
 from projections.hnsw import Graph, HnswConfig
 from projections.keys import Keys
 from projections.vector_table import GROWTH, VectorTable
@@ -102,6 +103,11 @@ class CollectionVectors:
         # Vector name -> rows changed while its graph is being built (None: removed).
         self._building: dict[str, dict[int, Floats | None]] = {}
         self._generation = 0  # bumped on each load: a build for older tables is void
+        # Bumped, under the writer lock, by every load and every followed commit that changed
+        # a point or an index: what is derived from the tables and payloads at one version
+        # (the rows a filter matches) is valid while it stays.
+        self.version = 0
+        self.filter_rows = FilterRows()
         self.checkpoint = -1  # -1: not loaded yet
         self.load_seconds: float | None = None
         self._position = changes.START
@@ -121,6 +127,11 @@ class CollectionVectors:
 
     @property
     def nbytes(self) -> int:
+        """Memory held: the vectors, and the copies kept for filters (filter_rows.py)."""
+        return self.vector_bytes + self.filter_rows.nbytes
+
+    @property
+    def vector_bytes(self) -> int:
         return sum(table.nbytes for table in self.tables.values())
 
     @property
@@ -194,6 +205,7 @@ class CollectionVectors:
         with self.lock.writing():
             self.tables, self.graphs, self._building = tables, {}, {}
             self._generation += 1
+            self.version += 1
         self._position = position.entry_id
         self.load_seconds = time.perf_counter() - started
         self._start_builds()  # before the checkpoint shows: a waiter then sees `indexing`
@@ -225,12 +237,16 @@ class CollectionVectors:
         wanted = {name: record.vector_keys(name) for name in self.tables}
         wanted = {name: keys for name, keys in wanted.items() if keys}
         if not wanted:
+            if record.payload or record.indexes:
+                with self.lock.writing():
+                    self.version += 1
             return
         with self._r.pipeline(transaction=False) as pipe:
             for name, keys in wanted.items():
                 pipe.hmget(self.keys.vectors(name), keys)
             found = cast("list[list[bytes | None]]", pipe.execute())
         with self.lock.writing():
+            self.version += 1
             for (name, keys), values in zip(wanted.items(), found, strict=True):
                 table = self.tables[name]
                 changed: dict[int, Floats | None] = {}
@@ -261,7 +277,7 @@ class CollectionVectors:
     def _start_builds(self) -> None:
         """Start building a graph for each vector name past its full-scan threshold."""
         for name, table in self.tables.items():
-            config = HnswConfig.of(self.collection.config, self._vector_config(name))
+            config = HnswConfig.of(self.collection.config, self.vector_config(name))
             if name in self.graphs or name in self._building or not config.wants_graph(table):
                 continue
             with self.lock.reading():
@@ -308,7 +324,8 @@ class CollectionVectors:
             },
         )
 
-    def _vector_config(self, name: str) -> dict[str, object]:
+    def vector_config(self, name: str) -> dict[str, object]:
+        """The vector name's own part of the collection's config."""
         vectors = self.collection.config.get("vectors", {})
         given = vectors if "size" in vectors else vectors.get(name, {})
         return cast("dict[str, object]", given)
@@ -377,7 +394,7 @@ class VectorModels:
 
     def _fits(self, collection: Collection) -> bool:
         """Whether the collection's dense vectors, as many as are stored now, with the growth
-        room a table keeps, fit beside what is held already."""
+        room a table keeps and the copies kept for filters, fit beside what is held already."""
         dense = [spec for spec in collection.vectors.values() if not spec.sparse]
         with self._r.pipeline(transaction=False) as pipe:
             for spec in dense:
@@ -385,4 +402,4 @@ class VectorModels:
             counts = pipe.execute()
         needed = sum(int(n) * spec.size * 4 for n, spec in zip(counts, dense, strict=True))
         held = sum(model.nbytes for model in self._held.values())
-        return held + needed * GROWTH <= self._budget
+        return held + needed * (GROWTH + FILTER_SHARE) <= self._budget

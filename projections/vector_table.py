@@ -10,6 +10,7 @@ Not thread-safe by itself: the read model guards it with a readers-writer lock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 import numpy as np
@@ -89,12 +90,6 @@ class VectorTable:
             self._free.append(row)
         return row
 
-    def row_of(self, key: str) -> int | None:
-        """The row of a point's scores (a multivector's place in `scores`), or None."""
-        if self.spec.multi:
-            return next((i for i, k in enumerate(self.multi) if k == key), None)
-        return self.rows.get(key)
-
     def vector(self, key: str) -> Floats | None:
         """The point's vector (2-D for a multivector), or None."""
         if self.spec.multi:
@@ -102,15 +97,10 @@ class VectorTable:
         row = self.rows.get(key)
         return None if row is None else self.matrix[row]
 
-    def scores_of(
-        self, rows: npt.NDArray[np.int64], query: Floats
-    ) -> tuple[Floats, list[str | None]]:
-        """The scores of the given rows (dense vectors only), with their keys."""
-        return pairwise(self.spec.distance, self.matrix[rows], query), [self.keys[r] for r in rows]
-
-    def scores(self, query: Floats) -> tuple[Floats, list[str | None]]:
-        """Every held point's score against the query, with the key of each score's row
-        (None where a row is free; its score is then the worst possible)."""
+    def scores(self, query: Floats) -> tuple[Floats, Sequence[str | None]]:
+        """Every held point's score against the query, and the keys by score position: a
+        free row's key is None and its score the worst possible. The keys are the table's
+        own (no copy): index them under the same lock, below `len(scores)` only."""
         if self.spec.multi:
             keys = list(self.multi)
             found = [max_sim(self.spec.distance, self.multi[key], query) for key in keys]
@@ -118,7 +108,7 @@ class VectorTable:
         scored = pairwise(self.spec.distance, self.matrix[: self.high], query)
         if self._free:  # rows freed and not reused yet
             scored[~self.live[: self.high]] = worst(self.spec.distance)
-        return scored, self.keys[: self.high]
+        return scored, self.keys
 
     def _next_row(self) -> int:
         if self.high == len(self.matrix):
@@ -154,11 +144,6 @@ def max_sim(distance: str, rows: Floats, query: Floats) -> np.float32:
 
 def worst(distance: str) -> float:
     return -np.inf if distance in SIMILARITIES else np.inf
-
-
-def best_first(distance: str, scores: Floats) -> npt.NDArray[np.intp]:
-    """Row order from best score to worst (stable: ties keep row order)."""
-    return np.argsort(-scores if distance in SIMILARITIES else scores, kind="stable")
 
 
 def passes(distance: str, scores: Floats, threshold: float) -> npt.NDArray[np.bool_]:

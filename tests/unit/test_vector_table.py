@@ -18,7 +18,9 @@ def stored(vector: list[float]) -> bytes:
 
 def scores_by_key(table: VectorTable, query: np.ndarray) -> dict[str, float]:
     scores, keys = table.scores(query)
-    return {key: float(score) for key, score in zip(keys, scores, strict=True) if key}
+    return {
+        key: float(score) for key, score in zip(keys[: len(scores)], scores, strict=True) if key
+    }
 
 
 def test_a_removed_points_row_is_reused_and_never_scored() -> None:

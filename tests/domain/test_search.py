@@ -1,0 +1,111 @@
+"""Nearest points from a web process's vector read model: a filter served by a payload index
+scores only the points it matches (exactly when they are few, in the graph when they are
+many), never returns a point the filter rejects, and follows payload changes at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import redis
+
+from projections import collections, events
+from projections.apply import apply_batch
+from projections.collections import Collection
+from projections.filters import compile_filter
+from projections.reads import Projection, Reader
+from projections.search import Query, SearchParams, nearest
+from projections.vector_model import CollectionVectors
+from tests.domain.writes import write
+
+WAIT = 30.0
+N, DIM = 1200, 8
+IDS = Projection(payload=None, vectors=())
+
+
+def applied(r: redis.Redis, col: Collection) -> int:
+    checkpoint = None
+    while checkpoint is None or checkpoint < int(r.get(col.keys.seq)):
+        checkpoint = apply_batch(r, col, max_events=64)
+        assert checkpoint is not None
+    return checkpoint
+
+
+@pytest.fixture
+def vectors() -> np.ndarray:
+    found = np.random.default_rng(5).normal(size=(N, DIM)).astype(np.float32)
+    return found / np.linalg.norm(found, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def grouped(r: redis.Redis, name: str, vectors: np.ndarray) -> Iterator[CollectionVectors]:
+    """Points in four groups `g` (a keyword index on it), a graph past 1 KB of vectors; the
+    collection's read model, loaded and indexed."""
+    config = collections.validate_create(
+        {"vectors": {"size": DIM, "distance": "Cosine"}, "hnsw_config": {"full_scan_threshold": 1}}
+    )
+    col = collections.create(r, name, config)
+    write(r, col, events.add_create_index, {"field_name": "g", "field_schema": "keyword"})
+    points = [
+        {"id": i, "vector": v.tolist(), "payload": {"g": "abcd"[i % 4]}}
+        for i, v in enumerate(vectors)
+    ]
+    write(r, col, events.add_upsert, {"points": points})
+    model = CollectionVectors(r, col)
+    model.start()
+    assert model.wait_for(applied(r, col), WAIT) and model.wait_indexed(60)
+    assert model.using_graph("") is True
+    yield model
+    model.stop()
+
+
+def ask(r, model, query: np.ndarray, flt: dict | None, limit: int = 10, exact: bool = False):
+    reader = Reader(r, model.collection, None, WAIT)
+    compiled = None if flt is None else compile_filter(flt)
+    found = nearest(
+        reader, Query("", query, limit, params=SearchParams(exact=exact)), compiled, IDS, model
+    )
+    return [p["id"] for p in found]
+
+
+def exact_ids(vectors: np.ndarray, query: np.ndarray, allowed: list[int], k: int = 10) -> list[int]:
+    scores = vectors[allowed] @ query
+    order = sorted(range(len(allowed)), key=lambda i: (-scores[i], allowed[i]))
+    return [allowed[i] for i in order[:k]]
+
+
+def in_group(group: str) -> dict:
+    return {"must": [{"key": "g", "match": {"value": group}}]}
+
+
+def test_a_filtered_query_finds_only_matching_points_in_the_graph_and_exactly(
+    r, grouped, vectors
+) -> None:
+    queries = np.random.default_rng(6).normal(size=(20, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    group_b = [i for i in range(N) if i % 4 == 1]
+    group_ab = [i for i in range(N) if i % 4 < 2]
+    either = {"should": [{"key": "g", "match": {"any": ["a", "b"]}}]}
+    hits = 0
+    for query in queries:
+        for flt, allowed in ((in_group("b"), group_b), (either, group_ab)):
+            truth = exact_ids(vectors, query, allowed)
+            assert ask(r, grouped, query, flt, exact=True) == truth
+            found = ask(r, grouped, query, flt)
+            assert set(found) <= set(allowed) and len(found) == 10
+            hits += len(set(found) & set(truth))
+    assert hits / (10 * 2 * len(queries)) >= 0.9
+
+
+def test_a_filtered_query_follows_payload_changes(r, grouped, vectors) -> None:
+    query = vectors[7]  # point 7 is in group d
+    before = ask(r, grouped, query, in_group("b"), limit=3)
+    assert 7 not in before
+    col = grouped.collection
+    write(r, col, events.add_set_payload, {"payload": {"g": "b"}, "points": [7]})
+    write(r, col, events.add_delete, {"points": [before[0]]})
+    assert grouped.wait_for(applied(r, col), WAIT)
+    after = ask(r, grouped, query, in_group("b"), limit=3)
+    assert after[0] == 7 and before[0] not in after
+    assert after[1:] == before[1:]
