@@ -28,7 +28,7 @@ from api.points import (
 )
 from api.service import Live, Ready, Root
 from api.writes import Writer
-from projections import collections, jobs, json_logging, store
+from projections import collections, jobs, json_logging, reads, store
 from projections.progress import Progress
 from projections.settings import Settings
 from projections.vector_model import VectorModels
@@ -49,7 +49,8 @@ def create_app(
     metrics = Metrics(r, vectors)
     queue = jobs.queue(r, settings.queue_name)
     writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits)
-    ctx = Context(r, settings, progress, writer, collections.Cache(r), vectors)
+    candidates = reads.kept_candidates()
+    ctx = Context(r, settings, progress, writer, collections.Cache(r), vectors, candidates)
 
     keys = ApiKeys(settings.api_key, settings.read_only_api_key)
     app = falcon.App(middleware=(http.Timing(), keys, metrics))

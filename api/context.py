@@ -11,8 +11,9 @@ import redis
 from api.writes import Writer
 from projections import collections
 from projections.collections import Collection
+from projections.kept import Kept
 from projections.progress import Progress
-from projections.reads import Reader
+from projections.reads import CandidateKey, Reader
 from projections.settings import Settings
 from projections.vector_model import VectorModels
 
@@ -27,6 +28,7 @@ class Context:
     writer: Writer
     cache: collections.Cache
     vectors: VectorModels
+    candidates: Kept[CandidateKey, list[str]]
 
     def using(self, name: str, work: Callable[[Collection], T]) -> T:
         """Run `work` on the named collection (looked up once per process, see Cache)."""
@@ -36,4 +38,4 @@ class Context:
         """A reader that waits for acknowledged writes unless the operator turned that off."""
         wait = self.settings.read_wait_seconds if timeout is None else timeout
         progress = self.progress if self.settings.read_your_writes else None
-        return Reader(self.r, collection, progress, wait)
+        return Reader(self.r, collection, progress, wait, self.candidates)

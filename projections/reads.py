@@ -25,6 +25,7 @@ from projections.errors import WrongInput
 from projections.filters import Filter
 from projections.indexes import Index, IndexInfo, text_indexes
 from projections.jsontypes import JsonObject
+from projections.kept import Kept
 from projections.payloads import Selector
 from projections.progress import Progress
 from projections.vectors import decode
@@ -35,6 +36,15 @@ KEY_COST = 16
 QueuedReads = Callable[[redis.client.Pipeline], object]  # queues reads on a pipeline
 
 
+CandidateKey = tuple[int, bytes]  # a collection's cid, a filter's canonical JSON
+KEPT_PLANS = 32
+
+
+def kept_candidates() -> Kept[CandidateKey, list[str]]:
+    """What a web process keeps of recent plans' candidates (see `_candidates`)."""
+    return Kept(KEPT_PLANS)
+
+
 @dataclass(frozen=True)
 class Reader:
     """Runs read queries on one collection with the configured consistency."""
@@ -43,6 +53,7 @@ class Reader:
     collection: Collection
     progress: Progress | None  # None: serve straight from the projection
     wait_seconds: float
+    kept: Kept[CandidateKey, list[str]] | None = None
 
     def run(self, queue: QueuedReads) -> list[Any]:
         """Execute the queued reads after the consistency check; returns their results."""
@@ -236,8 +247,8 @@ def scroll_ordered(
     plan = planned.plan
     # Ordering the candidates reads each one's payload; walking the range index reads about
     # limit * points / matches of them.
-    if plan is not None and plan.estimate**2 <= limit * planned.points:
-        candidates = plan.candidates()
+    if flt is not None and plan is not None and plan.estimate**2 <= limit * planned.points:
+        candidates = _candidates(reader, flt, plan)
         if candidates is not None:
             return _ordered(reader, index, order, limit, candidates, flt, projection)
     found: list[JsonObject] = []
@@ -330,7 +341,7 @@ def scroll(
         # The candidates' keys are read whole, then about `limit` payloads; a scan reads about
         # limit * points / matches payloads.
         if plan is not None and plan.estimate**2 <= KEY_COST * limit * planned.points:
-            candidates = plan.candidates()
+            candidates = _candidates(reader, flt, plan)
             if candidates is not None:
                 return _scroll_candidates(reader, start, limit, candidates, flt, projection)
     found: list[JsonObject] = []
@@ -378,7 +389,7 @@ def count(reader: Reader, flt: Filter | None) -> int:
         exact = plan.count()
         if exact is not None:
             return exact
-        candidates = plan.candidates()
+        candidates = _candidates(reader, flt, plan)
         if candidates is not None:
             return len(_passing(reader, candidates, flt))
     total, low, first = 0, "-", True
@@ -409,6 +420,23 @@ def _passing(reader: Reader, keys: list[str], flt: Filter) -> list[str]:
     plain = Projection(payload=None, vectors=())
     chunks = (keys[at : at + SCAN_CHUNK] for at in range(0, len(keys), SCAN_CHUNK))
     return [key for chunk in chunks for key, _ in page(reader, chunk, flt, plain)]
+
+
+def _candidates(reader: Reader, flt: Filter, plan: planner.Plan) -> list[str] | None:
+    """The plan's candidates. A web process keeps them while the checkpoint stands (any
+    change to the points or the indexes moves it), so paging through a filter reads its index
+    once, not once a page."""
+    source = flt.source
+    if reader.kept is None or source is None:
+        return plan.candidates()
+    key = (reader.collection.cid, source)
+    checkpoint = int(cast("bytes | None", reader.r.get(reader.collection.keys.applied)) or 0)
+    found = reader.kept.get(key, checkpoint)
+    if found is None:
+        found = plan.candidates()
+        if found is not None:
+            reader.kept.put(key, checkpoint, found)
+    return found
 
 
 def _id_range(reader: Reader, low: str, n: int, consistent: bool) -> list[str]:

@@ -263,7 +263,7 @@ def _matched(reader: Reader, flt: Filter, model: CollectionVectors, name: str) -
     best-scored points instead."""
     source, version = flt.source, model.version
     if source is not None:
-        kept = model.filter_rows.get(source, name, version)
+        kept = model.filter_rows.get((source, name), version)
         if kept is not None:
             return kept
     keys = matching(reader, flt)
@@ -278,7 +278,7 @@ def _matched(reader: Reader, flt: Filter, model: CollectionVectors, name: str) -
         matched = Matched(rows, table.matrix[rows])
         if source is not None and model.version == version:
             limit = int(model.vector_bytes * FILTER_SHARE)
-            model.filter_rows.put(source, name, version, matched, limit)
+            model.filter_rows.put((source, name), version, matched, limit)
     return matched
 
 

@@ -33,7 +33,7 @@ import redis
 
 from projections import changes
 from projections.collections import Collection
-from projections.filter_rows import FILTER_SHARE, FilterRows
+from projections.filter_rows import FILTER_SHARE, filter_rows
 from projections.hnsw import Graph, HnswConfig
 from projections.keys import Keys
 from projections.vector_table import GROWTH, VectorTable
@@ -107,7 +107,7 @@ class CollectionVectors:
         # a point or an index: what is derived from the tables and payloads at one version
         # (the rows a filter matches) is valid while it stays.
         self.version = 0
-        self.filter_rows = FilterRows()
+        self.filter_rows = filter_rows()
         self.checkpoint = -1  # -1: not loaded yet
         self.load_seconds: float | None = None
         self._position = changes.START

@@ -16,7 +16,7 @@ Systems:
 
 The package's modules: data (the points and queries), systems (the protocol) with pointlog,
 engine and local (its three implementations), deployment (pointlog's processes), workloads
-(1-8), query_workloads (the read model's, 9-14), ground_truth (exact neighbours, recall),
+(1-8), query_workloads (the read model's, 9-17), ground_truth (exact neighbours, recall),
 runner, profiler (py-spy), report (the tables). Not a test: pytest does not collect it (no test_
 functions, not a test_ file).
 """
@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--scale",
         action="store_true",
-        help="also run workloads 1 and 4 at 10xN, and 9-14 on pointlog and the engine",
+        help="also run workloads 1 and 4 at 10xN, and 9-17 on pointlog and the engine",
     )
     parser.add_argument(
         "--py-spy",

@@ -144,6 +144,9 @@ def read_model_rows(cfg: Config) -> list[Row]:
         Row("w13p50", f"13. query top-{k}, filter {city}, default params {q}: p50 (ms)", False),
         Row("w13recall", f"13. query top-{k}, filter {city}: recall@{k}", True, False),
         Row("w14", f"14. count, filter {city}, exact=true x{cfg.counts}: median (ms)", False),
+        Row("w15", "15. as 6, with the indexes of 9 (s)", False),
+        Row("w16", "16. as 7, with the indexes of 9 (s)", False),
+        Row("w17", "17. as 8, with the indexes of 9 (s)", False),
     ]
 
 
@@ -182,6 +185,9 @@ def scale_table(cfg: Config, outcome: Outcome, systems: list[str]) -> str:
         ("w13qps", "s13qps", f"13. query top-{k}, filter city (queries/s)"),
         ("w13recall", "s13recall", f"13. query top-{k}, filter city: recall@{k}"),
         ("w14", "s14", "14. count, filter city: median (ms)"),
+        ("w15", "s15", "15. scroll, filter city, indexed (s)"),
+        ("w16", "s16", "16. set payload by filter, indexed (s)"),
+        ("w17", "s17", "17. delete by filter, indexed (s)"),
     ]:
         for s in systems:
             if s not in outcome.values.get(big_key, {}):

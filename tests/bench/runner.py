@@ -57,13 +57,16 @@ if TYPE_CHECKING:
     from tests.bench.local import Local
 
 Figures = float | tuple[Value, ...]
-# The rows of workloads 9-14, one group a workload, after their prefix: "w" at N, "s" at 10xN.
+# The rows of workloads 9-17, one group a workload, after their prefix: "w" at N, "s" at 10xN.
 READ_MODEL_KEYS = (
     ("9", "10"),
     ("11qps", "11p50"),
     ("12qps", "12p50", "12recall"),
     ("13qps", "13p50", "13recall"),
     ("14",),
+    ("15",),
+    ("16",),
+    ("17",),
 )
 
 
@@ -230,11 +233,11 @@ class Runner:
             ["w5"],
             lambda: get_many(system, main, data, cfg.get_many_rounds, cfg.get_many_ids),
         )
-        self.attempt(system, ["w6"], lambda: self.scroll(system, main))
+        self.attempt(system, ["w6"], lambda: self.scroll(system, main, "6"))
         self.diagnose(system, main, "7")
-        self.attempt(system, ["w7"], lambda: self.set_payload(system, main))
+        self.attempt(system, ["w7"], lambda: self.set_payload(system, main, "7"))
         self.diagnose(system, main, "8")
-        self.attempt(system, ["w8"], lambda: self.delete(system, main))
+        self.attempt(system, ["w8"], lambda: self.delete(system, main, "8"))
         with contextlib.suppress(Exception):
             system.drop(main)
         self.read_model_load(system)
@@ -263,7 +266,7 @@ class Runner:
         return f"bench-{self.tag}-{role}"
 
     def read_model_load(self, system: System) -> None:
-        """Workloads 9-14 on a collection of their own, loaded with the points as generated
+        """Workloads 9-17 on a collection of their own, loaded with the points as generated
         (workloads 7 and 8 changed the main one)."""
         coll = self.collection("query")
         try:
@@ -281,7 +284,8 @@ class Runner:
     def read_model(
         self, system: System, coll: str, data: Data, want: Expected, prefix: str
     ) -> None:
-        """Workloads 9-14 on `coll`, which holds `data`; their rows' keys start with `prefix`."""
+        """Workloads 9-17 on `coll`, which holds `data`; their rows' keys start with `prefix`.
+        15-17 are 6-8 again, with the payload indexes of 9 (17 last: it deletes points)."""
         name, k, at = system.name, self.cfg.top_k, f" at N = {len(data):,}"
 
         def cut_short(workload: str, ran: int, wanted: int) -> None:
@@ -321,6 +325,9 @@ class Runner:
             lambda: search("12", False, None),
             lambda: search("13", False, QUERY_CITY),
             count,
+            lambda: self.scroll(system, coll, f"15{at}"),
+            lambda: self.set_payload(system, coll, f"16{at}"),
+            lambda: self.delete(system, coll, f"17{at}"),
         ]
         for group, workload in zip(READ_MODEL_KEYS, workloads, strict=True):
             self.attempt(system, [prefix + key for key in group], workload)
@@ -357,19 +364,20 @@ class Runner:
         finally:
             system.drop(coll)
 
-    def scroll(self, system: System, coll: str) -> float:
+    def scroll(self, system: System, coll: str, workload: str) -> float:
         seconds, seen = timed(lambda: system.scroll_city(coll, SCROLL_CITY, self.cfg.scroll_limit))
-        self.outcome.check(f"scroll city == {SCROLL_CITY}: points", system.name, seen)
+        self.outcome.check(f"scroll city == {SCROLL_CITY} ({workload}): points", system.name, seen)
         return seconds
 
-    def set_payload(self, system: System, coll: str) -> float:
+    def set_payload(self, system: System, coll: str, workload: str) -> float:
         seconds, _ = timed(lambda: system.set_payload_city(coll, SET_PAYLOAD_CITY, {"flag": True}))
-        self.outcome.check("points with flag=true after 7", system.name, system.count_flag(coll))
+        flagged = system.count_flag(coll)
+        self.outcome.check(f"points with flag=true after {workload}", system.name, flagged)
         return seconds
 
-    def delete(self, system: System, coll: str) -> float:
+    def delete(self, system: System, coll: str, workload: str) -> float:
         seconds, _ = timed(lambda: system.delete_price_below(coll, DELETE_PRICE_BELOW))
-        self.outcome.check("points left after 8", system.name, system.count(coll))
+        self.outcome.check(f"points left after {workload}", system.name, system.count(coll))
         return seconds
 
     def expect_count(self, system: System, coll: str, when: str) -> None:
