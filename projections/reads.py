@@ -33,6 +33,7 @@ from projections.vectors import decode
 SCAN_CHUNK = 512
 # Reading a candidate's key costs about 1/KEY_COST of reading and checking its payload.
 KEY_COST = 16
+PAGED_CANDIDATES = 1_000_000  # the most candidates read at once for a scroll's next pages
 QueuedReads = Callable[[redis.client.Pipeline], object]  # queues reads on a pipeline
 
 
@@ -339,8 +340,11 @@ def scroll(
         planned = plan_filter(reader, flt)
         plan = planned.plan
         # The candidates' keys are read whole, then about `limit` payloads; a scan reads about
-        # limit * points / matches payloads.
-        if plan is not None and plan.estimate**2 <= KEY_COST * limit * planned.points:
+        # limit * points / matches payloads. A scroll that goes on from an offset is paging
+        # through the filter: the candidates, read once, are kept for its next pages.
+        paging = start is not None and reader.kept is not None
+        cheap = plan is not None and plan.estimate**2 <= KEY_COST * limit * planned.points
+        if plan is not None and (cheap or (paging and plan.estimate <= PAGED_CANDIDATES)):
             candidates = _candidates(reader, flt, plan)
             if candidates is not None:
                 return _scroll_candidates(reader, start, limit, candidates, flt, projection)

@@ -12,9 +12,9 @@ bounded) until the model has followed the feed that far, and is answered again.
 Which points are scored:
 - no filter: the vector's HNSW graph when it is usable (hnsw.py), else every row, exactly;
 - a filter the payload indexes serve (planner.py): only the rows it matches (filter_rows.py
-  keeps them per filter): scored exactly when they are few (as Qdrant plans it, by the
-  vector's full-scan threshold), else searched in the graph with the filter as its
-  acceptance test, at an `ef` raised for the filter's selectivity;
+  keeps them per filter): scored exactly when they are few (Qdrant's plan, by the vector's
+  full-scan threshold, here with FILTERED_SCAN_FACTOR), else searched in the graph with the
+  filter as its acceptance test, at an `ef` raised for the filter's selectivity;
 - another filter: every row, the filter checked on the best-scored points, a chunk at a time.
 The records read are checked against the filter once more (a concurrent write may have
 changed them). Scores as Qdrant's: Cosine and Dot are similarities (higher first), Euclid and

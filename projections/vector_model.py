@@ -200,6 +200,7 @@ class CollectionVectors:
             if not spec.sparse
         }
         for name, table in tables.items():
+            table.reserve(self._r.hlen(self.keys.vectors(name)))
             for keys, data in _chunks(self._r, self.keys.vectors(name)):
                 table.put_many(keys, data)
         with self.lock.writing():

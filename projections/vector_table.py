@@ -77,6 +77,12 @@ class VectorTable:
         stacked = np.frombuffer(b"".join(data), dtype=np.float32).reshape(len(keys), -1)
         self.matrix[rows] = stacked
 
+    def reserve(self, rows: int) -> None:
+        """Make room for `rows` points at once (a load knows how many are coming): the matrix
+        then holds what is stored, not up to GROWTH times as much."""
+        if not self.spec.multi and rows > len(self.matrix):
+            self._grow(rows)
+
     def remove(self, key: str) -> int | None:
         """Forget the point; returns the row it had (None: it had none, or a multivector)."""
         if self.spec.multi:

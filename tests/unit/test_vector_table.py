@@ -71,3 +71,11 @@ def test_multivectors_score_max_sim_and_track_their_memory() -> None:
     assert scores_by_key(table, query) == {"a": 6.0}
     assert table.nbytes == 2 * 4
     assert max_sim("Dot", np.array([[3, 3]], np.float32), query) == 6.0
+
+
+def test_a_reserved_table_holds_what_it_loads_without_growth_room() -> None:
+    table = VectorTable(VectorSpec("", "Dot", 4))
+    table.reserve(5000)
+    table.put_many([str(i) for i in range(5000)], [stored([i, 0, 0, 1]) for i in range(5000)])
+    assert table.nbytes == 5000 * (4 * 4 + 1)  # the vectors and the liveness mask, no more
+    assert scores_by_key(table, np.array([1, 0, 0, 0], np.float32))["4999"] == 4999.0
