@@ -4,6 +4,7 @@ and, beside it, its Redis for memory figures and diagnostics."""
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -134,6 +135,14 @@ class Pointlog:
             body["filter"] = _city(city)
         found = self.http.request("POST", f"/collections/{coll}/points/query", body)
         return [point["id"] for point in found["points"]]
+
+    def held_vector_bytes(self, coll: str) -> int | None:
+        """What the web process's vector read model holds for the collection (its /metrics)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics") as response:
+            text = response.read().decode()
+        prefix = f'pointlog_vectors_bytes{{collection="{coll}"}} '
+        found = [line for line in text.splitlines() if line.startswith(prefix)]
+        return int(float(found[0][len(prefix) :])) if found else None
 
     def before_bulk(self, coll: str) -> None:
         self._used_before = redis_state.used_memory(self.redis_url)

@@ -331,6 +331,24 @@ class Runner:
         ]
         for group, workload in zip(READ_MODEL_KEYS, workloads, strict=True):
             self.attempt(system, [prefix + key for key in group], workload)
+            if group == ("14",):
+                self.note_read_model(system, coll, data, at)
+
+    def note_read_model(self, system: System, coll: str, data: Data, at: str) -> None:
+        """pointlog: the memory its web process holds for the queries (the read model's own
+        figure, and the process's resident set)."""
+        if not isinstance(system, Pointlog) or self.cluster is None:
+            return
+        with contextlib.suppress(Exception):
+            held = system.held_vector_bytes(coll)
+            raw = len(data) * self.cfg.dim * 4
+            status = Path(f"/proc/{self.cluster.webs[0].process.pid}/status").read_text()
+            rss = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+            self.outcome.notes.append(
+                f"pointlog{at}: the web process's vector read model holds {held:,} bytes "
+                f"({(held or 0) / raw:.2f}x the {raw:,} bytes of raw vectors, with the copies "
+                f"kept for filters); the process's resident set is {int(rss) * 1024:,} bytes"
+            )
 
     # -- the workloads that need a collection of their own, or a check beside the figure --------
 
