@@ -28,14 +28,15 @@ FilterKey = tuple[bytes, str]  # the filter's canonical JSON, the vector name
 
 @dataclass(frozen=True)
 class Matched:
-    """The rows a filter matches in one vector table, and their vectors in that order."""
+    """The rows a filter matches in one vector table, and their vectors in that order (None
+    when the graph serves the filter: only exact scoring reads them)."""
 
     rows: npt.NDArray[np.int64]
-    vectors: Floats
+    vectors: Floats | None
 
     @property
     def nbytes(self) -> int:
-        return self.rows.nbytes + self.vectors.nbytes
+        return self.rows.nbytes + (0 if self.vectors is None else self.vectors.nbytes)
 
 
 def filter_rows() -> Kept[FilterKey, Matched]:

@@ -122,10 +122,10 @@ def _from_model(
                 if seen is not None:
                     reader.check_seen(seen)
                 return []  # a graph should serve this vector and is not built yet
-            matched = None if flt is None else _matched(reader, flt, model, query.using)
             with model.lock.reading():
                 table, graph = model.tables[query.using], model.graphs.get(query.using)
                 config = HnswConfig.of(model.collection.config, model.vector_config(query.using))
+            matched = None if flt is None else _matched(reader, flt, model, query.using, config)
             usable = graph if graph is not None and graph.usable else None
             source = _Source(table, model.lock.reading, usable, config)
             return _search(reader, query, flt, projection, source, matched, seen)
@@ -188,7 +188,8 @@ def _ranked(
     if matched is None:
         scores, keys = table.scores(query.vector)
         return _best(query, table, scores, np.arange(len(scores)), want, keys)
-    scores = pairwise(table.spec.distance, matched.vectors, query.vector)
+    vectors = table.matrix[matched.rows] if matched.vectors is None else matched.vectors
+    scores = pairwise(table.spec.distance, vectors, query.vector)
     return _best(query, table, scores, matched.rows, want)
 
 
@@ -258,10 +259,13 @@ def _best(
     return [(key, score) for key, score, _ in best], every
 
 
-def _matched(reader: Reader, flt: Filter, model: CollectionVectors, name: str) -> Matched | None:
+def _matched(
+    reader: Reader, flt: Filter, model: CollectionVectors, name: str, config: HnswConfig
+) -> Matched | None:
     """The rows of vector `name` whose points the filter matches, when payload indexes serve
-    it (kept for the model's version); None: they do not, the filter is checked on the
-    best-scored points instead."""
+    it (kept for the model's version), with a copy of their vectors when they are few enough
+    to be scored exactly; None: no index serves it, the filter is checked on the best-scored
+    points instead."""
     source, version = flt.source, model.version
     if source is not None:
         kept = model.filter_rows.get((source, name), version)
@@ -276,7 +280,8 @@ def _matched(reader: Reader, flt: Filter, model: CollectionVectors, name: str) -
             return None
         held = (table.rows.get(key) for key in keys)
         rows = np.fromiter((row for row in held if row is not None), dtype=np.int64)
-        matched = Matched(rows, table.matrix[rows])
+        scanned = not _graph_serves(table, config, rows)
+        matched = Matched(rows, table.matrix[rows] if scanned else None)
         if source is not None and model.version == version:
             limit = int(model.vector_bytes * FILTER_SHARE)
             model.filter_rows.put((source, name), version, matched, limit)
