@@ -15,6 +15,11 @@ Where a write goes:
    projection after read-your-writes; `progress.py` wakes whoever waits for a checkpoint.
    `planner.py` serves filters from the payload indexes (reads and the workers' operations by
    filter alike), from what the compiled filter tells it (`hints.py`; `geo_index.py` for geo).
+   Each commit also records what it changed in the change feed (`changes.py`); a web process
+   follows it to keep its vector read model (`vector_model.py`: a `vector_table.py` per vector
+   name, an HNSW graph of `hnsw.py` past the full-scan threshold), and keeps what it derived
+   from the projection while it holds (`kept.py`: a filter's candidates, and the rows a
+   filter matches in the read model, `filter_rows.py`).
 
 The filter language is `filters.py`, with its parts: `ranges.py` (numeric bounds, compared
 as f64), `datetimes.py`, `geo.py`, `text.py` (full-text tokens), `prechecks.py` (byte-level
