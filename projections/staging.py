@@ -65,7 +65,8 @@ class Staging:
                 self._original.setdefault(key, value)
 
     def exists(self, key: str) -> bool:
-        self.prefetch([key])
+        if key not in self._payloads:  # called once a point by operations on many points
+            self.prefetch([key])
         return self._payloads[key] is not None
 
     def payload(self, key: str) -> JsonObject:
