@@ -122,10 +122,11 @@ def _from_model(
                 if seen is not None:
                     reader.check_seen(seen)
                 return []  # a graph should serve this vector and is not built yet
-            with model.lock.reading():
+            with model.lock.reading():  # the table, its graph and its version, together
                 table, graph = model.tables[query.using], model.graphs.get(query.using)
+                version = model.version
                 config = HnswConfig.of(model.collection.config, model.vector_config(query.using))
-            matched = None if flt is None else _matched(reader, flt, model, query.using, config)
+            matched = None if flt is None else _matched(reader, flt, model, table, version, config)
             usable = graph if graph is not None and graph.usable else None
             source = _Source(table, model.lock.reading, usable, config)
             return _search(reader, query, flt, projection, source, matched, seen)
@@ -260,31 +261,36 @@ def _best(
 
 
 def _matched(
-    reader: Reader, flt: Filter, model: CollectionVectors, name: str, config: HnswConfig
+    reader: Reader,
+    flt: Filter,
+    model: CollectionVectors,
+    table: VectorTable,
+    version: int,
+    config: HnswConfig,
 ) -> Matched | None:
-    """The rows of vector `name` whose points the filter matches, when payload indexes serve
-    it (kept for the model's version), with a copy of their vectors when they are few enough
-    to be scored exactly; None: no index serves it, the filter is checked on the best-scored
-    points instead."""
-    source, version = flt.source, model.version
+    """The rows of the model's `table` (as of `version`) whose points the filter matches, when
+    payload indexes serve it, with a copy of their vectors when they are few enough to be
+    scored exactly; None: no index serves it, the filter is checked on the best-scored points
+    instead."""
+    if table.spec.multi:
+        return None
+    source = flt.source
+    key = (b"" if source is None else source, table.spec.name)
     if source is not None:
-        kept = model.filter_rows.get((source, name), version)
+        kept = model.filter_rows.get(key, version)
         if kept is not None:
             return kept
-    keys = matching(reader, flt)
-    if keys is None:
+    points = matching(reader, flt)
+    if points is None:
         return None
     with model.lock.reading():
-        table = model.tables[name]
-        if table.spec.multi:
-            return None
-        held = (table.rows.get(key) for key in keys)
+        held = (table.rows.get(point) for point in points)
         rows = np.fromiter((row for row in held if row is not None), dtype=np.int64)
         scanned = not _graph_serves(table, config, rows)
         matched = Matched(rows, table.matrix[rows] if scanned else None)
         if source is not None and model.version == version:
             limit = int(model.vector_bytes * FILTER_SHARE)
-            model.filter_rows.put((source, name), version, matched, limit)
+            model.filter_rows.put(key, version, matched, limit)
     return matched
 
 
