@@ -221,8 +221,8 @@ def _from_graph(
 
 
 def _filtered_ef(ef: int, query: Query, rows: npt.NDArray[np.int64], table: VectorTable) -> int:
-    """A filtered search's `ef`: the one asked for, else the graph's tuned one raised by the
-    square root of the share of points the filter rejects (a filtered walk meets fewer
+    """A filtered search's `ef`: the one asked for, else the graph's tuned one divided by the
+    square root of the share of points the filter matches (a filtered walk meets fewer
     acceptable neighbours, and recall falls without it)."""
     if query.params.hnsw_ef is not None:
         return query.params.hnsw_ef
