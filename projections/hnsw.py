@@ -6,8 +6,8 @@ table's rows, so the follower keeps it current row by row: a new or changed vect
 (hnswlib replaces a label's vector), a removed one is marked deleted (a reused row is added
 again, which unmarks it).
 
-Never silently poor recall. After a build the graph is measured on a sample of its own
-points (each one's vector as a query, itself left out, against the exact answer). The search
+Never silently poor recall. A sample of the points is held out of a build until the graph
+holds the others, and searched then, as new queries are, against the exact answer. The search
 `ef` is raised until recall@10 reaches `TARGET_RECALL`; a graph that cannot reach it within
 `MAX_EF` is not used, and queries stay exact.
 
@@ -89,30 +89,44 @@ class Graph:
     def usable(self) -> bool:
         return self.recall is not None and self.recall >= TARGET_RECALL
 
-    def build(self, matrix: Floats, rows: Rows) -> None:
-        """Add the given rows of a snapshot of the table's matrix (the slow part)."""
+    def build(self, matrix: Floats, rows: Rows, k: int = 10) -> None:
+        """Add the given rows of a snapshot of the table's matrix (the slow part), and tune
+        the search's `ef` on a sample held out of the graph until the others are in."""
+        rng = np.random.default_rng(0)
+        held_out = (
+            rng.choice(rows, size=min(SAMPLE, len(rows) // 10), replace=False)
+            if len(rows) > 10 * (k + 1)
+            else rows[:0]
+        )
+        rest = np.setdiff1d(rows, held_out)
         self._ensure_capacity(int(rows.max()) + 1 if len(rows) else 1)
-        if len(rows):
-            self._index.add_items(matrix[rows], rows, num_threads=os.cpu_count() or 1)
+        self._add(matrix, rest)
+        self._tune(matrix, rest, held_out, k)
+        self._add(matrix, held_out)
         self.count = len(rows)
 
-    def tune(self, matrix: Floats, rows: Rows, k: int = 10) -> None:
-        """Find the smallest `ef` whose recall@k on a sample of the graph's own points reaches
-        the target; record the recall reached."""
-        if len(rows) <= k + 1:
-            self.recall = 1.0
+    def _add(self, matrix: Floats, rows: Rows) -> None:
+        if len(rows):
+            self._index.add_items(matrix[rows], rows, num_threads=os.cpu_count() or 1)
+
+    def _tune(self, matrix: Floats, rows: Rows, held_out: Rows, k: int) -> None:
+        """Find the smallest `ef`, from ef_construct up, whose recall@k for the held-out
+        points reaches the target; record the recall reached. Held-out points are searched as
+        new queries are: the graph never linked them (a graph's own points, even excluded from
+        their answer, overstate recall: 0.97 where new queries get 0.90, measured at ef 24)."""
+        if not len(held_out):
+            self.recall = 1.0  # too few points to measure: a search finds them all
             return
-        rng = np.random.default_rng(0)
-        sample = rng.choice(rows, size=min(SAMPLE, len(rows)), replace=False)
-        truth = _exact_neighbours(self._distance, matrix, rows, sample, k)
+        self.count = len(rows)
+        truth = _exact_neighbours(self._distance, matrix, rows, matrix[held_out], k)
         ef = self.ef
         while True:
-            found = self._neighbours(matrix[sample], k + 1, ef)
+            found = self._neighbours(matrix[held_out], k, ef)
             hits = sum(
-                len(set(got[got != row][:k].tolist()) & set(want.tolist()))
-                for got, want, row in zip(found, truth, sample, strict=True)
+                len(set(got.tolist()) & set(want.tolist()))
+                for got, want in zip(found, truth, strict=True)
             )
-            self.recall, self.ef = hits / (k * len(sample)), ef
+            self.recall, self.ef = hits / (k * len(held_out)), ef
             if self.recall >= TARGET_RECALL or ef >= MAX_EF:
                 break
             ef = min(ef * 2, MAX_EF)
@@ -159,17 +173,15 @@ class Graph:
 
 
 def _exact_neighbours(
-    distance: str, matrix: Floats, rows: Rows, sample: Rows, k: int
+    distance: str, matrix: Floats, rows: Rows, queries: Floats, k: int
 ) -> list[Rows]:
-    """Each sampled row's `k` nearest other rows, by exact scores."""
+    """Each query's `k` nearest rows, by exact scores."""
     candidates = matrix[rows]
     found = []
-    for row in sample:
-        query = matrix[row]
+    for query in queries:
         if distance in SIMILARITIES:
             order = np.argsort(-(candidates @ query), kind="stable")
         else:
             order = np.argsort(((candidates - query) ** 2).sum(axis=1), kind="stable")
-        ranked = rows[order]
-        found.append(ranked[ranked != row][:k])
+        found.append(rows[order[:k]])
     return found

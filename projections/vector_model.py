@@ -305,7 +305,6 @@ class CollectionVectors:
         started = time.perf_counter()
         graph = Graph(table, config)
         graph.build(matrix, rows)
-        graph.tune(matrix, rows)
         with self.lock.writing():
             if generation != self._generation:
                 return  # the tables were reloaded meanwhile
