@@ -121,11 +121,14 @@ class Graph:
         truth = _exact_neighbours(self._distance, matrix, rows, matrix[held_out], k)
         ef = self.ef
         while True:
-            found = self._neighbours(matrix[held_out], k, ef)
-            hits = sum(
-                len(set(got.tolist()) & set(want.tolist()))
-                for got, want in zip(found, truth, strict=True)
-            )
+            try:
+                found = self._neighbours(matrix[held_out], k, ef)
+                hits = sum(
+                    len(set(got.tolist()) & set(want.tolist()))
+                    for got, want in zip(found, truth, strict=True)
+                )
+            except RuntimeError:  # a query found fewer than k points: the graph falls apart
+                hits = 0
             self.recall, self.ef = hits / (k * len(held_out)), ef
             if self.recall >= TARGET_RECALL or ef >= MAX_EF:
                 break

@@ -102,6 +102,7 @@ class CollectionVectors:
         self.graphs: dict[str, Graph] = {}  # vector name -> its HNSW graph, once built
         # Vector name -> rows changed while its graph is being built (None: removed).
         self._building: dict[str, dict[int, Floats | None]] = {}
+        self._failed: set[str] = set()  # vector names whose graph build failed
         self._generation = 0  # bumped on each load: a build for older tables is void
         # Bumped, under the writer lock, by every load and every followed commit that changed
         # a point or an index: what is derived from the tables and payloads at one version
@@ -204,7 +205,7 @@ class CollectionVectors:
             for keys, data in _chunks(self._r, self.keys.vectors(name)):
                 table.put_many(keys, data)
         with self.lock.writing():
-            self.tables, self.graphs, self._building = tables, {}, {}
+            self.tables, self.graphs, self._building, self._failed = tables, {}, {}, set()
             self._generation += 1
             self.version += 1
         self._position = position.entry_id
@@ -279,7 +280,8 @@ class CollectionVectors:
         """Start building a graph for each vector name past its full-scan threshold."""
         for name, table in self.tables.items():
             config = HnswConfig.of(self.collection.config, self.vector_config(name))
-            if name in self.graphs or name in self._building or not config.wants_graph(table):
+            busy = name in self.graphs or name in self._building or name in self._failed
+            if busy or not config.wants_graph(table):
                 continue
             with self.lock.reading():
                 matrix = table.matrix[: table.high].copy()
@@ -304,7 +306,17 @@ class CollectionVectors:
     ) -> None:
         started = time.perf_counter()
         graph = Graph(table, config)
-        graph.build(matrix, rows)
+        try:
+            graph.build(matrix, rows)
+        except Exception:  # never leave the collection `yellow`: queries stay exact instead
+            logger.exception("graph build failed", extra={"collection": self.collection.name})
+            with self.lock.writing():
+                if generation == self._generation:
+                    self._building.pop(name, None)
+                    self._failed.add(name)  # not again until the next load
+            with self._advanced:
+                self._advanced.notify_all()
+            return
         with self.lock.writing():
             if generation != self._generation:
                 return  # the tables were reloaded meanwhile

@@ -14,6 +14,7 @@ from projections import collections, events
 from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.filters import compile_filter
+from projections.ids import to_key
 from projections.reads import Projection, Reader
 from projections.search import Query, SearchParams, nearest
 from projections.vector_model import CollectionVectors
@@ -109,3 +110,59 @@ def test_a_filtered_query_follows_payload_changes(r, grouped, vectors) -> None:
     after = ask(r, grouped, query, in_group("b"), limit=3)
     assert after[0] == 7 and before[0] not in after
     assert after[1:] == before[1:]
+
+
+def test_when_the_graph_finds_too_few_the_exact_answer_comes_in_order(r, name) -> None:
+    """A point the graph returns is gone from the projection (a delete the model has not
+    followed yet): the query falls back to exact scoring, and the answer is the best existing
+    points, best first, whatever the graph had found on the way."""
+    config = collections.validate_create(
+        {
+            "vectors": {"size": DIM, "distance": "Dot"},
+            "hnsw_config": {"full_scan_threshold": 1, "m": 4, "ef_construct": 8},
+        }
+    )
+    col = collections.create(r, name, config)
+    vectors = np.random.default_rng(8).normal(size=(N, DIM)).astype(np.float32)
+    points = [{"id": i, "vector": v.tolist()} for i, v in enumerate(vectors)]
+    write(r, col, events.add_upsert, {"points": points})
+    model = CollectionVectors(r, col)
+    model.start()
+    try:
+        assert model.wait_for(applied(r, col), WAIT) and model.wait_indexed(60)
+        query = np.random.default_rng(9).normal(size=DIM).astype(np.float32)
+        reader = Reader(r, col, None, WAIT)
+        best = exact_ids(vectors, query, list(range(N)), k=30)
+        r.hdel(col.keys.payload, *[to_key(i) for i in best[:5]])  # gone behind the model's back
+        found = nearest(
+            reader, Query("", query, 10, params=SearchParams(hnsw_ef=10)), None, IDS, model
+        )
+        assert [p["id"] for p in found] == best[5:15]
+        scores = [p["score"] for p in found]
+        assert scores == sorted(scores, reverse=True)
+    finally:
+        model.stop()
+
+
+def test_a_graph_too_sparse_to_answer_is_not_used_and_indexing_ends(r, name) -> None:
+    """With m = 2 some searches find fewer than 10 points (hnswlib raises): the build still
+    ends, the graph is not used, and queries are exact."""
+    config = collections.validate_create(
+        {
+            "vectors": {"size": DIM, "distance": "Dot"},
+            "hnsw_config": {"full_scan_threshold": 1, "m": 2, "ef_construct": 4},
+        }
+    )
+    col = collections.create(r, name, config)
+    vectors = np.random.default_rng(8).normal(size=(N, DIM)).astype(np.float32)
+    points = [{"id": i, "vector": v.tolist()} for i, v in enumerate(vectors)]
+    write(r, col, events.add_upsert, {"points": points})
+    model = CollectionVectors(r, col)
+    model.start()
+    try:
+        assert model.wait_for(applied(r, col), WAIT) and model.wait_indexed(60)
+        assert model.using_graph("") is None  # measured, and below the recall target
+        query = np.random.default_rng(9).normal(size=DIM).astype(np.float32)
+        assert ask(r, model, query, None) == exact_ids(vectors, query, list(range(N)))
+    finally:
+        model.stop()
