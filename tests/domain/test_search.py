@@ -5,6 +5,7 @@ many), never returns a point the filter rejects, and follows payload changes at 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -112,15 +113,15 @@ def test_a_filtered_query_follows_payload_changes(r, grouped, vectors) -> None:
     assert after[1:] == before[1:]
 
 
-def test_when_the_graph_finds_too_few_the_exact_answer_comes_in_order(r, name) -> None:
-    """A point the graph returns is gone from the projection (a delete the model has not
-    followed yet): the query falls back to exact scoring, and the answer is the best existing
-    points, best first, whatever the graph had found on the way."""
+@contextmanager
+def sparse_graph(
+    r: redis.Redis, name: str, m: int, ef_construct: int
+) -> Iterator[tuple[CollectionVectors, np.ndarray]]:
+    """i.i.d. Dot vectors under a thin graph (`m`, `ef_construct`): the model, indexed, and
+    the vectors by id."""
+    hnsw = {"full_scan_threshold": 1, "m": m, "ef_construct": ef_construct}
     config = collections.validate_create(
-        {
-            "vectors": {"size": DIM, "distance": "Dot"},
-            "hnsw_config": {"full_scan_threshold": 1, "m": 4, "ef_construct": 8},
-        }
+        {"vectors": {"size": DIM, "distance": "Dot"}, "hnsw_config": hnsw}
     )
     col = collections.create(r, name, config)
     vectors = np.random.default_rng(8).normal(size=(N, DIM)).astype(np.float32)
@@ -130,39 +131,33 @@ def test_when_the_graph_finds_too_few_the_exact_answer_comes_in_order(r, name) -
     model.start()
     try:
         assert model.wait_for(applied(r, col), WAIT) and model.wait_indexed(60)
+        yield model, vectors
+    finally:
+        model.stop()
+
+
+def test_when_the_graph_finds_too_few_the_exact_answer_comes_in_order(r, name) -> None:
+    """A point the graph returns is gone from the projection (a delete the model has not
+    followed yet): the query falls back to exact scoring, and the answer is the best existing
+    points, best first, whatever the graph had found on the way."""
+    with sparse_graph(r, name, m=4, ef_construct=8) as (model, vectors):
+        assert model.using_graph("") is True
         query = np.random.default_rng(9).normal(size=DIM).astype(np.float32)
-        reader = Reader(r, col, None, WAIT)
         best = exact_ids(vectors, query, list(range(N)), k=30)
-        r.hdel(col.keys.payload, *[to_key(i) for i in best[:5]])  # gone behind the model's back
-        found = nearest(
-            reader, Query("", query, 10, params=SearchParams(hnsw_ef=10)), None, IDS, model
-        )
+        gone = [to_key(i) for i in best[:5]]
+        r.hdel(model.collection.keys.payload, *gone)  # behind the model's back
+        reader = Reader(r, model.collection, None, WAIT)
+        search = Query("", query, 10, params=SearchParams(hnsw_ef=10))
+        found = nearest(reader, search, None, IDS, model)
         assert [p["id"] for p in found] == best[5:15]
         scores = [p["score"] for p in found]
         assert scores == sorted(scores, reverse=True)
-    finally:
-        model.stop()
 
 
 def test_a_graph_too_sparse_to_answer_is_not_used_and_indexing_ends(r, name) -> None:
     """With m = 2 some searches find fewer than 10 points (hnswlib raises): the build still
     ends, the graph is not used, and queries are exact."""
-    config = collections.validate_create(
-        {
-            "vectors": {"size": DIM, "distance": "Dot"},
-            "hnsw_config": {"full_scan_threshold": 1, "m": 2, "ef_construct": 4},
-        }
-    )
-    col = collections.create(r, name, config)
-    vectors = np.random.default_rng(8).normal(size=(N, DIM)).astype(np.float32)
-    points = [{"id": i, "vector": v.tolist()} for i, v in enumerate(vectors)]
-    write(r, col, events.add_upsert, {"points": points})
-    model = CollectionVectors(r, col)
-    model.start()
-    try:
-        assert model.wait_for(applied(r, col), WAIT) and model.wait_indexed(60)
+    with sparse_graph(r, name, m=2, ef_construct=4) as (model, vectors):
         assert model.using_graph("") is None  # measured, and below the recall target
         query = np.random.default_rng(9).normal(size=DIM).astype(np.float32)
         assert ask(r, model, query, None) == exact_ids(vectors, query, list(range(N)))
-    finally:
-        model.stop()
