@@ -34,6 +34,7 @@ SCAN_CHUNK = 512
 # Reading a candidate's key costs about 1/KEY_COST of reading and checking its payload.
 KEY_COST = 16
 PAGED_CANDIDATES = 1_000_000  # the most candidates read at once for a scroll's next pages
+CHECKED_CANDIDATES = 4 * SCAN_CHUNK  # the most payloads `matching` checks
 QueuedReads = Callable[[redis.client.Pipeline], object]  # queues reads on a pipeline
 
 
@@ -406,12 +407,12 @@ def count(reader: Reader, flt: Filter | None) -> int:
         low = f"({keys[-1]}"
 
 
-def matching(reader: Reader, flt: Filter, check_limit: int = 4 * SCAN_CHUNK) -> list[str] | None:
+def matching(reader: Reader, flt: Filter) -> list[str] | None:
     """Every point the filter matches, when payload indexes serve it: the plan's candidates,
-    checked unless the plan is exact (and then only up to `check_limit` of them); None when
-    no plan serves it, or it would check more payloads than that."""
+    their payloads checked unless the plan is exact; None when no plan serves it, or it would
+    check more than CHECKED_CANDIDATES payloads."""
     plan = plan_filter(reader, flt).plan
-    if plan is None or (not plan.exact and plan.estimate > check_limit):
+    if plan is None or (not plan.exact and plan.estimate > CHECKED_CANDIDATES):
         return None
     candidates = plan.candidates()
     if candidates is None or plan.exact:

@@ -105,8 +105,8 @@ class CollectionVectors:
         self._failed: set[str] = set()  # vector names whose graph build failed
         self._generation = 0  # bumped on each load: a build for older tables is void
         # Bumped, under the writer lock, by every load and every followed commit that changed
-        # a point or an index: what is derived from the tables and payloads at one version
-        # (the rows a filter matches) is valid while it stays.
+        # a point, a vector or an index: what is derived from the tables and payloads at one
+        # version (the rows a filter matches) is valid while it stays.
         self.version = 0
         self.filter_rows = filter_rows()
         self.checkpoint = -1  # -1: not loaded yet
