@@ -21,7 +21,7 @@ from projections import changes, ids, log
 from projections.collections import Collection
 from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
 from projections.events import Event, Operation
-from projections.indexes import Index
+from projections.indexes import Index, root_of
 from projections.jsonpath import clone
 from projections.jsontypes import JsonObject
 from projections.keys import Keys
@@ -86,18 +86,27 @@ def _delete(staging: Staging, op: Operation, event: Event) -> None:
 
 
 def _change_payloads(
-    staging: Staging, op: Operation, change: Callable[[JsonObject], JsonObject]
+    staging: Staging,
+    op: Operation,
+    change: Callable[[JsonObject], JsonObject],
+    roots: set[str] | None = None,
 ) -> None:
+    """Change the payloads of the selected points; `roots`: the only top-level keys the change
+    can touch (None: any)."""
     existing, missing = _split(staging, _targets(staging, op))
     for key in existing:
-        staging.set_payload(key, change(staging.payload(key)))
+        staging.set_payload(key, change(staging.payload(key)), roots)
     _fail_on(missing)
 
 
 def _set_payload(staging: Staging, op: Operation, event: Event) -> None:
     # merge_payload copies what it inserts: no two points share a mutable part.
+    key = op.get("key")
     _change_payloads(
-        staging, op, lambda current: merge_payload(current, op["payload"], op.get("key"))
+        staging,
+        op,
+        lambda current: merge_payload(current, op["payload"], key),
+        set(op["payload"]) if key is None else {root_of(key)},
     )
 
 
@@ -106,7 +115,8 @@ def _overwrite_payload(staging: Staging, op: Operation, event: Event) -> None:
 
 
 def _delete_payload(staging: Staging, op: Operation, event: Event) -> None:
-    _change_payloads(staging, op, lambda current: delete_keys(current, op["keys"]))
+    roots = {root_of(path) for path in op["keys"]}
+    _change_payloads(staging, op, lambda current: delete_keys(current, op["keys"]), roots)
 
 
 def _clear_payload(staging: Staging, op: Operation, event: Event) -> None:

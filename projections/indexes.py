@@ -56,6 +56,11 @@ class Index:
         return kind
 
     @property
+    def root(self) -> str:
+        """The top-level payload key the field is under: a change elsewhere leaves it alone."""
+        return root_of(self.field)
+
+    @property
     def ranged(self) -> bool:
         """Whether it keeps values in order (what `order_by` needs)."""
         if self.data_type == "integer":
@@ -93,6 +98,13 @@ class Index:
         if isinstance(self.schema, dict):
             entry["params"] = self.schema
         return entry
+
+
+def root_of(path: str) -> str:
+    """The top-level key of a (valid) JSON path."""
+    first = parse_path(path)[0]
+    assert isinstance(first, str)  # a path starts with a key
+    return first
 
 
 def text_indexes(indexes: Iterable[Index]) -> dict[str, JsonObject]:

@@ -33,6 +33,9 @@ class Staging:
         # Point key -> its payload as this batch sees it; None: the point does not exist.
         self._payloads: dict[str, Payload | None] = {}
         self._dirty: set[str] = set()  # payloads to write
+        # Changed point -> the only top-level keys under which its payload can differ from the
+        # stored one (None: anywhere); an index under another key holds the same for it.
+        self._roots: dict[str, set[str] | None] = {}
         self._created: set[str] = set()  # to add to the id index
         self._removed: set[str] = set()
         self._vec_set: dict[str, dict[str, bytes]] = {n: {} for n in self.vector_names}
@@ -86,27 +89,32 @@ class Staging:
         points in this order). Sorted after filtering: a selective filter sorts few keys.
         When indexes committed before this batch serve the filter (planner.py), only their
         candidates and the points this batch changed are loaded and checked."""
-        candidates = self._candidates(flt)
+        candidates, sure = self._candidates(flt)
         if candidates is None:
             self._load_all()
             candidates = list(self._payloads)
         else:
             self.prefetch(candidates)
-        keys = [k for k in candidates if self._payloads[k] is not None]
+        keys = [k for k in candidates if self._payloads[k] is not None and k not in sure]
         if flt.prefilters:
             keys = [k for k in keys if self._may_match(k, flt)]
         present: Callable[[str], VectorNames]
         present = self._vectors_present() if flt.uses_vectors else lambda _: ()
         of: Callable[[str], PointId | None] = ids.from_key if flt.uses_ids else lambda _: None
-        return sorted(k for k in keys if flt.matches(of(k), self.payload(k), present(k)))
+        found = [k for k in keys if flt.matches(of(k), self.payload(k), present(k))]
+        return sorted([*found, *(k for k in sure if self._payloads[k] is not None)])
 
-    def _candidates(self, flt: Filter) -> list[str] | None:
+    def _candidates(self, flt: Filter) -> tuple[list[str] | None, set[str]]:
         """A superset of the points the filter matches, from the committed indexes (those this
-        batch did not rebuild), or None when they do not serve it."""
+        batch did not rebuild), or None when they do not serve it; and those of them that
+        surely match: all the points this batch has not changed when the plan is exact."""
         committed = {f: index for f, index in self.indexes.items() if f not in self._built}
         plan = planner.plan(self._r, self._keys, committed, flt)
         found = None if plan is None else plan.candidates()
-        return None if found is None else list(dict.fromkeys([*found, *sorted(self._dirty)]))
+        if plan is None or found is None:
+            return None, set()
+        sure = set(found) - self._dirty - self._removed if plan.exact else set()
+        return list(dict.fromkeys([*found, *sorted(self._dirty)])), sure
 
     def _may_match(self, key: str, flt: Filter) -> bool:
         stored = self._payloads[key]
@@ -157,6 +165,7 @@ class Staging:
         self._current[key] = None
         self._remember(key)
         self._payloads[key] = payload
+        self._roots[key] = None
         self._dirty.add(key)
         self._created.add(key)
         self._removed.discard(key)
@@ -170,6 +179,7 @@ class Staging:
         self._current[key] = None
         self._remember(key)
         self._payloads[key] = None
+        self._roots[key] = None
         self._dirty.discard(key)
         self._created.discard(key)
         self._removed.add(key)
@@ -205,10 +215,14 @@ class Staging:
         if self._build is not None and self._build.index.field == field:
             self._build = None
 
-    def set_payload(self, key: str, payload: JsonObject) -> None:
+    def set_payload(self, key: str, payload: JsonObject, roots: set[str] | None = None) -> None:
+        """The point's new payload, which differs from its current one only under the top-level
+        keys `roots` (None: anywhere)."""
         self._current[key] = None
         self._payloads[key] = payload
         self._dirty.add(key)
+        known = self._roots.get(key, set())
+        self._roots[key] = None if roots is None or known is None else known | roots
 
     def set_vector(self, key: str, name: str, data: bytes) -> None:
         self._current[key] = None
@@ -289,9 +303,12 @@ class Staging:
     ) -> dict[str, tuple[Held, Held]]:
         """(what the stored payload held, what the payload holds now) of the changed points
         and the `fresh` ones, which an index build adds (the index held nothing of them)."""
-        hold = index_data.holder(index)
+        hold, root = index_data.holder(index), index.root
         diffs = {key: (NOTHING, self._held(hold, self._now(key))) for key in fresh}
         for key in changed - fresh:
+            roots = self._roots.get(key)
+            if roots is not None and root not in roots:
+                continue  # changed under other keys only
             before, now = self._before(key), self._now(key)
             if before is None or now is None or not index_data.holds_same(index, before, now):
                 diffs[key] = (self._held(hold, before), self._held(hold, now))

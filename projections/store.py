@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
+import hiredis
 import redis
+from redis._parsers.encoders import Encoder
 from redis.commands.core import Script
+from redis.connection import HiredisRespSerializer
 
 # Blocking reads in pointlog stay far below this; it only bounds a hung connection.
 SOCKET_TIMEOUT = 10.0
+
+
+class Packer:
+    """Packs a command with hiredis in one call. redis-py's own packer encodes every argument
+    in Python first, a large part of a big commit's cost (an HSET of 20,000 fields:
+    17 ms against 2.7 ms). hiredis writes str, int and float as redis-py does (floats by
+    `repr`); anything else, and the commands whose name holds a space, go to redis-py's."""
+
+    def __init__(self) -> None:
+        self._fallback = HiredisRespSerializer(None, Encoder("utf-8", "strict", False).encode)
+
+    def pack(self, *args: Any) -> list[bytes]:
+        name = args[0]
+        if isinstance(name, str) and " " not in name:
+            try:
+                return [hiredis.pack_command(args)]
+            except TypeError:
+                pass  # a memoryview or a bool, say: redis-py knows what to do with it
+        packed: list[bytes] = self._fallback.pack(*args)
+        return packed
 
 
 def connect(url: str, max_connections: int = 64) -> redis.Redis:
@@ -20,6 +43,7 @@ def connect(url: str, max_connections: int = 64) -> redis.Redis:
         socket_timeout=SOCKET_TIMEOUT,
         socket_connect_timeout=2.0,
         health_check_interval=30,
+        command_packer=Packer(),
     )
     return redis.Redis(connection_pool=pool)
 

@@ -13,10 +13,16 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import settings
 
 from tests.support import Cluster, embedded_server
 
 TESTS = Path(__file__).resolve().parent
+
+# Property tests check results, not timings: on a busy machine a first example that imports or
+# compiles something can pass Hypothesis's default 200 ms deadline and fail a correct test.
+settings.register_profile("pointlog", deadline=None)
+settings.load_profile("pointlog")
 
 # A test's folder says what it needs, so `pytest -m integration` (or -m e2e) selects by folder.
 FOLDER_MARKS = {

@@ -367,8 +367,11 @@ def fill(
     first: list[dict],
     later: list[dict],
     batch: int,
+    data: st.DataObject,
 ) -> None:
-    """Indexes (created before or after the points), points, then changes to them."""
+    """Indexes (created before or after the points), points, then changes to them: whole,
+    under some top-level keys (which leave the indexes under other keys as they were), at a
+    nested path, and changes followed by a delete (in one batch when `batch` is large)."""
 
     def create(after: bool) -> None:
         for f, (schema, late) in chosen.items():
@@ -382,6 +385,13 @@ def fill(
         write(r, col, events.add_upsert, upsert_body(later, 8))  # replaces some points
     write(r, col, events.add_delete, {"points": [1, 5]})
     write(r, col, events.add_set_payload, {"payload": {"kw": "b", "n": 7}, "points": [2]})
+    write(r, col, events.add_set_payload, {"payload": data.draw(PAYLOADS), "points": [3, 4]})
+    nested = {"payload": {"kw": "c"}, "key": "obj", "points": [4, 6]}
+    write(r, col, events.add_set_payload, nested)
+    removed = data.draw(st.lists(st.sampled_from([*FIELDS, "obj.kw", "arr[].kw"]), max_size=3))
+    write(r, col, events.add_delete_payload, {"keys": removed, "points": [6, 7]})
+    write(r, col, events.add_set_payload, {"payload": {"flag": True}, "points": [7]})
+    write(r, col, events.add_delete, {"points": [7]})
     settle(r, col, batch)
 
 
@@ -468,9 +478,7 @@ def drop(r: redis.Redis, col: collections.Collection) -> None:
     assert r.keys(f"pl:{{{col.cid}}}:*") == []
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     first=st.lists(PAYLOADS, min_size=1, max_size=16),
     later=st.lists(PAYLOADS, max_size=6),
@@ -484,7 +492,7 @@ def test_index_served_filters_answer_what_a_scan_answers(
     raws = data.draw(st.lists(filters(sorted(chosen), first + later), min_size=1, max_size=4))
     col = fresh_collection(r)
     try:
-        fill(r, col, chosen, first, later, batch)
+        fill(r, col, chosen, first, later, batch, data)
         check_reads(r, col, raws, data)
         check_staged(r, col, raws, data)
         check_replay(r, col)
@@ -500,9 +508,7 @@ def one_field(field: str) -> st.SearchStrategy:
 
 
 @pytest.mark.parametrize("field", sorted(SCHEMAS))
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_each_index_kind_serves_its_conditions_as_a_scan_would(r, small_slices, field, data):
     """One index, payloads that set its field, filters of one or two conditions on it."""
@@ -523,7 +529,7 @@ def test_each_index_kind_serves_its_conditions_as_a_scan_would(r, small_slices, 
     )
     col = fresh_collection(r)
     try:
-        fill(r, col, chosen, first, later, data.draw(st.sampled_from([1, 64])))
+        fill(r, col, chosen, first, later, data.draw(st.sampled_from([1, 64])), data)
         check_reads(r, col, raws, data)
         check_staged(r, col, raws, data)
     finally:
@@ -537,9 +543,7 @@ LATS = st.floats(-90, 90, allow_nan=False)
 NEAR = st.tuples(st.floats(-3, 3), st.floats(-3, 3))  # degrees from a query's center
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     centers=st.lists(st.tuples(LONS, st.floats(-70, 70)), min_size=1, max_size=4),
     far=st.lists(st.tuples(LONS, LATS), max_size=20),

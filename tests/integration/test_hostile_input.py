@@ -158,21 +158,21 @@ def send(client, method: str, path: str, body: bytes, params: dict | None = None
     return response
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, suppress_health_check=list(HealthCheck))
 @given(endpoint=st.sampled_from(WRITES + READS), body=JSON)
 def test_random_bodies_never_break_the_server(client, target, endpoint, body):
     method, suffix = endpoint
     send(client, method, f"/collections/{target}/{suffix}", json.dumps(body).encode())
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, suppress_health_check=list(HealthCheck))
 @given(request=PLAUSIBLE)
 def test_plausible_operations_with_random_values_never_break_the_server(client, target, request):
     method, suffix, body = request
     send(client, method, f"/collections/{target}/{suffix}", json.dumps(body).encode())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, suppress_health_check=list(HealthCheck))
 @given(
     params=st.dictionaries(
         st.sampled_from(["wait", "timeout", "ordering", "consistency"]),

@@ -746,7 +746,7 @@ def filters(pool: Pool, object_is_null: bool, depth: int, nested: bool) -> st.Se
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.data())
 def test_filters_agree_with_local_mode(data):
     object_is_null = data.draw(st.booleans(), label="object_is_null")

@@ -181,7 +181,7 @@ def paths(draw: st.DrawFn, indexes: bool = True) -> str:
     return text
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(payloads, st.dictionaries(st.sampled_from(KEYS), values, max_size=3), st.none() | paths())
 def test_set_payload_never_fails_and_lands_where_the_path_says(payload, update, key):
     result = merge_payload(payload, update, key)
@@ -195,7 +195,7 @@ def test_set_payload_never_fails_and_lands_where_the_path_says(payload, update, 
         assert all(target[k] == v for k, v in update.items() if v is not None)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(payloads, st.lists(paths(), max_size=3))
 def test_delete_payload_never_fails_and_removes_what_the_paths_name(payload, keys):
     result = delete_keys(payload, keys)
@@ -204,7 +204,7 @@ def test_delete_payload_never_fails_and_removes_what_the_paths_name(payload, key
             assert get_values(result, parse_path(key)) == []
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(payloads, st.lists(st.sampled_from(KEYS), unique=True))
 def test_include_and_exclude_of_the_same_keys_split_the_payload(payload, keys):
     selected = [_key(k) for k in keys]
@@ -217,7 +217,7 @@ def test_include_and_exclude_of_the_same_keys_split_the_payload(payload, keys):
     assert not kept.keys() & rest.keys()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(payloads, paths(indexes=False), paths(indexes=False))
 def test_include_keeps_and_exclude_removes_what_a_path_reaches(payload, path, other):
     reached = parse_path(path)
