@@ -101,10 +101,12 @@ def encode_vector(collection: Collection, name: object, value: object, where: st
     return _encode_dense(spec, value, where)
 
 
+NUMBERS = frozenset({int, float})  # JSON's numbers; a bool is not one
+
+
 def _floats(value: object, where: str) -> Floats:
-    if not isinstance(value, list) or not all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) for x in value
-    ):
+    # By exact type, in C: a check per element in Python took most of a query's parsing.
+    if not isinstance(value, list) or not NUMBERS.issuperset(map(type, value)):
         raise FormatError(f"{where}: expected a vector of numbers")
     with np.errstate(over="ignore"):
         array = np.asarray(value, dtype=np.float32)
