@@ -21,11 +21,11 @@ from api.points import (
     Payload,
     Point,
     Points,
-    Query,
-    QueryBatch,
     Scroll,
     Vectors,
 )
+from api.queries import Classic, Query, QueryBatch
+from api.query_body import recommend_stage, search_stage
 from api.service import Live, Ready, Root
 from api.writes import Writer
 from projections import collections, jobs, json_logging, reads, store
@@ -81,4 +81,10 @@ def create_app(
     app.add_route(points + "/count", Count(ctx))
     app.add_route(points + "/query", Query(ctx))
     app.add_route(points + "/query/batch", QueryBatch(ctx))
+    search = Classic(ctx, search_stage)
+    app.add_route(points + "/search", search)
+    app.add_route(points + "/search/batch", search, suffix="batch")
+    recommend = Classic(ctx, recommend_stage)
+    app.add_route(points + "/recommend", recommend)
+    app.add_route(points + "/recommend/batch", recommend, suffix="batch")
     return app

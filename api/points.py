@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import falcon
-import numpy as np
 
+from api import fields
 from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, read_params, write_params
 from api.writes import Submitted, UpdateResult
-from projections import events, ids, reads, search, vectors
+from projections import events, ids, reads
 from projections.collections import Collection
-from projections.datetimes import parse_datetime, to_micros
-from projections.errors import BadRequest, FormatError, NotFound, ValidationFailed, WrongInput
+from projections.errors import FormatError, NotFound, WrongInput
 from projections.events import Builder, Event
-from projections.filters import Filter, compile_filter
 from projections.jsontypes import JsonObject
 from projections.payloads import compile_selector
-from projections.reads import OrderBy, Projection
-from projections.vectors import Floats
+from projections.reads import Projection
 
 
 class Resource:
@@ -74,7 +71,7 @@ class Points(Write):
         keys = [ids.to_key(i) for i in ids.parse_ids(body["ids"])]
 
         def retrieve(collection: Collection) -> list[JsonObject]:
-            projection = _projection(collection, body, default_payload=False)
+            projection = fields.projection(collection, body, default_payload=False)
             return reads.retrieve(self._ctx.reader(collection, timeout), keys, projection)
 
         ok(req, resp, self._ctx.using(name, retrieve))
@@ -161,11 +158,11 @@ class Scroll(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         timeout = read_params(req)
         body = self._body(req)
-        limit = _limit(body.get("limit"), default=10)
+        limit = fields.limit(body.get("limit"), default=10)
         offset = body.get("offset")
         start = None if offset is None else ids.to_key(ids.parse_id(offset))
-        order = _order_by(body.get("order_by"))
-        flt = _filter(body)
+        order = fields.order_by(body.get("order_by"))
+        flt = fields.filter_of(body)
         if order is not None and offset is not None:
             raise WrongInput(
                 "Cannot use an `offset` when using `order_by`. The alternative for paging is "
@@ -174,7 +171,7 @@ class Scroll(Resource):
             )
 
         def scroll(collection: Collection) -> JsonObject:
-            projection = _projection(collection, body, default_payload=True)
+            projection = fields.projection(collection, body, default_payload=True)
             reader = self._ctx.reader(collection, timeout)
             if order is not None:
                 points = reads.scroll_ordered(reader, order, limit, flt, projection)
@@ -192,176 +189,9 @@ class Count(Resource):
         body = self._body(req)
         if not isinstance(body.get("exact", True), bool):
             raise FormatError("exact: invalid type, expected a boolean")
-        flt = _filter(body)
+        flt = fields.filter_of(body)
 
         def count(collection: Collection) -> int:
             return reads.count(self._ctx.reader(collection, timeout), flt)
 
         ok(req, resp, {"count": self._ctx.using(name, count)})
-
-
-class Query(Resource):
-    """Nearest points to a vector (or to a point's vector), exact; without a query, points in
-    id order with score 1.0, as Qdrant answers."""
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        timeout = read_params(req)
-        run = _query_runner(self._ctx, self._body(req), timeout)
-        ok(req, resp, self._ctx.using(name, run))
-
-
-class QueryBatch(Resource):
-    """Several queries in one request, answered in order."""
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        timeout = read_params(req)
-        searches = self._body(req).get("searches")
-        if not isinstance(searches, list) or not all(isinstance(q, dict) for q in searches):
-            raise FormatError("searches: missing field or invalid type, expected a sequence")
-        runs = [_query_runner(self._ctx, body, timeout) for body in searches]
-        ok(req, resp, self._ctx.using(name, lambda c: [run(c) for run in runs]))
-
-
-def _query_runner(
-    ctx: Context, body: JsonObject, timeout: float | None
-) -> Callable[[Collection], JsonObject]:
-    """Check a query request's body; returns what answers it on the collection."""
-    raw = body.get("query")
-    if body.get("prefetch"):
-        raise BadRequest("`prefetch` is not supported")
-    if raw is None and body.get("score_threshold") is not None:
-        raise BadRequest(
-            "A query is needed to use the score_threshold. Please provide a query in order "
-            "to use the score_threshold parameter"
-        )
-    limit, offset = _limit(body.get("limit"), 10), _count(body.get("offset"), "offset")
-    threshold = _number(body.get("score_threshold"), "score_threshold")
-    using = body.get("using") or ""
-    if not isinstance(using, str):
-        raise FormatError("using: invalid type, expected a vector name")
-    flt = _filter(body)
-    params = _search_params(body.get("params"))
-
-    def run(collection: Collection) -> JsonObject:
-        projection = _projection(collection, body, default_payload=False)
-        reader = ctx.reader(collection, timeout)
-        if raw is None:
-            points, _ = reads.scroll(reader, None, offset + limit, flt, projection)
-            return {"points": [{**p, "version": 0, "score": 1.0} for p in points[offset:]]}
-        vector, exclude = _query_vector(reader, using, raw)
-        query = search.Query(using, vector, limit, offset, threshold, exclude, params)
-        model = ctx.vectors.of(collection)
-        return {"points": search.nearest(reader, query, flt, projection, model)}
-
-    return run
-
-
-def _query_vector(reader: reads.Reader, using: str, raw: object) -> tuple[Floats, str | None]:
-    """The query as an array shaped like the stored vectors, and the point to leave out when
-    the query is a point id. Only dense and multi-dense queries are supported."""
-    collection = reader.collection
-    if isinstance(raw, dict) and set(raw) == {"nearest"}:
-        raw = raw["nearest"]
-    spec = collection.vectors.get(using)
-    if spec is None:
-        raise WrongInput(f"Not existing vector name error: {using}")
-    if spec.sparse or isinstance(raw, dict):
-        raise BadRequest("only dense and multi-dense nearest queries are supported")
-    if isinstance(raw, list):
-        data, exclude = vectors.encode_vector(collection, using, raw, "query"), None
-    else:
-        point = ids.parse_id(raw)
-        exclude = ids.to_key(point)
-        stored = reads.vector_of(reader, using, exclude)
-        if stored is None:
-            raise NotFound(f"No point with id {point} found")
-        data = stored
-    array = np.frombuffer(data, dtype=np.float32)
-    return (array.reshape(-1, spec.size) if spec.multi else array), exclude
-
-
-SEARCH_PARAMS = {"hnsw_ef", "exact", "indexed_only", "quantization", "acorn"}
-
-
-def _search_params(raw: object) -> search.SearchParams:
-    """`params`: `hnsw_ef`, `exact`, `indexed_only` (quantization and ACORN settings are
-    accepted and have no effect: vectors are held unquantized)."""
-    if raw is None:
-        return search.SearchParams()
-    if not isinstance(raw, dict):
-        raise FormatError("params: invalid type, expected struct SearchParams")
-    unknown = sorted(set(raw) - SEARCH_PARAMS)
-    if unknown:
-        raise FormatError(f"params: unknown field `{unknown[0]}`")
-    hnsw_ef = raw.get("hnsw_ef")
-    if hnsw_ef is not None:
-        hnsw_ef = _count(hnsw_ef, "params.hnsw_ef")
-    flags = {name: raw.get(name) for name in ("exact", "indexed_only")}
-    for name, value in flags.items():
-        if value is not None and not isinstance(value, bool):
-            raise FormatError(f"params.{name}: invalid type, expected a boolean")
-    return search.SearchParams(hnsw_ef, bool(flags["exact"]), bool(flags["indexed_only"]))
-
-
-def _count(raw: object, name: str) -> int:
-    if raw is None:
-        return 0
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-        raise FormatError(f"{name}: invalid value {raw}, expected an unsigned integer")
-    return raw
-
-
-def _number(raw: object, name: str) -> float | None:
-    if raw is not None and (not isinstance(raw, (int, float)) or isinstance(raw, bool)):
-        raise FormatError(f"{name}: invalid type, expected a number")
-    return raw
-
-
-def _filter(body: JsonObject) -> Filter | None:
-    raw = body.get("filter")
-    return None if raw is None else compile_filter(raw)
-
-
-def _order_by(raw: object) -> OrderBy | None:
-    """`"field"` or `{"key", "direction": "asc"|"desc", "start_from": number | datetime}`."""
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        return OrderBy(raw)
-    if not isinstance(raw, dict) or not isinstance(raw.get("key"), str):
-        raise FormatError("order_by: expected a field name or {key, direction, start_from}")
-    direction = raw.get("direction") or "asc"
-    if direction not in ("asc", "desc"):
-        raise FormatError(f"order_by.direction: unknown variant `{direction}`")
-    return OrderBy(raw["key"], direction == "desc", _start_from(raw.get("start_from")))
-
-
-def _start_from(raw: object) -> float | None:
-    if raw is None:
-        return None
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return raw
-    moment = parse_datetime(raw) if isinstance(raw, str) else None
-    if moment is None:
-        raise FormatError(
-            f"order_by.start_from: '{raw}' does not match accepted datetime format (RFC3339). "
-            "Example: 2014-01-01T00:00:00Z"
-        )
-    return to_micros(moment)
-
-
-def _limit(raw: object, default: int) -> int:
-    if raw is None:
-        return default
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-        raise FormatError(f"limit: invalid value {raw}, expected an unsigned integer")
-    if raw == 0:
-        raise ValidationFailed("limit: value 0 invalid, must be 1 or larger")
-    return raw
-
-
-def _projection(collection: Collection, body: JsonObject, default_payload: bool) -> Projection:
-    with_payload = body.get("with_payload")
-    payload = compile_selector(default_payload if with_payload is None else with_payload)
-    with_vector = body.get("with_vector", body.get("with_vectors", False))
-    return Projection(payload, reads.vector_selection(collection, with_vector))

@@ -11,8 +11,9 @@ plan is worth it: its candidates are read (in id order) and checked, instead of 
 
 from __future__ import annotations
 
+import random
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -163,11 +164,24 @@ def retrieve(reader: Reader, keys: list[str], projection: Projection) -> list[Js
     return [record for _, record in projection.records(reader.collection, keys, results)]
 
 
-def vector_of(reader: Reader, name: str, key: str) -> bytes | None:
-    """The stored vector `name` of one point, as bytes (None when it has none)."""
-    stored: bytes | None
-    stored = reader.run(lambda pipe: pipe.hget(reader.collection.keys.vectors(name), key))[0]
+def vectors_of(reader: Reader, name: str, keys: list[str]) -> list[bytes | None]:
+    """The stored vectors `name` of these points, as bytes (None where a point has none)."""
+    if not keys:
+        return []
+    stored: list[bytes | None]
+    stored = reader.run(lambda pipe: pipe.hmget(reader.collection.keys.vectors(name), keys))[0]
     return stored
+
+
+def sample_keys(reader: Reader, n: int, flt: Filter | None) -> list[str]:
+    """Up to `n` distinct points that pass the filter, drawn at random."""
+    if flt is None:
+        drawn = reader.run(lambda pipe: pipe.zrandmember(reader.collection.keys.ids, n))[0]
+        return [key.decode() for key in drawn or []]
+    keys = matching(reader, flt)
+    if keys is None:
+        keys = [key for passed in _scanned(reader, flt) for key in passed]
+    return random.sample(keys, min(n, len(keys)))
 
 
 def bind_text_indexes(reader: Reader, flt: Filter | None) -> None:
@@ -397,13 +411,18 @@ def count(reader: Reader, flt: Filter | None) -> int:
         candidates = _candidates(reader, flt, plan)
         if candidates is not None:
             return len(_passing(reader, candidates, flt))
-    total, low, first = 0, "-", True
+    return sum(len(passed) for passed in _scanned(reader, flt))
+
+
+def _scanned(reader: Reader, flt: Filter) -> Iterator[list[str]]:
+    """The points that pass the filter, checking every point a chunk at a time (id order)."""
+    low, first = "-", True
     while True:
         keys = _id_range(reader, low, SCAN_CHUNK, first)
         first = False
-        total += len(_passing(reader, keys, flt))
+        yield _passing(reader, keys, flt)
         if len(keys) < SCAN_CHUNK:
-            return total
+            return
         low = f"({keys[-1]}"
 
 

@@ -46,8 +46,9 @@ from projections.reads import (
     matching,
     page,
 )
+from projections.scorers import Scorer
 from projections.vector_model import CollectionVectors
-from projections.vector_table import SIMILARITIES, VectorTable, pairwise, passes
+from projections.vector_table import VectorTable, passes
 from projections.vectors import Floats
 
 # (point key, score, rank), best first: the rank orders best first (a distance, or a
@@ -69,11 +70,11 @@ class SearchParams:
 @dataclass(frozen=True)
 class Query:
     using: str
-    vector: Floats  # the query as stored vectors are (normalised for Cosine); 2-D for multi
+    scorer: Scorer
     limit: int
     offset: int = 0
     score_threshold: float | None = None
-    exclude: str | None = None  # the point a query by id came from
+    exclude: frozenset[str] = frozenset()  # the points a query by id or example came from
     params: SearchParams = SearchParams()
 
     @property
@@ -151,7 +152,7 @@ def _search(
     exist and pass the filter. `matched`: the only rows the filter can match (None: any)."""
     checked_later = flt is not None and matched is None  # most candidates may fail the filter
     want = max(query.wanted, SCAN_CHUNK) if checked_later else query.wanted
-    want += query.exclude is not None
+    want += len(query.exclude)
     found: list[tuple[float, str, JsonObject]] = []  # (rank, key, record)
     done: set[str] = set()
     approximate = not query.params.exact
@@ -191,16 +192,17 @@ def _ranked(
     Called under the source's lock."""
     table, graph = source.table, source.graph
     rows = None if matched is None else matched.rows
-    if approximate and graph is not None and _graph_serves(table, source.config, rows):
+    graphed = approximate and graph is not None and query.scorer.vector is not None
+    if graphed and graph is not None and _graph_serves(table, source.config, rows):
         found = _from_graph(query, table, graph, rows, want)
         if found is not None:
-            scores = pairwise(table.spec.distance, table.matrix[found], query.vector)
+            scores = query.scorer.score(table.spec.distance, table.matrix[found])
             return _best(query, table, scores, found, want)[0], False
     if matched is None:
-        scores, keys = table.scores(query.vector)
+        scores, keys = table.scores(query.scorer)
         return _best(query, table, scores, np.arange(len(scores)), want, keys)
     vectors = table.matrix[matched.rows] if matched.vectors is None else matched.vectors
-    scores = pairwise(table.spec.distance, vectors, query.vector)
+    scores = query.scorer.score(table.spec.distance, vectors)
     return _best(query, table, scores, matched.rows, want)
 
 
@@ -221,12 +223,13 @@ def _from_graph(
     query: Query, table: VectorTable, graph: Graph, rows: npt.NDArray[np.int64] | None, want: int
 ) -> npt.NDArray[np.int64] | None:
     """The graph's nearest rows (among `rows`); None when it finds fewer than there are."""
+    vector = cast("Floats", query.scorer.vector)
     if rows is None:
-        found = graph.search(query.vector, want, query.params.hnsw_ef)
+        found = graph.search(vector, want, query.params.hnsw_ef)
         return found if found is not None and len(found) >= min(want, len(table)) else None
     accept = np.zeros(table.high, dtype=bool)
     accept[rows] = True
-    found = graph.search(query.vector, want, _filtered_ef(graph.ef, query, rows, table), accept)
+    found = graph.search(vector, want, _filtered_ef(graph.ef, query, rows, table), accept)
     return found if found is not None and len(found) >= min(want, len(rows)) else None
 
 
@@ -251,12 +254,12 @@ def _best(
     """The `want` best of the scored rows (more when scores tie at the cut), best first, ties
     by key (id order), without free rows, the excluded point, or scores past the threshold;
     and whether that is all of them."""
-    distance = table.spec.distance
+    higher_first = query.scorer.higher_first(table.spec.distance)
     keys = table.keys if keys is None else keys
     if query.score_threshold is not None:
-        kept = passes(distance, scores, query.score_threshold)
+        kept = passes(higher_first, scores, query.score_threshold)
         scores, rows = scores[kept], rows[kept]
-    ranked = -scores if distance in SIMILARITIES else scores
+    ranked = -scores if higher_first else scores
     every = len(rows) <= want
     if not every:
         cut = ranked <= np.partition(ranked, want - 1)[want - 1]  # ties at the cut stay
@@ -264,7 +267,7 @@ def _best(
     best = [
         (cast("str", keys[row]), score, rank)
         for row, score, rank in zip(rows.tolist(), scores, ranked.tolist(), strict=True)
-        if keys[row] is not None and keys[row] != query.exclude
+        if keys[row] is not None and keys[row] not in query.exclude
     ]
     best.sort(key=lambda found: (found[2], found[0]))
     return best, every

@@ -11,13 +11,16 @@ Not thread-safe by itself: the read model guards it with a readers-writer lock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from projections.collections import VectorSpec
 from projections.vectors import Floats
+
+if TYPE_CHECKING:  # scorers.py builds on this module's distances
+    from projections.scorers import Scorer
 
 SIMILARITIES = ("Cosine", "Dot")
 INITIAL_ROWS = 1024
@@ -103,17 +106,18 @@ class VectorTable:
         row = self.rows.get(key)
         return None if row is None else self.matrix[row]
 
-    def scores(self, query: Floats) -> tuple[Floats, Sequence[str | None]]:
-        """Every held point's score against the query, and the keys by score position: a
-        free row's key is None and its score the worst possible. The keys are the table's
-        own (no copy): index them under the same lock, below `len(scores)` only."""
+    def scores(self, scorer: Scorer) -> tuple[Floats, Sequence[str | None]]:
+        """Every held point's score, and the keys by score position: a free row's key is None
+        and its score the worst possible. The keys are the table's own (no copy): index them
+        under the same lock, below `len(scores)` only."""
+        distance = self.spec.distance
         if self.spec.multi:
             keys = list(self.multi)
-            found = [max_sim(self.spec.distance, self.multi[key], query) for key in keys]
+            found = [scorer.score_multi(distance, self.multi[key]) for key in keys]
             return np.array(found, dtype=np.float32), cast("list[str | None]", keys)
-        scored = pairwise(self.spec.distance, self.matrix[: self.high], query)
+        scored = scorer.score(distance, self.matrix[: self.high])
         if self._free:  # rows freed and not reused yet
-            scored[~self.live[: self.high]] = worst(self.spec.distance)
+            scored[~self.live[: self.high]] = -np.inf if scorer.higher_first(distance) else np.inf
         return scored, self.keys
 
     def _next_row(self) -> int:
@@ -148,10 +152,6 @@ def max_sim(distance: str, rows: Floats, query: Floats) -> np.float32:
     return np.float32(best.sum())
 
 
-def worst(distance: str) -> float:
-    return -np.inf if distance in SIMILARITIES else np.inf
-
-
-def passes(distance: str, scores: Floats, threshold: float) -> npt.NDArray[np.bool_]:
+def passes(higher_first: bool, scores: Floats, threshold: float) -> npt.NDArray[np.bool_]:
     """Qdrant keeps scores strictly better than the threshold."""
-    return scores > threshold if distance in SIMILARITIES else scores < threshold
+    return scores > threshold if higher_first else scores < threshold

@@ -68,7 +68,7 @@ def _dense_rows(spec: VectorSpec, rows: list[Any], wheres: list[str]) -> list[by
         return [_encode_dense(spec, row, where) for row, where in zip(rows, wheres, strict=True)]
     if not np.isfinite(array).all():
         raise WrongInput("vector values must be finite 32-bit floats")
-    data = _normalise(spec, array).tobytes()
+    data = normalise(spec, array).tobytes()
     step = spec.size * 4
     return [data[i : i + step] for i in range(0, len(data), step)]
 
@@ -121,7 +121,7 @@ def _check_dim(spec: VectorSpec, got: int) -> None:
         raise WrongInput(f"Vector dimension error: expected dim: {spec.size}, got {got}{suffix}")
 
 
-def _normalise(spec: VectorSpec, array: Floats) -> Floats:
+def normalise(spec: VectorSpec, array: Floats) -> Floats:
     if spec.distance != "Cosine":
         return array
     norms = np.linalg.norm(array, axis=-1, keepdims=True)
@@ -130,14 +130,28 @@ def _normalise(spec: VectorSpec, array: Floats) -> Floats:
 
 
 def _encode_dense(spec: VectorSpec, value: object, where: str) -> bytes:
+    return normalise(spec, _dense(spec, value, where)).tobytes()
+
+
+def _encode_multi(spec: VectorSpec, value: object, where: str) -> bytes:
+    return normalise(spec, _multi(spec, value, where)).tobytes()
+
+
+def as_sent(spec: VectorSpec, value: object, where: str) -> Floats:
+    """A dense or multi-dense vector of a request, checked, as sent (not normalised): what
+    recommend's average_vector averages, as Qdrant does."""
+    return _multi(spec, value, where) if spec.multi else _dense(spec, value, where)
+
+
+def _dense(spec: VectorSpec, value: object, where: str) -> Floats:
     array = _floats(value, where)
     if array.size == 0:
         raise ValidationFailed(f"{where}: dense vector must not be empty")
     _check_dim(spec, array.size)
-    return _normalise(spec, array).tobytes()
+    return array
 
 
-def _encode_multi(spec: VectorSpec, value: object, where: str) -> bytes:
+def _multi(spec: VectorSpec, value: object, where: str) -> Floats:
     if not isinstance(value, list) or not value:
         raise ValidationFailed(f"{where}: multi vector must not be empty")
     if not all(isinstance(row, list) for row in value):
@@ -149,7 +163,7 @@ def _encode_multi(spec: VectorSpec, value: object, where: str) -> bytes:
     if len({row.size for row in rows}) != 1:
         raise ValidationFailed(f"{where}: all vectors must have the same dimension")
     _check_dim(spec, rows[0].size)
-    return _normalise(spec, np.stack(rows)).tobytes()
+    return np.stack(rows)
 
 
 def _encode_sparse(value: object, where: str) -> bytes:

@@ -12,7 +12,7 @@ from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.filters import compile_filter
 from projections.payloads import compile_selector
-from projections.reads import Projection, Reader, count, retrieve, scroll, vector_of
+from projections.reads import Projection, Reader, count, retrieve, scroll, vectors_of
 from tests.domain.writes import write
 
 EVERYTHING = Projection(compile_selector(True), ("a",))
@@ -61,9 +61,9 @@ def test_count_and_scroll_agree_on_a_filter(r, col) -> None:
 
 def test_vector_of_one_point(r, col) -> None:
     reader = load(r, col, 2)
-    stored = vector_of(reader, "a", key(2))
+    (stored,) = vectors_of(reader, "a", [key(2)])
     assert np.frombuffer(stored, dtype=np.float32).tolist() == [2.0, 1.0]
-    assert vector_of(reader, "b", key(2)) is None
+    assert vectors_of(reader, "b", [key(2)]) == [None]
 
 
 def test_overview_has_every_collection_with_its_figures(r, col) -> None:

@@ -17,6 +17,7 @@ from projections.collections import Collection
 from projections.filters import compile_filter
 from projections.ids import to_key
 from projections.reads import Projection, Reader
+from projections.scorers import Nearest
 from projections.search import Query, SearchParams, nearest
 from projections.vector_model import CollectionVectors
 from tests.domain.writes import write
@@ -66,7 +67,11 @@ def ask(r, model, query: np.ndarray, flt: dict | None, limit: int = 10, exact: b
     reader = Reader(r, model.collection, None, WAIT)
     compiled = None if flt is None else compile_filter(flt)
     found = nearest(
-        reader, Query("", query, limit, params=SearchParams(exact=exact)), compiled, IDS, model
+        reader,
+        Query("", Nearest(query), limit, params=SearchParams(exact=exact)),
+        compiled,
+        IDS,
+        model,
     )
     return [p["id"] for p in found]
 
@@ -147,7 +152,7 @@ def test_when_the_graph_finds_too_few_the_exact_answer_comes_in_order(r, name) -
         gone = [to_key(i) for i in best[:5]]
         r.hdel(model.collection.keys.payload, *gone)  # behind the model's back
         reader = Reader(r, model.collection, None, WAIT)
-        search = Query("", query, 10, params=SearchParams(hnsw_ef=10))
+        search = Query("", Nearest(query), 10, params=SearchParams(hnsw_ef=10))
         found = nearest(reader, search, None, IDS, model)
         assert [p["id"] for p in found] == best[5:15]
         scores = [p["score"] for p in found]

@@ -21,7 +21,9 @@ WORDS = [
     "include", "exclude", "order_by", "direction", "start_from", "keys", "operations", "upsert",
     "delete", "set_payload", "update_vectors", "delete_vectors", "update_filter", "update_mode",
     "field_name", "field_schema", "type", "exact", "indices", "values", "a", "", "image", "query",
-    "using", "nearest", "score_threshold", "prefetch",
+    "using", "nearest", "score_threshold", "prefetch", "recommend", "positive", "negative",
+    "strategy", "fusion", "rrf", "k", "weights", "sample", "random", "dbsf", "best_score",
+    "average_vector", "name", "searches",
 ]  # fmt: skip
 SCALARS = st.one_of(
     st.none(),
@@ -51,6 +53,11 @@ READS = [
     ("POST", "points/scroll"),
     ("POST", "points/count"),
     ("POST", "points/query"),
+    ("POST", "points/query/batch"),
+    ("POST", "points/search"),
+    ("POST", "points/search/batch"),
+    ("POST", "points/recommend"),
+    ("POST", "points/recommend/batch"),
 ]
 RAW_BODIES = [
     b"\xff\xfe\x00garbage", b"{", b"[" * 10000 + b"]" * 10000, b'{"points": NaN}',
@@ -88,7 +95,43 @@ PAYLOADS = st.dictionaries(st.sampled_from(WORDS), JSON, max_size=4)
 SELECTED = st.lists(st.integers(0, 8), min_size=1, max_size=3) | st.lists(
     SCALARS, min_size=1, max_size=2
 )
+EXAMPLES = st.lists(st.integers(0, 8) | st.lists(SCALARS, max_size=4), max_size=3)
+QUERIES = st.one_of(
+    st.lists(SCALARS, max_size=5),
+    st.integers(0, 8),
+    st.fixed_dictionaries(
+        {
+            "recommend": st.fixed_dictionaries(
+                {},
+                optional={
+                    "positive": EXAMPLES,
+                    "negative": EXAMPLES,
+                    "strategy": st.sampled_from(["average_vector", "best_score", "sum_scores"])
+                    | SCALARS,
+                },
+            )
+        }
+    ),
+    st.fixed_dictionaries({"fusion": st.sampled_from(["rrf", "dbsf"]) | SCALARS}),
+    st.fixed_dictionaries({"rrf": st.dictionaries(st.sampled_from(["k", "weights"]), JSON)}),
+    st.fixed_dictionaries({"order_by": st.sampled_from(["a", "b"]) | JSON}),
+    st.fixed_dictionaries({"sample": st.just("random") | SCALARS}),
+)
+STAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "query": QUERIES,
+        "using": st.sampled_from(["", "image", "a"]),
+        "limit": st.integers(0, 20) | SCALARS,
+        "filter": FILTERS,
+    },
+)
 PLAUSIBLE = st.one_of(
+    st.builds(
+        lambda stage, prefetch: ("POST", "points/query", {**stage, "prefetch": prefetch}),
+        STAGE,
+        st.lists(STAGE, max_size=3) | STAGE,
+    ),
     st.builds(
         lambda p, s: ("POST", "points/payload", {"payload": p, "points": s}), PAYLOADS, SELECTED
     ),

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from projections.collections import VectorSpec
+from projections.scorers import Nearest
 from projections.vector_table import INITIAL_ROWS, VectorTable, max_sim, pairwise
 
 DISTANCES = ("Cosine", "Dot", "Euclid", "Manhattan")
@@ -17,7 +18,7 @@ def stored(vector: list[float]) -> bytes:
 
 
 def scores_by_key(table: VectorTable, query: np.ndarray) -> dict[str, float]:
-    scores, keys = table.scores(query)
+    scores, keys = table.scores(Nearest(query))
     return {
         key: float(score) for key, score in zip(keys[: len(scores)], scores, strict=True) if key
     }

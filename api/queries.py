@@ -1,0 +1,76 @@
+"""Query endpoints: the universal `/points/query` (and its batch), and the classic
+`/points/search` and `/points/recommend` (and their batches), which answer a list of scored
+points where `/query` answers `{"points": [...]}`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import falcon
+
+from api import fields
+from api.context import Context
+from api.http import ok
+from api.params import read_params
+from api.points import Resource
+from api.query_body import query_stage
+from projections.collections import Collection
+from projections.errors import FormatError
+from projections.jsontypes import JsonObject
+from projections.query_plan import Answering, Stage, answer
+
+StageOf = Callable[[JsonObject], Stage]
+Answer = Callable[[Collection], list[JsonObject]]
+
+
+class _Queries(Resource):
+    """What every query endpoint shares: a body becomes a stage, answered on the collection
+    with the parts of each point the body asks for."""
+
+    default_payload = False
+
+    def _answer(self, body: JsonObject, stage_of: StageOf, timeout: float | None) -> Answer:
+        stage = stage_of(body)
+
+        def run(collection: Collection) -> list[JsonObject]:
+            projection = fields.projection(collection, body, self.default_payload)
+            reader = self._ctx.reader(collection, timeout)
+            return answer(Answering(reader, self._ctx.vectors.of(collection)), stage, projection)
+
+        return run
+
+    def _batch(self, req: falcon.Request, stage_of: StageOf) -> list[Answer]:
+        timeout = read_params(req)
+        searches = self._body(req).get("searches")
+        if not isinstance(searches, list) or not all(isinstance(q, dict) for q in searches):
+            raise FormatError("searches: missing field or invalid type, expected a sequence")
+        return [self._answer(body, stage_of, timeout) for body in searches]
+
+
+class Query(_Queries):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        run = self._answer(self._body(req), query_stage, read_params(req))
+        ok(req, resp, self._ctx.using(name, lambda c: {"points": run(c)}))
+
+
+class QueryBatch(_Queries):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        runs = self._batch(req, query_stage)
+        ok(req, resp, self._ctx.using(name, lambda c: [{"points": run(c)} for run in runs]))
+
+
+class Classic(_Queries):
+    """A classic endpoint (`stage_of` reads its body) and its batch: a list of points for an
+    answer."""
+
+    def __init__(self, ctx: Context, stage_of: StageOf) -> None:
+        super().__init__(ctx)
+        self._stage_of = stage_of
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        run = self._answer(self._body(req), self._stage_of, read_params(req))
+        ok(req, resp, self._ctx.using(name, run))
+
+    def on_post_batch(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        runs = self._batch(req, self._stage_of)
+        ok(req, resp, self._ctx.using(name, lambda c: [run(c) for run in runs]))

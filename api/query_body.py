@@ -1,0 +1,196 @@
+"""Query request bodies, checked as Qdrant checks them, as stages of the universal query
+(query_plan.py): `/points/query` and the classic `/points/search` and `/points/recommend`."""
+
+from __future__ import annotations
+
+from api import fields
+from projections.errors import BadRequest, FormatError
+from projections.filters import compile_filter
+from projections.jsontypes import JsonObject
+from projections.query_plan import (
+    FusionQuery,
+    NearestQuery,
+    OrderByQuery,
+    QueryKind,
+    RecommendQuery,
+    SampleQuery,
+    Stage,
+)
+
+STRATEGIES = ("average_vector", "best_score", "sum_scores")
+FUSIONS = ("rrf", "dbsf")
+NOT_YET = ("discover", "context", "formula", "relevance_feedback", "text", "image", "object")
+
+
+def query_stage(body: JsonObject) -> Stage:
+    """The body of `/points/query` (or one of `/query/batch`'s searches)."""
+    return _stage(body, top=True)
+
+
+def _stage(body: JsonObject, top: bool) -> Stage:
+    query = _query(body.get("query"))
+    _no_lookup(body)
+    prefetch = tuple(_stage(_object(p, "prefetch"), top=False) for p in _listed(body))
+    if query is None and prefetch:
+        raise BadRequest(
+            "A query is needed to merge the prefetches. Can't have prefetches without a query."
+        )
+    if isinstance(query, FusionQuery) and not prefetch:
+        raise BadRequest("Fusion queries need prefetches: nothing to fuse")
+    if query is None and body.get("score_threshold") is not None:
+        raise BadRequest(
+            "A query is needed to use the score_threshold. Please provide a query in order "
+            "to use the score_threshold parameter"
+        )
+    if isinstance(query, FusionQuery) and query.weights and len(query.weights) != len(prefetch):
+        raise BadRequest(
+            f"rrf.weights: {len(query.weights)} weights for {len(prefetch)} prefetches"
+        )
+    return Stage(
+        query,
+        prefetch,
+        _filter(body),
+        _using(body.get("using")),
+        fields.limit(body.get("limit"), 10),
+        fields.unsigned(body.get("offset"), "offset") if top else 0,
+        fields.number(body.get("score_threshold"), "score_threshold"),
+        fields.search_params(body.get("params")),
+    )
+
+
+def _no_lookup(body: JsonObject) -> None:
+    if body.get("lookup_from") is not None:
+        raise BadRequest("`lookup_from` is not supported yet")
+
+
+def _listed(body: JsonObject) -> list[object]:
+    raw = body.get("prefetch")
+    if raw is None:
+        return []
+    return raw if isinstance(raw, list) else [raw]
+
+
+def _object(raw: object, where: str) -> JsonObject:
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where}: invalid type, expected an object")
+    return raw
+
+
+def _filter(body: JsonObject) -> JsonObject | None:
+    raw = body.get("filter")
+    if raw is not None:
+        compile_filter(raw)  # checked now: a bad filter fails the request, not a stage
+    return raw
+
+
+def _using(raw: object) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise FormatError("using: invalid type, expected a vector name")
+    return raw
+
+
+def _query(raw: object) -> QueryKind | None:
+    """`query`: a vector, a multivector or a point id (nearest), or an object naming its
+    kind: nearest, recommend, order_by, fusion, rrf, sample."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or {"indices", "values"} & set(raw):
+        return NearestQuery(raw)
+    if "nearest" in raw:
+        if raw.get("mmr") is not None:
+            raise BadRequest("`mmr` is not supported yet")
+        return NearestQuery(raw["nearest"])
+    if "recommend" in raw:
+        return _recommend(_object(raw["recommend"], "query.recommend"))
+    if "order_by" in raw:
+        order = fields.order_by(raw["order_by"])
+        assert order is not None
+        return OrderByQuery(order)
+    if "fusion" in raw:
+        if raw["fusion"] not in FUSIONS:
+            raise FormatError(
+                f"query.fusion: unknown variant `{raw['fusion']}`, expected one of {FUSIONS}"
+            )
+        return FusionQuery(raw["fusion"])
+    if "rrf" in raw:
+        return _rrf(_object(raw["rrf"], "query.rrf"))
+    if "sample" in raw:
+        if raw["sample"] != "random":
+            raise FormatError(f"query.sample: unknown variant `{raw['sample']}`, expected `random`")
+        return SampleQuery()
+    kind = next((k for k in NOT_YET if k in raw), None)
+    if kind is not None:
+        raise BadRequest(f"`{kind}` queries are not supported yet")
+    raise FormatError("query: data did not match any variant of untagged enum QueryInterface")
+
+
+def _recommend(raw: JsonObject) -> RecommendQuery:
+    strategy = raw.get("strategy") or "average_vector"
+    if strategy not in STRATEGIES:
+        raise FormatError(f"strategy: unknown variant `{strategy}`, expected one of {STRATEGIES}")
+    positive, negative = _examples(raw, "positive"), _examples(raw, "negative")
+    if not positive and not negative:
+        raise BadRequest("At least one positive or negative example is required")
+    return RecommendQuery(positive, negative, strategy)
+
+
+def _examples(raw: JsonObject, name: str) -> tuple[object, ...]:
+    found = raw.get(name)
+    if found is None:
+        return ()
+    if not isinstance(found, list):
+        raise FormatError(f"{name}: invalid type, expected a sequence")
+    return tuple(found)
+
+
+def _rrf(raw: JsonObject) -> FusionQuery:
+    k = raw.get("k")
+    if k is not None:
+        k = fields.unsigned(k, "rrf.k")
+        if k == 0:
+            raise BadRequest("rrf.k: value 0 invalid, must be 1 or larger")
+    weights = raw.get("weights")
+    if weights is not None:
+        if not isinstance(weights, list) or not all(
+            fields.number(w, "rrf.weights") is not None for w in weights
+        ):
+            raise FormatError("rrf.weights: invalid type, expected a sequence of numbers")
+        weights = tuple(float(w) for w in weights)
+    return FusionQuery("rrf", k, weights)
+
+
+# ---- the classic endpoints ----------------------------------------------------------------------
+
+
+def search_stage(body: JsonObject) -> Stage:
+    """`/points/search`: `vector` (plain, or `{name, vector}`), `limit` (required), ..."""
+    raw = body.get("vector")
+    if raw is None:
+        raise FormatError("missing field `vector`")
+    using = ""
+    if isinstance(raw, dict) and "name" in raw:
+        using, raw = _using(raw["name"]), raw.get("vector")
+    return _classic(body, NearestQuery(raw), using)
+
+
+def recommend_stage(body: JsonObject) -> Stage:
+    """`/points/recommend`: `positive`, `negative`, `strategy`, `using`, `limit` (required)."""
+    return _classic(body, _recommend(body), _using(body.get("using")))
+
+
+def _classic(body: JsonObject, query: QueryKind, using: str) -> Stage:
+    if body.get("limit") is None:
+        raise FormatError("missing field `limit`")
+    _no_lookup(body)
+    return Stage(
+        query,
+        (),
+        _filter(body),
+        using,
+        fields.limit(body.get("limit"), 10),
+        fields.unsigned(body.get("offset"), "offset"),
+        fields.number(body.get("score_threshold"), "score_threshold"),
+        fields.search_params(body.get("params")),
+    )

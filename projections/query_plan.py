@@ -1,0 +1,220 @@
+"""The universal query (`POST /points/query`): a tree of stages, answered from the leaves up.
+
+- A stage without prefetches queries the collection: the nearest points to a vector (or to a
+  point's own vector), recommend, order_by, sample, or, without a query, points in id order.
+- A stage with prefetches answers from the points they found: `fusion` / `rrf` fuses their
+  ranked lists (fusion.py); any other query scores those points again (a dense query over
+  the candidates of a sparse one, say).
+- A stage's filter holds for every stage below it: Qdrant propagates filters down to the
+  leaves, so a prefetch's `limit` counts points that pass every filter above it.
+Only the top stage reads payloads and vectors; the stages below return ids and scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+import numpy as np
+
+from projections import fusion, ids, reads, vectors
+from projections.collections import VectorSpec
+from projections.errors import BadRequest, NotFound, WrongInput
+from projections.filters import Filter, compile_filter
+from projections.jsontypes import JsonObject
+from projections.reads import OrderBy, Projection, Reader
+from projections.scorers import Examples, Nearest, Scorer, average_vector
+from projections.search import Query, SearchParams, nearest
+from projections.vector_model import CollectionVectors
+from projections.vectors import Floats
+
+# ---- what a request asks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    vector: object  # as sent: a vector, a multivector, or a point id
+
+
+@dataclass(frozen=True)
+class RecommendQuery:
+    positive: tuple[object, ...]  # vectors or point ids, as sent
+    negative: tuple[object, ...]
+    strategy: str  # average_vector | best_score | sum_scores
+
+
+@dataclass(frozen=True)
+class OrderByQuery:
+    order: OrderBy
+
+
+@dataclass(frozen=True)
+class FusionQuery:
+    method: str  # rrf | dbsf
+    k: int | None = None  # rrf's constant
+    weights: tuple[float, ...] | None = None  # rrf's weight of each prefetch
+
+
+@dataclass(frozen=True)
+class SampleQuery:
+    """`sample: random`: points drawn at random."""
+
+
+QueryKind = NearestQuery | RecommendQuery | OrderByQuery | FusionQuery | SampleQuery
+
+
+@dataclass(frozen=True)
+class Stage:
+    query: QueryKind | None
+    prefetch: tuple[Stage, ...] = ()
+    filter: JsonObject | None = None  # as sent (checked): merged with the filters above
+    using: str = ""
+    limit: int = 10
+    offset: int = 0
+    score_threshold: float | None = None
+    params: SearchParams = field(default_factory=SearchParams)
+
+
+# ---- answering -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answering:
+    """What a query is answered from: the reader, and the collection's vector read model."""
+
+    reader: Reader
+    model: CollectionVectors | None
+
+
+def answer(ans: Answering, stage: Stage, projection: Projection) -> list[JsonObject]:
+    """The scored points of the top stage, each with the parts `projection` asks for."""
+    return _stage(ans, stage, None, projection)
+
+
+def _stage(
+    ans: Answering, stage: Stage, above: JsonObject | None, projection: Projection
+) -> list[JsonObject]:
+    raw = _both(above, stage.filter)
+    if not stage.prefetch:
+        return _leaf(ans, stage, raw, projection)
+    bare = Projection(payload=None, vectors=())
+    found = [_stage(ans, inner, raw, bare) for inner in stage.prefetch]
+    if isinstance(stage.query, FusionQuery):
+        return _fused(ans, stage, found, projection)
+    points = list(dict.fromkeys(p["id"] for part in found for p in part))
+    if not points:
+        return []
+    return _leaf(ans, stage, _both(raw, {"must": [{"has_id": points}]}), projection)
+
+
+def _both(a: JsonObject | None, b: JsonObject | None) -> JsonObject | None:
+    """The filter that holds where both hold (None: no filter)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return {"must": [a, b]}
+
+
+def _leaf(
+    ans: Answering, stage: Stage, raw: JsonObject | None, projection: Projection
+) -> list[JsonObject]:
+    """A stage over the whole collection (the points of `raw`)."""
+    flt = None if raw is None else compile_filter(raw)
+    query, wanted = stage.query, stage.offset + stage.limit
+    if query is None or isinstance(query, OrderByQuery):
+        if query is None:
+            points, _ = reads.scroll(ans.reader, None, wanted, flt, projection)
+        else:
+            points = reads.scroll_ordered(ans.reader, query.order, wanted, flt, projection)
+        return [_scored(point, 1.0) for point in points[stage.offset :]]
+    if isinstance(query, SampleQuery):
+        return _sample(ans.reader, stage.limit, flt, projection)
+    if isinstance(query, FusionQuery):
+        raise BadRequest("Fusion queries need prefetches")  # the request check comes first
+    scorer, exclude = _scorer(ans.reader, stage.using, query)
+    search = Query(
+        stage.using, scorer, stage.limit, stage.offset, stage.score_threshold, exclude, stage.params
+    )
+    return nearest(ans.reader, search, flt, projection, ans.model)
+
+
+def _scored(record: JsonObject, score: float) -> JsonObject:
+    return {**record, "version": 0, "score": score}
+
+
+def _fused(
+    ans: Answering, stage: Stage, found: list[list[JsonObject]], projection: Projection
+) -> list[JsonObject]:
+    query = cast("FusionQuery", stage.query)
+    lists = [[(ids.to_key(p["id"]), float(p["score"])) for p in part] for part in found]
+    if query.method == "dbsf":
+        fused = fusion.dbsf(lists)
+    else:
+        fused = fusion.rrf(lists, query.k, query.weights)
+    if stage.score_threshold is not None:
+        fused = [(key, score) for key, score in fused if score >= stage.score_threshold]
+    chosen = dict(fused[stage.offset : stage.offset + stage.limit])
+    records = reads.retrieve(ans.reader, list(chosen), projection)
+    return [_scored(record, chosen[ids.to_key(record["id"])]) for record in records]
+
+
+def _sample(
+    reader: Reader, limit: int, flt: Filter | None, projection: Projection
+) -> list[JsonObject]:
+    """Up to `limit` points that pass the filter, drawn at random, score 1.0 each."""
+    chosen = reads.sample_keys(reader, limit, flt)
+    return [_scored(record, 1.0) for record in reads.retrieve(reader, chosen, projection)]
+
+
+# ---- the vectors a query names -----------------------------------------------------------------
+
+
+def _scorer(
+    reader: Reader, using: str, query: NearestQuery | RecommendQuery
+) -> tuple[Scorer, frozenset[str]]:
+    """How the query scores points, and the points it names (which it never returns)."""
+    spec = reader.collection.vectors.get(using)
+    if spec is None:
+        raise WrongInput(f"Not existing vector name error: {using}")
+    if spec.sparse:
+        raise BadRequest("only dense and multi-dense vectors can be queried yet")
+    if isinstance(query, NearestQuery):
+        (vector,), named = _vectors(reader, spec, [query.vector], as_sent=False)
+        return Nearest(vector), named
+    average = query.strategy == "average_vector"
+    examples, named = _vectors(reader, spec, [*query.positive, *query.negative], average)
+    positive, negative = examples[: len(query.positive)], examples[len(query.positive) :]
+    if not average:
+        return Examples(tuple(positive), tuple(negative), query.strategy == "best_score"), named
+    if not positive:
+        raise BadRequest("Positive vectors should not be empty with `average_vector` strategy")
+    return Nearest(vectors.normalise(spec, average_vector(positive, negative))), named
+
+
+def _vectors(
+    reader: Reader, spec: VectorSpec, raws: list[object], as_sent: bool
+) -> tuple[list[Floats], frozenset[str]]:
+    """Each vector as stored vectors are, or `as_sent` (not normalised), and a point id as
+    that point's stored vector (all of them read in one round trip); and the keys of the
+    points named."""
+    named = [ids.to_key(ids.parse_id(raw)) for raw in raws if not isinstance(raw, list)]
+    stored = dict(zip(named, reads.vectors_of(reader, spec.name, named), strict=True))
+    found: list[Floats] = []
+    for raw in raws:
+        if isinstance(raw, list) and as_sent:
+            found.append(vectors.as_sent(spec, raw, "query"))
+            continue
+        data = (
+            vectors.encode_vector(reader.collection, spec.name, raw, "query")
+            if isinstance(raw, list)
+            else _stored(stored, ids.to_key(ids.parse_id(raw)))
+        )
+        array = np.frombuffer(data, dtype=np.float32)
+        found.append(array.reshape(-1, spec.size) if spec.multi else array)
+    return found, frozenset(named)
+
+
+def _stored(stored: dict[str, bytes | None], key: str) -> bytes:
+    data = stored[key]
+    if data is None:
+        raise NotFound(f"No point with id {ids.from_key(key)} found")
+    return data

@@ -1,0 +1,133 @@
+"""How a query scores stored vectors: the nearest points to one vector, or a score over
+examples (recommend's `best_score` and `sum_scores`), as Qdrant scores them.
+
+- Nearest: similarities for Cosine and Dot (higher first), distances for Euclid and Manhattan
+  (lower first); a multivector scores max_sim. It is the only kind an HNSW graph serves.
+- Examples: built on each distance's core similarity, where higher is always closer (Euclid:
+  the squared distance negated, Manhattan: the distance negated), and higher scores first.
+  `best_score` takes the best positive and the best negative similarity: a point closer to a
+  positive scores sigmoid(best positive), else -sigmoid(best negative), with Qdrant's fast
+  sigmoid scaled to (0, 1). `sum_scores` sums the positives' similarities and subtracts the
+  negatives'.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+
+from projections.vector_table import SIMILARITIES, max_sim, pairwise
+from projections.vectors import Floats
+
+
+class Scorer(ABC):
+    """Scores of stored vectors against a query."""
+
+    @property
+    def vector(self) -> Floats | None:
+        """The vector whose nearest points are wanted: what a graph can search for."""
+        return None
+
+    @abstractmethod
+    def higher_first(self, distance: str) -> bool: ...
+
+    @abstractmethod
+    def score(self, distance: str, matrix: Floats) -> Floats:
+        """The scores of dense vectors, a row each."""
+
+    @abstractmethod
+    def score_multi(self, distance: str, rows: Floats) -> np.float32:
+        """The score of one multivector (its rows)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Nearest(Scorer):
+    query: Floats  # shaped as the stored vectors (normalised for Cosine); 2-D for multi
+
+    @property
+    def vector(self) -> Floats:
+        return self.query
+
+    def higher_first(self, distance: str) -> bool:
+        return distance in SIMILARITIES
+
+    def score(self, distance: str, matrix: Floats) -> Floats:
+        return pairwise(distance, matrix, self.query)
+
+    def score_multi(self, distance: str, rows: Floats) -> np.float32:
+        return max_sim(distance, rows, self.query)
+
+
+def core(distance: str, matrix: Floats, example: Floats) -> Floats:
+    """Qdrant's internal similarity of each row to an example: higher is closer."""
+    if distance in SIMILARITIES:
+        return cast("Floats", matrix @ example)
+    difference = matrix - example
+    if distance == "Euclid":
+        return cast("Floats", -(difference * difference).sum(axis=-1))
+    return cast("Floats", -np.abs(difference).sum(axis=-1))
+
+
+def core_multi(distance: str, rows: Floats, example: Floats) -> np.float32:
+    """A multivector's core similarity to a multivector example: the sum over the example's
+    rows of the best similarity to any of the point's rows."""
+    return np.float32(sum(core(distance, rows, one).max() for one in example))
+
+
+def scaled_sigmoid(x: Floats) -> Floats:
+    """Qdrant's fast sigmoid x / (1 + |x|), scaled to (0, 1)."""
+    return cast("Floats", 0.5 * (x / (1.0 + np.abs(x)) + 1.0))
+
+
+@dataclass(frozen=True, eq=False)
+class Examples(Scorer):
+    """recommend's `best_score` (best=True) or `sum_scores` over positive and negative
+    examples, each shaped as a stored vector."""
+
+    positive: tuple[Floats, ...]
+    negative: tuple[Floats, ...]
+    best: bool
+
+    def higher_first(self, distance: str) -> bool:
+        return True
+
+    def score(self, distance: str, matrix: Floats) -> Floats:
+        pos = [core(distance, matrix, e) for e in self.positive]
+        neg = [core(distance, matrix, e) for e in self.negative]
+        return self._merge(np.array(pos, np.float32), np.array(neg, np.float32), len(matrix))
+
+    def score_multi(self, distance: str, rows: Floats) -> np.float32:
+        pos = [[core_multi(distance, rows, e)] for e in self.positive]
+        neg = [[core_multi(distance, rows, e)] for e in self.negative]
+        return np.float32(self._merge(np.array(pos, np.float32), np.array(neg, np.float32), 1)[0])
+
+    def _merge(self, pos: Floats, neg: Floats, n: int) -> Floats:
+        """The scores from the similarities to each example (a row per example)."""
+        if not self.best:
+            total_pos = pos.sum(axis=0) if len(pos) else np.zeros(n, np.float32)
+            total_neg = neg.sum(axis=0) if len(neg) else np.zeros(n, np.float32)
+            return (total_pos - total_neg).astype(np.float32)
+        best_pos = pos.max(axis=0) if len(pos) else np.full(n, -np.inf, np.float32)
+        best_neg = neg.max(axis=0) if len(neg) else np.full(n, -np.inf, np.float32)
+        with np.errstate(invalid="ignore"):
+            merged = np.where(
+                best_pos > best_neg, scaled_sigmoid(best_pos), -scaled_sigmoid(best_neg)
+            )
+        return merged.astype(np.float32)
+
+
+def average_vector(positive: list[Floats], negative: list[Floats]) -> Floats:
+    """recommend's `average_vector` query: the positives' mean, moved away from the
+    negatives' mean by as much again (2 * mean(pos) - mean(neg)); just the positives' mean
+    without negatives. Multivectors: the positives' rows and the negatives' rows negated."""
+    if positive[0].ndim == 2:
+        return cast(
+            "Floats", np.concatenate([*positive, *(-n for n in negative)]).astype(np.float32)
+        )
+    mean = np.mean(positive, axis=0)
+    if negative:
+        mean = mean + mean - np.mean(negative, axis=0)
+    return cast("Floats", mean.astype(np.float32))

@@ -1,0 +1,177 @@
+"""The universal query's forms beyond a plain nearest query (prefetch and fusion, rescoring,
+nested prefetch, recommend, order_by, sample) and the classic search and recommend endpoints,
+through qdrant-client over REST (or plain HTTP), checked against qdrant-client's local mode on
+the same data: same points, same order, same scores. Vectors are drawn from a continuous
+distribution, so no two scores tie."""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+import pytest
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import UnexpectedResponse
+
+N = 80
+VECTORS = {
+    "a": models.VectorParams(size=8, distance=models.Distance.COSINE),
+    "b": models.VectorParams(size=6, distance=models.Distance.EUCLID),
+}
+
+
+def g_is(*values: int) -> models.Filter:
+    return models.Filter(must=[models.FieldCondition(key="g", match=models.MatchAny(any=values))])
+
+
+@pytest.fixture(scope="module")
+def clients(base_url: str) -> tuple[QdrantClient, QdrantClient, str]:
+    """pointlog and local mode, holding the same collection."""
+    remote, local, name = QdrantClient(url=base_url), QdrantClient(":memory:"), "universal"
+    rng = random.Random(11)
+    points = [
+        models.PointStruct(
+            id=i,
+            vector={n: [rng.gauss(0, 1) for _ in range(p.size)] for n, p in VECTORS.items()},
+            payload={"g": i % 4, "n": round(rng.uniform(0, 100), 3)},
+        )
+        for i in range(N)
+    ]
+    for client in (remote, local):
+        if client.collection_exists(name):
+            client.delete_collection(name)
+        client.create_collection(name, vectors_config=VECTORS)
+        client.create_payload_index(name, "n", models.PayloadSchemaType.FLOAT, wait=True)
+        client.upsert(name, points, wait=True)
+    return remote, local, name
+
+
+def query(rng: random.Random, using: str) -> list[float]:
+    return [rng.gauss(0, 1) for _ in range(VECTORS[using].size)]
+
+
+def summary(points: list[models.ScoredPoint]) -> list[tuple]:
+    return [(p.id, round(p.score, 4), p.payload) for p in points]
+
+
+def cases() -> dict[str, dict]:
+    rng = random.Random(5)
+    a, b = query(rng, "a"), query(rng, "b")
+    both = [
+        models.Prefetch(query=a, using="a", limit=20),
+        models.Prefetch(query=b, using="b", limit=15, filter=g_is(0, 1, 2)),
+    ]
+    return {
+        "rrf": {"prefetch": both, "query": models.FusionQuery(fusion=models.Fusion.RRF)},
+        "dbsf": {"prefetch": both, "query": models.FusionQuery(fusion=models.Fusion.DBSF)},
+        "rrf k and weights": {
+            "prefetch": both,
+            "query": models.RrfQuery(rrf=models.Rrf(k=60, weights=[2.0, 0.5])),
+            "limit": 12,
+        },
+        "fusion, offset, threshold, filter above": {
+            "prefetch": both,
+            "query": models.FusionQuery(fusion=models.Fusion.RRF),
+            "query_filter": g_is(1, 2),
+            "offset": 2,
+            "score_threshold": 0.05,
+        },
+        "rescoring": {
+            "prefetch": models.Prefetch(query=a, using="a", limit=30, filter=g_is(1, 3)),
+            "query": b,
+            "using": "b",
+            "limit": 5,
+        },
+        "nested prefetch": {
+            "prefetch": models.Prefetch(
+                prefetch=both, query=models.FusionQuery(fusion=models.Fusion.RRF), limit=25
+            ),
+            "query": a,
+            "using": "a",
+            "limit": 6,
+            "with_payload": True,
+        },
+        "order_by": {"query": models.OrderByQuery(order_by="n"), "limit": 5},
+        "order_by desc, filtered": {
+            "query": models.OrderByQuery(order_by=models.OrderBy(key="n", direction="desc")),
+            "query_filter": g_is(2),
+            "limit": 5,
+        },
+        **{
+            f"recommend {strategy.value}": {
+                "query": models.RecommendQuery(
+                    recommend=models.RecommendInput(
+                        positive=[3, a], negative=[8], strategy=strategy
+                    )
+                ),
+                "using": "a",
+                "limit": 7,
+            }
+            for strategy in models.RecommendStrategy
+        },
+        "recommend best_score, negatives only, euclid": {
+            "query": models.RecommendQuery(
+                recommend=models.RecommendInput(
+                    negative=[5, 6], strategy=models.RecommendStrategy.BEST_SCORE
+                )
+            ),
+            "using": "b",
+            "query_filter": g_is(0, 3),
+        },
+    }
+
+
+@pytest.mark.parametrize("case", sorted(cases()))
+def test_query_forms_agree_with_local_mode(clients, case):
+    remote, local, name = clients
+    kwargs = cases()[case]
+    got = remote.query_points(name, **kwargs).points
+    assert summary(got) == summary(local.query_points(name, **kwargs).points)
+
+
+def test_sample_draws_distinct_points_that_pass_the_filter(clients):
+    remote, _, name = clients
+    sample = models.SampleQuery(sample=models.Sample.RANDOM)
+    drawn = remote.query_points(name, query=sample, query_filter=g_is(1), limit=50).points
+    assert sorted(p.id for p in drawn) == [i for i in range(N) if i % 4 == 1]
+    some = remote.query_points(name, query=sample, limit=10).points
+    assert len({p.id for p in some}) == 10
+
+
+def test_classic_search_and_recommend_answer_lists(clients, base_url):
+    _, local, name = clients
+    rng = random.Random(3)
+    a = query(rng, "a")
+    http = httpx.Client(base_url=base_url)
+    found = http.post(
+        f"/collections/{name}/points/search",
+        json={"vector": {"name": "a", "vector": a}, "limit": 4, "filter": g_is(1).model_dump()},
+    ).json()["result"]
+    expected = local.query_points(name, a, using="a", limit=4, query_filter=g_is(1)).points
+    assert [(p["id"], round(p["score"], 4)) for p in found] == [
+        (p.id, round(p.score, 4)) for p in expected
+    ]
+    body = {"positive": [1, 2], "negative": [3], "using": "a", "limit": 3}
+    batch = http.post(
+        f"/collections/{name}/points/recommend/batch", json={"searches": [body, body]}
+    ).json()["result"]
+    reco = models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2], negative=[3]))
+    expected = local.query_points(name, reco, using="a", limit=3).points
+    assert [[p["id"] for p in answer] for answer in batch] == [[p.id for p in expected]] * 2
+    assert http.get(f"/collections/{name}/points/search").status_code == 405
+    assert http.post(f"/collections/{name}/points/search", json={"vector": a}).status_code == 400
+
+
+def test_query_form_errors(clients):
+    remote, _, name = clients
+    with pytest.raises(UnexpectedResponse, match="prefetch"):
+        remote.query_points(name, query=models.FusionQuery(fusion=models.Fusion.RRF))
+    with pytest.raises(UnexpectedResponse, match="A query is needed to merge the prefetches"):
+        remote.query_points(name, prefetch=models.Prefetch(query=[0.0] * 8, using="a"))
+    with pytest.raises(UnexpectedResponse, match="No point with id 999 found"):
+        reco = models.RecommendInput(positive=[999])
+        remote.query_points(name, query=models.RecommendQuery(recommend=reco), using="a")
+    with pytest.raises(UnexpectedResponse, match="Not existing vector name error: c"):
+        remote.query_points(
+            name, prefetch=models.Prefetch(query=[1.0, 2.0], using="c"), query=[0.0] * 8
+        )
