@@ -49,6 +49,7 @@ class VectorSpec:
     size: int = 0
     multi: bool = False
     sparse: bool = False
+    idf: bool = False  # a sparse vector's `modifier: idf`
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def vector_specs(config: JsonObject) -> dict[str, VectorSpec]:
         )
         for name, p in named.items()
     }
-    for name in config.get("sparse_vectors", {}):
-        specs[name] = VectorSpec(name, sparse=True)
+    for name, params in config.get("sparse_vectors", {}).items():
+        specs[name] = VectorSpec(name, sparse=True, idf=params.get("modifier") == "idf")
     return specs
 
 

@@ -23,8 +23,16 @@ from projections.errors import BadRequest, NotFound, WrongInput
 from projections.filters import Filter, compile_filter
 from projections.jsontypes import JsonObject
 from projections.reads import OrderBy, Projection, Reader
-from projections.scorers import Examples, Nearest, Scorer, average_vector
+from projections.scorers import (
+    Examples,
+    Nearest,
+    Scorer,
+    SparseNearest,
+    average_vector,
+    wrong_kind,
+)
 from projections.search import Query, SearchParams, nearest
+from projections.sparse_table import decoded
 from projections.vector_model import CollectionVectors
 from projections.vectors import Floats
 
@@ -108,10 +116,29 @@ def _stage(
 
 
 def _both(a: JsonObject | None, b: JsonObject | None) -> JsonObject | None:
-    """The filter that holds where both hold (None: no filter)."""
+    """A stage's filter merged with the one above it as Qdrant merges them (Filter::merge):
+    clause by clause, so the `should` conditions of both are alternatives of one another, and
+    `min_should` takes the conditions of both and the larger count. None: no filter."""
     if a is None or b is None:
         return a if b is None else b
-    return {"must": [a, b]}
+    merged: JsonObject = {}
+    for clause in ("must", "should", "must_not"):
+        if a.get(clause) is not None or b.get(clause) is not None:
+            merged[clause] = _conditions(a.get(clause)) + _conditions(b.get(clause))
+    least = [f["min_should"] for f in (a, b) if isinstance(f.get("min_should"), dict)]
+    if least:
+        merged["min_should"] = {
+            "conditions": [c for one in least for c in _conditions(one.get("conditions"))],
+            "min_count": max(one.get("min_count", 0) for one in least),
+        }
+    return merged
+
+
+def _conditions(clause: object) -> list[object]:
+    """A clause's conditions: a list, or one condition alone."""
+    if clause is None:
+        return []
+    return clause if isinstance(clause, list) else [clause]
 
 
 def _leaf(
@@ -176,7 +203,7 @@ def _scorer(
     if spec is None:
         raise WrongInput(f"Not existing vector name error: {using}")
     if spec.sparse:
-        raise BadRequest("only dense and multi-dense vectors can be queried yet")
+        return _sparse_scorer(reader, spec, query)
     if isinstance(query, NearestQuery):
         (vector,), named = _vectors(reader, spec, [query.vector], as_sent=False)
         return Nearest(vector), named
@@ -190,16 +217,39 @@ def _scorer(
     return Nearest(vectors.normalise(spec, average_vector(positive, negative))), named
 
 
+def _sparse_scorer(
+    reader: Reader, spec: VectorSpec, query: NearestQuery | RecommendQuery
+) -> tuple[Scorer, frozenset[str]]:
+    """A sparse query: a sparse vector, or a point id (that point's sparse vector)."""
+    if not isinstance(query, NearestQuery):
+        raise BadRequest("recommend queries over sparse vectors are not supported yet")
+    raw = query.vector
+    if isinstance(raw, list):
+        raise wrong_kind()
+    if isinstance(raw, dict):
+        data = vectors.encode_vector(reader.collection, spec.name, raw, "query")
+        named: frozenset[str] = frozenset()
+    else:
+        key = ids.to_key(ids.parse_id(raw))
+        (found,) = reads.vectors_of(reader, spec.name, [key])
+        data = _stored({key: found}, key)
+        named = frozenset([key])
+    indices, values = decoded(data)
+    return SparseNearest(indices, values, spec.idf), named
+
+
 def _vectors(
     reader: Reader, spec: VectorSpec, raws: list[object], as_sent: bool
 ) -> tuple[list[Floats], frozenset[str]]:
     """Each vector as stored vectors are, or `as_sent` (not normalised), and a point id as
     that point's stored vector (all of them read in one round trip); and the keys of the
     points named."""
-    named = [ids.to_key(ids.parse_id(raw)) for raw in raws if not isinstance(raw, list)]
+    named = [ids.to_key(ids.parse_id(raw)) for raw in raws if not isinstance(raw, (list, dict))]
     stored = dict(zip(named, reads.vectors_of(reader, spec.name, named), strict=True))
     found: list[Floats] = []
     for raw in raws:
+        if isinstance(raw, dict):
+            raise wrong_kind()  # a sparse vector, for a dense one
         if isinstance(raw, list) and as_sent:
             found.append(vectors.as_sent(spec, raw, "query"))
             continue

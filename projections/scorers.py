@@ -18,9 +18,17 @@ from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 
+from projections.errors import WrongInput
+from projections.sparse_table import Indices, SparseTable
 from projections.vector_table import SIMILARITIES, max_sim, pairwise
 from projections.vectors import Floats
+
+
+def wrong_kind() -> WrongInput:
+    """A query of one kind of vector (sparse, dense) against the other."""
+    return WrongInput("Conversion between sparse and regular vectors failed")
 
 
 class Scorer(ABC):
@@ -34,13 +42,19 @@ class Scorer(ABC):
     @abstractmethod
     def higher_first(self, distance: str) -> bool: ...
 
-    @abstractmethod
+    # A scorer overrides the kinds of vectors it scores; the others are the wrong kind.
+
     def score(self, distance: str, matrix: Floats) -> Floats:
         """The scores of dense vectors, a row each."""
+        raise wrong_kind()
 
-    @abstractmethod
     def score_multi(self, distance: str, rows: Floats) -> np.float32:
         """The score of one multivector (its rows)."""
+        raise wrong_kind()
+
+    def score_sparse(self, table: SparseTable, rows: npt.NDArray[np.int64] | None) -> Floats:
+        """The scores of a sparse table's rows (None: all of them); -inf: not a result."""
+        raise wrong_kind()
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +73,23 @@ class Nearest(Scorer):
 
     def score_multi(self, distance: str, rows: Floats) -> np.float32:
         return max_sim(distance, rows, self.query)
+
+
+@dataclass(frozen=True, eq=False)
+class SparseNearest(Scorer):
+    """A sparse query: the dot product over shared indices, its values weighted by each
+    index's inverse document frequency when the vector's modifier is `idf`."""
+
+    indices: Indices  # sorted
+    values: Floats
+    idf: bool
+
+    def higher_first(self, distance: str) -> bool:
+        return True
+
+    def score_sparse(self, table: SparseTable, rows: npt.NDArray[np.int64] | None) -> Floats:
+        weights = self.values * table.idf(self.indices) if self.idf else self.values
+        return table.dot(self.indices, weights, rows)
 
 
 def core(distance: str, matrix: Floats, example: Floats) -> Floats:

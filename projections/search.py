@@ -47,7 +47,8 @@ from projections.reads import (
     page,
 )
 from projections.scorers import Scorer
-from projections.vector_model import CollectionVectors
+from projections.sparse_table import SparseTable
+from projections.vector_model import CollectionVectors, Table
 from projections.vector_table import VectorTable, passes
 from projections.vectors import Floats
 
@@ -86,7 +87,7 @@ class Query:
 class _Source:
     """One vector table to search, the lock that guards it, and its graph if usable."""
 
-    table: VectorTable
+    table: Table
     lock: Callable[[], AbstractContextManager[object]]
     graph: Graph | None
     config: HnswConfig | None
@@ -101,7 +102,7 @@ def nearest(
 ) -> list[JsonObject]:
     """The best `limit` points after `offset`, each with `score` (and `version`, always 0)."""
     bind_text_indexes(reader, flt)
-    if model is not None and model.checkpoint >= 0 and query.using in model.tables:
+    if model is not None and model.checkpoint >= 0 and model.table(query.using) is not None:
         found = _from_model(reader, query, flt, projection, model)
         if found is not None:
             return found
@@ -126,7 +127,8 @@ def _from_model(
                     reader.check_seen(seen)
                 return []  # a graph should serve this vector and is not built yet
             with model.lock.reading():  # the table, its graph and its version, together
-                table, graph = model.tables[query.using], model.graphs.get(query.using)
+                table, graph = model.table(query.using), model.graphs.get(query.using)
+                assert table is not None  # a model's tables are never dropped, only replaced
                 version = model.version
                 config = HnswConfig.of(model.collection.config, model.vector_config(query.using))
             matched = None if flt is None else _matched(reader, flt, model, table, version, config)
@@ -194,20 +196,23 @@ def _ranked(
     rows = None if matched is None else matched.rows
     graphed = approximate and graph is not None and query.scorer.vector is not None
     if graphed and graph is not None and _graph_serves(table, source.config, rows):
+        assert isinstance(table, VectorTable)  # only dense vectors have graphs
         found = _from_graph(query, table, graph, rows, want)
         if found is not None:
-            scores = query.scorer.score(table.spec.distance, table.matrix[found])
+            scores = table.score_rows(query.scorer, found)
             return _best(query, table, scores, found, want)[0], False
     if matched is None:
         scores, keys = table.scores(query.scorer)
         return _best(query, table, scores, np.arange(len(scores)), want, keys)
-    vectors = table.matrix[matched.rows] if matched.vectors is None else matched.vectors
-    scores = query.scorer.score(table.spec.distance, vectors)
+    if matched.vectors is None:
+        scores = table.score_rows(query.scorer, matched.rows)
+    else:
+        scores = query.scorer.score(table.spec.distance, matched.vectors)
     return _best(query, table, scores, matched.rows, want)
 
 
 def _graph_serves(
-    table: VectorTable, config: HnswConfig | None, rows: npt.NDArray[np.int64] | None
+    table: Table, config: HnswConfig | None, rows: npt.NDArray[np.int64] | None
 ) -> bool:
     """Whether the graph is the better way: always without a filter; with one, when the rows
     it matches are well past the full-scan threshold. Qdrant's plan scores fewer than the
@@ -245,7 +250,7 @@ def _filtered_ef(ef: int, query: Query, rows: npt.NDArray[np.int64], table: Vect
 
 def _best(
     query: Query,
-    table: VectorTable,
+    table: Table,
     scores: Floats,
     rows: npt.NDArray[np.int64] | npt.NDArray[np.intp],
     want: int,
@@ -253,9 +258,12 @@ def _best(
 ) -> tuple[Ranked, bool]:
     """The `want` best of the scored rows (more when scores tie at the cut), best first, ties
     by key (id order), without free rows, the excluded point, or scores past the threshold;
-    and whether that is all of them."""
+    and whether that is all of them (a sparse query's: those sharing an index with it)."""
     higher_first = query.scorer.higher_first(table.spec.distance)
     keys = table.keys if keys is None else keys
+    if table.spec.sparse:
+        shared = scores > -np.inf
+        scores, rows = scores[shared], rows[shared]
     if query.score_threshold is not None:
         kept = passes(higher_first, scores, query.score_threshold)
         scores, rows = scores[kept], rows[kept]
@@ -277,7 +285,7 @@ def _matched(
     reader: Reader,
     flt: Filter,
     model: CollectionVectors,
-    table: VectorTable,
+    table: Table,
     version: int,
     config: HnswConfig,
 ) -> Matched | None:
@@ -299,19 +307,24 @@ def _matched(
     with model.lock.reading():
         held = (table.rows.get(point) for point in points)
         rows = np.fromiter((row for row in held if row is not None), dtype=np.int64)
-        scanned = not _graph_serves(table, config, rows)
-        matched = Matched(rows, table.matrix[rows] if scanned else None)
+        copied = None  # only dense rows are scored from a copy
+        if isinstance(table, VectorTable) and not _graph_serves(table, config, rows):
+            copied = table.matrix[rows]
+        matched = Matched(rows, copied)
         if source is not None and model.version == version:
             limit = int(model.vector_bytes * FILTER_SHARE)
             model.filter_rows.put(key, version, matched, limit)
     return matched
 
 
-def _stored_table(reader: Reader, name: str) -> VectorTable:
+def _stored_table(reader: Reader, name: str) -> Table:
     """The vectors of `name`, read from the Redis projection (with read-your-writes)."""
     key = reader.collection.keys.vectors(name)
     stored = cast("dict[bytes, bytes]", reader.run(lambda pipe: pipe.hgetall(key))[0])
-    table = VectorTable(reader.collection.vectors[name])
+    spec = reader.collection.vectors[name]
+    table = SparseTable(spec) if spec.sparse else VectorTable(spec)
     if stored:
         table.put_many([k.decode() for k in stored], list(stored.values()))
+    if isinstance(table, SparseTable):
+        table.commit()
     return table

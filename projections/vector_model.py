@@ -36,8 +36,11 @@ from projections.collections import Collection
 from projections.filter_rows import FILTER_SHARE, filter_rows
 from projections.hnsw import Graph, HnswConfig
 from projections.keys import Keys
+from projections.sparse_table import SparseTable
 from projections.vector_table import GROWTH, VectorTable
 from projections.vectors import Floats
+
+Table = VectorTable | SparseTable
 
 logger = logging.getLogger("pointlog.vectors")
 LOAD_CHUNK = 2000  # vectors per HSCAN call while loading
@@ -92,13 +95,14 @@ class Figures:
 
 
 class CollectionVectors:
-    """The dense vectors of one collection, one table per vector name, following the feed."""
+    """The vectors of one collection, one table per vector name, following the feed."""
 
     def __init__(self, r: redis.Redis, collection: Collection) -> None:
         self._r = r
         self.collection = collection
         self.lock = ReadersWriterLock()
-        self.tables: dict[str, VectorTable] = {}
+        self.tables: dict[str, VectorTable] = {}  # dense vectors
+        self.sparse: dict[str, SparseTable] = {}
         self.graphs: dict[str, Graph] = {}  # vector name -> its HNSW graph, once built
         # Vector name -> rows changed while its graph is being built (None: removed).
         self._building: dict[str, dict[int, Floats | None]] = {}
@@ -133,7 +137,13 @@ class CollectionVectors:
 
     @property
     def vector_bytes(self) -> int:
-        return sum(table.nbytes for table in self.tables.values())
+        return sum(table.nbytes for table in self._every_table())
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(name) or self.sparse.get(name)
+
+    def _every_table(self) -> list[Table]:
+        return [*self.tables.values(), *self.sparse.values()]
 
     @property
     def indexing(self) -> bool:
@@ -153,7 +163,7 @@ class CollectionVectors:
         return sum(graph.count for graph in self.graphs.values() if graph.usable)
 
     def figures(self) -> Figures:
-        held = sum(len(table) for table in self.tables.values())
+        held = sum(len(table) for table in self._every_table())
         return Figures(self.collection.name, held, self.nbytes, self.checkpoint, self.load_seconds)
 
     def wait_for(self, checkpoint: int, timeout: float) -> bool:
@@ -195,17 +205,20 @@ class CollectionVectors:
         if position is None:
             self._stop.set()  # the collection is gone
             return
-        tables = {
-            name: VectorTable(spec)
-            for name, spec in self.collection.vectors.items()
-            if not spec.sparse
-        }
-        for name, table in tables.items():
-            table.reserve(self._r.hlen(self.keys.vectors(name)))
-            for keys, data in _chunks(self._r, self.keys.vectors(name)):
+        specs = self.collection.vectors.values()
+        tables = {spec.name: VectorTable(spec) for spec in specs if not spec.sparse}
+        sparse = {spec.name: SparseTable(spec) for spec in specs if spec.sparse}
+        for name, dense in tables.items():
+            dense.reserve(self._r.hlen(self.keys.vectors(name)))
+        every: list[Table] = [*tables.values(), *sparse.values()]
+        for table in every:
+            for keys, data in _chunks(self._r, self.keys.vectors(table.spec.name)):
                 table.put_many(keys, data)
+        for held in sparse.values():
+            held.commit()
         with self.lock.writing():
-            self.tables, self.graphs, self._building, self._failed = tables, {}, {}, set()
+            self.tables, self.sparse = tables, sparse
+            self.graphs, self._building, self._failed = {}, {}, set()
             self._generation += 1
             self.version += 1
         self._position = position.entry_id
@@ -236,7 +249,7 @@ class CollectionVectors:
 
     def _apply(self, record: changes.Change) -> None:
         """Re-read, in one round trip, the vectors a commit may have changed."""
-        wanted = {name: record.vector_keys(name) for name in self.tables}
+        wanted = {name: record.vector_keys(name) for name in [*self.tables, *self.sparse]}
         wanted = {name: keys for name, keys in wanted.items() if keys}
         if not wanted:
             if record.payload or record.indexes:
@@ -250,22 +263,14 @@ class CollectionVectors:
         with self.lock.writing():
             self.version += 1
             for (name, keys), values in zip(wanted.items(), found, strict=True):
-                table = self.tables[name]
-                changed: dict[int, Floats | None] = {}
-                for key, data in zip(keys, values, strict=True):
-                    if data is None:
-                        row = table.remove(key)
-                        if row is not None:
-                            changed[row] = None
-                    else:
-                        row = table.put(key, data)
-                        changed[row] = table.matrix[row]
-                self._follow_graph(name, changed)
+                if name in self.sparse:
+                    _put_sparse(self.sparse[name], keys, values)
+                else:
+                    self._follow_graph(name, _put_dense(self.tables[name], keys, values))
         self._start_builds()
 
     def _follow_graph(self, name: str, changed: dict[int, Floats | None]) -> None:
         """Carry row changes to the name's graph, or keep them for the one being built."""
-        changed.pop(-1, None)  # multivectors have no graph
         if name in self._building:
             self._building[name].update(
                 {row: None if v is None else v.copy() for row, v in changed.items()}
@@ -346,6 +351,32 @@ class CollectionVectors:
         with self._advanced:
             self.checkpoint = checkpoint
             self._advanced.notify_all()
+
+
+def _put_dense(
+    table: VectorTable, keys: list[str], values: list[bytes | None]
+) -> dict[int, Floats | None]:
+    """Write the points' vectors (None: removed); the rows changed, with their vectors."""
+    changed: dict[int, Floats | None] = {}
+    for key, data in zip(keys, values, strict=True):
+        if data is None:
+            row = table.remove(key)
+            if row is not None:
+                changed[row] = None
+        else:
+            row = table.put(key, data)
+            if row >= 0:  # multivectors have no row (and no graph)
+                changed[row] = table.matrix[row]
+    return changed
+
+
+def _put_sparse(table: SparseTable, keys: list[str], values: list[bytes | None]) -> None:
+    for key, data in zip(keys, values, strict=True):
+        if data is None:
+            table.remove(key)
+        else:
+            table.put(key, data)
+    table.commit()
 
 
 def _chunks(r: redis.Redis, key: str) -> Iterator[tuple[list[str], list[bytes]]]:

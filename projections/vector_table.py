@@ -120,6 +120,10 @@ class VectorTable:
             scored[~self.live[: self.high]] = -np.inf if scorer.higher_first(distance) else np.inf
         return scored, self.keys
 
+    def score_rows(self, scorer: Scorer, rows: npt.NDArray[np.int64]) -> Floats:
+        """The scores of the points in these rows (never free ones)."""
+        return scorer.score(self.spec.distance, self.matrix[rows])
+
     def _next_row(self) -> int:
         if self.high == len(self.matrix):
             self._grow(max(INITIAL_ROWS, int(len(self.matrix) * GROWTH)))

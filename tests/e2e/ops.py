@@ -20,6 +20,9 @@ VECTORS = {
     "a": models.VectorParams(size=3, distance=models.Distance.COSINE),
     "b": models.VectorParams(size=2, distance=models.Distance.DOT),
 }
+SPARSE = {"s": models.SparseVectorParams(modifier=models.Modifier.IDF)}
+NAMES = [*VECTORS, *SPARSE]
+SPARSE_DIMS = 8
 KEYWORDS = ["red", "green", "blue", "Red", ""]
 NUMBERS = [-2, -0.5, 0, 0.5, 1, 2.25, 3, 5.5, 8]
 COMPONENTS = [-2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 2.0, 3.0]
@@ -171,12 +174,20 @@ class OpGenerator:
         chosen = self.rng.sample(keys, self.rng.randint(3, 8))
         return {k: self.value(k) for k in chosen}
 
-    def vector(self, name: str) -> list[float]:
+    def vector(self, name: str) -> list[float] | models.SparseVector:
+        if name in SPARSE:
+            return self.sparse()
         return [self.rng.choice(COMPONENTS) for _ in range(VECTORS[name].size)]
+
+    def sparse(self) -> models.SparseVector:
+        """1-4 of the first SPARSE_DIMS indices, sorted, with non-zero values."""
+        indices = sorted(self.rng.sample(range(SPARSE_DIMS), self.rng.randint(1, 4)))
+        values = [self.rng.choice([c for c in COMPONENTS if c]) for _ in indices]
+        return models.SparseVector(indices=indices, values=values)
 
     def vectors(self, names: list[str] | None = None) -> dict:
         if names is None:
-            names = [n for n in VECTORS if self.rng.random() < 0.6]
+            names = [n for n in NAMES if self.rng.random() < 0.6]
         return {n: self.vector(n) for n in names}
 
     # -- filters ---------------------------------------------------------------------------------
@@ -247,7 +258,7 @@ class OpGenerator:
                     nested=models.Nested(key="items", filter=self.nested_filter())
                 )
             case "has_vector":
-                return models.HasVectorCondition(has_vector=rng.choice(list(VECTORS)))
+                return models.HasVectorCondition(has_vector=rng.choice(NAMES))
             case "filter":
                 return self.filter(depth + 1)
         raise AssertionError(kind)
@@ -344,7 +355,7 @@ class OpGenerator:
             case "upsert_batch":
                 ids = list(dict.fromkeys(canonical(i) for i in self.ids(1, 4)))
                 ids = [self.spell(i) for i in ids]
-                names = [n for n in VECTORS if rng.random() < 0.6]
+                names = [n for n in NAMES if rng.random() < 0.6]
                 vectors = {n: [self.vector(n) for _ in ids] for n in names}
                 payloads = None
                 if rng.random() < 0.8:
@@ -422,7 +433,7 @@ class OpGenerator:
         raise AssertionError(kind)
 
     def names(self) -> list[str]:
-        return self.rng.choice([["a"], ["b"], ["a", "b"], ["b", "a"]])
+        return self.rng.choice([["a"], ["b"], ["s"], ["a", "b"], ["b", "a"], ["s", "a"]])
 
     def batch(self, state: dict) -> list:
         """2-5 operations; by-id updates only on ids known to exist at that point of the batch."""

@@ -3,7 +3,8 @@ wait=True) and to qdrant-client's local mode (`QdrantClient(":memory:")`, Qdrant
 semantics in Python), must leave both in the same state.
 
 Each sequence (seeded `random.Random`, see tests/e2e/ops.py) runs on a fresh collection with two
-named vectors (`a`: 3-d Cosine, `b`: 2-d Dot) and mixes: upserts (points and batch forms, int and
+named dense vectors (`a`: 3-d Cosine, `b`: 2-d Dot) and a sparse one (`s`, with the `idf`
+modifier), and mixes: upserts (points and batch forms, int and
 UUID ids in every spelling, nested payloads with arrays and nulls, `update_mode`,
 `update_filter`), delete by ids / filter, set payload (with and without `key` paths, null
 deletes), overwrite / delete (nested paths) / clear payload by ids / filter, update vectors (with
@@ -16,8 +17,11 @@ page of a scroll with payload and vectors, unfiltered and with a random filter (
 vectors within 1e-6 since Cosine normalisation may differ in the last bit, next_page_offset);
 count and filtered scroll for random filters; retrieve of random ids (missing ones, duplicates,
 other UUID spellings) with random with_payload / with_vectors selectors; order_by scrolls once a
-range index exists; nearest-point queries on either vector (exact or default params, with or
-without a filter), compared as the full ranking by (score, id): ties are unspecified in Rust.
+range index exists; queries over every point, with or without a filter, compared as the set of
+points and their scores (ties are unspecified in Rust): nearest points on any vector (exact or
+default params), a recommendation (every strategy, ids or vectors as examples, negatives
+alone), a dense query rescoring a sparse prefetch; and rrf or dbsf fusion of a dense and a
+sparse prefetch.
 
 EXCLUDED (cases where the Rust server (1.19) and local mode (qdrant-client 1.20) are known to
 differ, or where local mode has no way to match Rust):
@@ -49,6 +53,8 @@ differ, or where local mode has no way to match Rust):
 - retrieve with a duplicated id: local mode returns the record once per occurrence, Rust
   collapses duplicates to the first occurrence: local mode's answer is compared with its
   duplicates collapsed.
+- A fusion is compared only when local mode's answers to its prefetches have no tied scores: a
+  fused score depends on ranks within each prefetch, and tied points rank in any order in Rust.
 - `should: []` inside `nested` is never generated (matches nothing in Rust, from code only); no
   `with_payload` omission (the client always sends it; Rust's default is false).
 
@@ -71,9 +77,12 @@ from dataclasses import dataclass, field
 import pytest
 from qdrant_client import QdrantClient, models
 
-from tests.e2e.ops import COMPONENTS, VECTORS, Op, OpGenerator, canonical, short
+from tests.e2e.ops import NAMES, SPARSE, VECTORS, Op, OpGenerator, canonical, short
 
-pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant"),
+    pytest.mark.filterwarnings("ignore:Local mode performs exact"),
+]
 
 SEQUENCES = int(os.environ.get("POINTLOG_DIFF_SEQUENCES", "40"))
 OPS = int(os.environ.get("POINTLOG_DIFF_OPS", "25"))
@@ -81,6 +90,7 @@ SEED = int(os.environ.get("POINTLOG_DIFF_SEED", "20251124"))
 CHECK_EVERY = max(1, int(os.environ.get("POINTLOG_DIFF_CHECK_EVERY", "5")))
 SHRINK = int(os.environ.get("POINTLOG_DIFF_SHRINK", "2"))
 MAX_SHRINK_REPLAYS = 80
+ALL = 1000  # a query's limit: every point
 
 
 class Mismatch(AssertionError):
@@ -187,6 +197,11 @@ def record(r: models.Record) -> dict:
     return out
 
 
+def fused(points: list[models.ScoredPoint]) -> list[tuple[float, str]]:
+    """Fused scores, best first, ties by id (their order is unspecified)."""
+    return sorted((-round(p.score, 4), str(canonical(p.id))) for p in points)
+
+
 def dump(value: object) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) < 1500 else text[:1500] + "..."
@@ -270,31 +285,64 @@ class Sequence:
         self.compare_query()
 
     def compare_query(self) -> None:
-        """Nearest points to a random vector, over every point (so that ties at a cut-off do
-        not matter), exact or with default params, with or without a filter."""
+        """Queries over every point (so that ties at a cut-off do not matter), with or without
+        a filter: nearest points to a random dense or sparse vector (exact or default params),
+        a recommendation, a dense query rescoring a sparse prefetch, and a fusion."""
+        rng = self.checker.rng
+        flt = self.checker.filter() if rng.random() < 0.5 else None
+        using = rng.choice(NAMES)
+        vector = self.checker.vector(using)
+        params = models.SearchParams(exact=rng.random() < 0.5)
+        self.compare_scored(
+            f"query_points(using={using}, {vector}, filter={short(flt)}, {params})",
+            {"query": vector, "using": using, "query_filter": flt, "search_params": params},
+        )
+        recommend = self.recommend()
+        if recommend is not None:
+            self.compare_scored(
+                f"recommend {short(recommend)}, filter={short(flt)}",
+                {"query": recommend[1], "using": recommend[0], "query_filter": flt},
+            )
+        rescored = [models.Prefetch(query=self.checker.sparse(), using="s", limit=ALL)]
+        self.compare_scored(
+            f"rescoring {short(rescored)}, filter={short(flt)}",
+            {"prefetch": rescored, "query": self.checker.vector("a"), "using": "a",
+             "query_filter": flt},
+        )  # fmt: skip
+        self.compare_fusion(flt)
+
+    def recommend(self) -> tuple[str, models.RecommendQuery] | None:
+        """A recommendation on a dense vector from 1-2 examples of either sign (ids of points
+        that have the vector, or vectors); None when no point has one."""
         rng = self.checker.rng
         using = rng.choice(sorted(VECTORS))
-        vector = [rng.choice(COMPONENTS) for _ in range(VECTORS[using].size)]
-        flt = self.checker.filter() if rng.random() < 0.5 else None
-        params = models.SearchParams(exact=rng.random() < 0.5)
+        holders = [
+            r.id for r in self.d.local.scroll(self.name, limit=1000, with_vectors=[using])[0]
+            if r.vector
+        ]  # fmt: skip
+        if not holders:
+            return None
+
+        def example() -> object:
+            return rng.choice(holders) if rng.random() < 0.5 else self.checker.vector(using)
+
+        strategy = rng.choice(list(models.RecommendStrategy))
+        positive = [example() for _ in range(rng.randint(1, 2))]
+        negative = [example() for _ in range(rng.randint(0, 2))]
+        if strategy != models.RecommendStrategy.AVERAGE_VECTOR and rng.random() < 0.3:
+            positive = []  # negatives alone score with these strategies
+            negative = negative or [example()]
+        query = models.RecommendInput(positive=positive, negative=negative, strategy=strategy)
+        return using, models.RecommendQuery(recommend=query)
+
+    def compare_scored(self, what: str, kwargs: dict) -> None:
+        """The same points with the same scores, best first on pointlog's side."""
         remote, local = self.both(
             "query_points",
-            lambda c: (
-                c.query_points(
-                    self.name,
-                    vector,
-                    using=using,
-                    query_filter=flt,
-                    search_params=params,
-                    limit=1000,
-                    with_payload=False,
-                ).points
-            ),
+            lambda c: c.query_points(self.name, limit=ALL, with_payload=False, **kwargs).points,
         )
-
-        what = f"query_points(using={using}, {vector}, filter={short(flt)}, {params})"
         scores = [p.score for p in remote]
-        if scores != sorted(scores, reverse=True):  # both vectors are similarities
+        if scores != sorted(scores, reverse=True):  # every query here scores higher first
             raise Mismatch(f"{what}: pointlog's scores are not best first: {scores}")
         remote_scores = {canonical(p.id): p.score for p in remote}
         local_scores = {canonical(p.id): p.score for p in local}
@@ -302,6 +350,38 @@ class Sequence:
         for point, score in remote_scores.items():
             if not math.isclose(score, local_scores[point], rel_tol=1e-4, abs_tol=1e-5):
                 raise Mismatch(f"{what}: score of {point}: {score} != {local_scores[point]}")
+
+    def compare_fusion(self, flt: models.Filter | None) -> None:
+        """rrf or dbsf over a dense and a sparse prefetch. A fused score depends on the ranks
+        within each prefetch, and ties there are unspecified in Rust: compared only when local
+        mode's prefetch answers have no tied scores (and tied fused scores in any order)."""
+        rng = self.checker.rng
+        prefetch = [
+            models.Prefetch(query=self.checker.vector("a"), using="a", filter=flt, limit=5),
+            models.Prefetch(query=self.checker.sparse(), using="s", limit=5),
+        ]
+        for one in prefetch:
+            found = self.d.local.query_points(
+                self.name, one.query, using=one.using, query_filter=flt, limit=one.limit
+            ).points
+            if len({round(p.score, 4) for p in found}) < len(found):  # ties, to float error
+                return
+        fusion = rng.choice([models.Fusion.RRF, models.Fusion.DBSF])
+        what = f"{fusion} of {short(prefetch)}, filter={short(flt)}"
+        remote, local = self.both(
+            "query_points",
+            lambda c: (
+                c.query_points(
+                    self.name,
+                    prefetch=prefetch,
+                    query=models.FusionQuery(fusion=fusion),
+                    query_filter=flt,
+                    limit=ALL,
+                    with_payload=False,
+                ).points
+            ),
+        )
+        self.same(what, fused(remote), fused(local))
 
     def compare_pages(self, limit: int, flt: models.Filter | None = None) -> None:
         offsets: tuple = (None, None)
@@ -403,7 +483,7 @@ class Sequence:
         """Generate (or replay `fixed`) operations, applying and comparing as they go."""
         generator = OpGenerator(random.Random(self.seed))
         for side in (self.d.remote, self.d.local):
-            side.create_collection(self.name, vectors_config=VECTORS)
+            side.create_collection(self.name, vectors_config=VECTORS, sparse_vectors_config=SPARSE)
         try:
             total = count if fixed is None else len(fixed)
             for step in range(total):

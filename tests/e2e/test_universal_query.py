@@ -1,8 +1,8 @@
-"""The universal query's forms beyond a plain nearest query (prefetch and fusion, rescoring,
-nested prefetch, recommend, order_by, sample) and the classic search and recommend endpoints,
-through qdrant-client over REST (or plain HTTP), checked against qdrant-client's local mode on
-the same data: same points, same order, same scores. Vectors are drawn from a continuous
-distribution, so no two scores tie."""
+"""The universal query's forms beyond a plain dense query (sparse vectors with `idf`, prefetch
+and fusion, hybrid dense + sparse, rescoring, nested prefetch, recommend, order_by, sample) and
+the classic search and recommend endpoints, through qdrant-client over REST (or plain HTTP),
+checked against qdrant-client's local mode on the same data: same points, same order, same
+scores. Vectors are drawn from a continuous distribution, so no two scores tie."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ VECTORS = {
     "a": models.VectorParams(size=8, distance=models.Distance.COSINE),
     "b": models.VectorParams(size=6, distance=models.Distance.EUCLID),
 }
+SPARSE = {"s": models.SparseVectorParams(modifier=models.Modifier.IDF)}
+SPARSE_DIMS = 40
 
 
 def g_is(*values: int) -> models.Filter:
@@ -32,7 +34,8 @@ def clients(base_url: str) -> tuple[QdrantClient, QdrantClient, str]:
     points = [
         models.PointStruct(
             id=i,
-            vector={n: [rng.gauss(0, 1) for _ in range(p.size)] for n, p in VECTORS.items()},
+            vector={n: [rng.gauss(0, 1) for _ in range(p.size)] for n, p in VECTORS.items()}
+            | {"s": sparse(rng)},
             payload={"g": i % 4, "n": round(rng.uniform(0, 100), 3)},
         )
         for i in range(N)
@@ -40,10 +43,15 @@ def clients(base_url: str) -> tuple[QdrantClient, QdrantClient, str]:
     for client in (remote, local):
         if client.collection_exists(name):
             client.delete_collection(name)
-        client.create_collection(name, vectors_config=VECTORS)
+        client.create_collection(name, vectors_config=VECTORS, sparse_vectors_config=SPARSE)
         client.create_payload_index(name, "n", models.PayloadSchemaType.FLOAT, wait=True)
         client.upsert(name, points, wait=True)
     return remote, local, name
+
+
+def sparse(rng: random.Random) -> models.SparseVector:
+    indices = rng.sample(range(SPARSE_DIMS), rng.randint(1, 6))
+    return models.SparseVector(indices=indices, values=[rng.uniform(0.1, 2) for _ in indices])
 
 
 def query(rng: random.Random, using: str) -> list[float]:
@@ -56,7 +64,7 @@ def summary(points: list[models.ScoredPoint]) -> list[tuple]:
 
 def cases() -> dict[str, dict]:
     rng = random.Random(5)
-    a, b = query(rng, "a"), query(rng, "b")
+    a, b, s = query(rng, "a"), query(rng, "b"), sparse(rng)
     both = [
         models.Prefetch(query=a, using="a", limit=20),
         models.Prefetch(query=b, using="b", limit=15, filter=g_is(0, 1, 2)),
@@ -90,6 +98,27 @@ def cases() -> dict[str, dict]:
             "using": "a",
             "limit": 6,
             "with_payload": True,
+        },
+        "sparse": {"query": s, "using": "s", "limit": 20},
+        "sparse, filtered, by a point's vector": {
+            "query": 4,
+            "using": "s",
+            "query_filter": g_is(0, 2),
+            "limit": 20,
+        },
+        "hybrid: dense and sparse, rrf": {
+            "prefetch": [
+                models.Prefetch(query=a, using="a", limit=20),
+                models.Prefetch(query=s, using="s", limit=20),
+            ],
+            "query": models.FusionQuery(fusion=models.Fusion.RRF),
+            "limit": 8,
+        },
+        "dense rescoring of sparse candidates": {
+            "prefetch": models.Prefetch(query=s, using="s", limit=30),
+            "query": a,
+            "using": "a",
+            "limit": 5,
         },
         "order_by": {"query": models.OrderByQuery(order_by="n"), "limit": 5},
         "order_by desc, filtered": {
@@ -171,6 +200,11 @@ def test_query_form_errors(clients):
     with pytest.raises(UnexpectedResponse, match="No point with id 999 found"):
         reco = models.RecommendInput(positive=[999])
         remote.query_points(name, query=models.RecommendQuery(recommend=reco), using="a")
+    mixed = "Conversion between sparse and regular vectors failed"
+    with pytest.raises(UnexpectedResponse, match=mixed):
+        remote.query_points(name, query=[0.5] * 8, using="s")
+    with pytest.raises(UnexpectedResponse, match=mixed):
+        remote.query_points(name, query=models.SparseVector(indices=[1], values=[1.0]), using="a")
     with pytest.raises(UnexpectedResponse, match="Not existing vector name error: c"):
         remote.query_points(
             name, prefetch=models.Prefetch(query=[1.0, 2.0], using="c"), query=[0.0] * 8

@@ -1,0 +1,214 @@
+"""One sparse vector name's vectors, held in memory with an inverted index.
+
+A sparse query scores the dot product over the indices it shares with a point; a point that
+shares none is not a result (as in Qdrant). So a query reads only the postings of its own
+indices: every (row, value) of those dimensions, kept sorted by dimension in flat arrays, and
+sums them per row with one `bincount`.
+
+The postings are rebuilt, never edited in place. Rows changed since the last build are
+`stale`: their old postings are masked out and their current vectors are kept in a small
+unsorted delta, scanned whole by each query. `commit()`, called once after a batch of changes,
+rebuilds the delta, or the postings once the stale rows pass REBUILD_SHARE of the rows: a
+write costs a little, and a query never sorts.
+
+Not thread-safe by itself: the read model guards it with a readers-writer lock (`commit` runs
+in a write, never in a query).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from projections.collections import VectorSpec
+from projections.vectors import Floats
+
+if TYPE_CHECKING:  # scorers.py builds on the tables
+    from projections.scorers import Scorer
+
+Indices = npt.NDArray[np.uint32]
+Rows = npt.NDArray[np.int64]
+REBUILD_SHARE = 0.02
+REBUILD_MIN = 1024  # stale rows kept in the delta however small the table
+
+
+class _Postings:
+    """(row, dimension, value) triples; sorted by dimension with `starts` when built whole."""
+
+    def __init__(self, rows: Rows, dims: Indices, values: Floats) -> None:
+        self.rows, self.dims, self.values = rows, dims, values
+
+    @classmethod
+    def of(cls, vectors: list[tuple[int, tuple[Indices, Floats]]]) -> _Postings:
+        if not vectors:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.float32))
+        counts = [len(v[0]) for _, v in vectors]
+        rows = np.repeat(np.array([row for row, _ in vectors], dtype=np.int64), counts)
+        dims = np.concatenate([v[0] for _, v in vectors])
+        values = np.concatenate([v[1] for _, v in vectors])
+        return cls(rows, dims, values)
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes + self.dims.nbytes + self.values.nbytes
+
+
+class SparseTable:
+    def __init__(self, spec: VectorSpec) -> None:
+        self.spec = spec
+        self.keys: list[str | None] = []
+        self.rows: dict[str, int] = {}
+        self._vectors: list[tuple[Indices, Floats] | None] = []  # by row
+        self._free: list[int] = []
+        self._bytes = 0
+        self._stale: set[int] = set()  # rows changed since the postings were built
+        self._stale_mask = np.zeros(0, dtype=bool)  # the same, by row, as of the last commit
+        self._main = _Postings.of([])  # sorted by dimension
+        self._starts: Rows = np.zeros(1, np.int64)  # dimension _dims[i]: postings [i, i+1)
+        self._dims: Indices = np.zeros(0, np.uint32)
+        self._delta = _Postings.of([])  # the stale rows' current vectors
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def high(self) -> int:
+        """Rows [0, high) have been used."""
+        return len(self.keys)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the vectors, their postings and the delta."""
+        return self._bytes + self._main.nbytes + self._delta.nbytes + self._starts.nbytes
+
+    def put(self, key: str, data: bytes) -> None:
+        """Set the point's vector from its stored bytes (indices, then values)."""
+        row = self.rows.get(key)
+        if row is None:
+            row = self._free.pop() if self._free else self._next_row()
+            self.rows[key], self.keys[row] = row, key
+        self._set(row, decoded(data))
+
+    def put_many(self, keys: list[str], data: list[bytes]) -> None:
+        for key, one in zip(keys, data, strict=True):
+            self.put(key, one)
+
+    def remove(self, key: str) -> None:
+        row = self.rows.pop(key, None)
+        if row is not None:
+            self._set(row, None)
+            self.keys[row] = None
+            self._free.append(row)
+
+    def commit(self) -> None:
+        """Make the changes since the last commit visible to queries."""
+        if len(self._stale) > max(REBUILD_MIN, math.ceil(len(self.rows) * REBUILD_SHARE)):
+            self._rebuild()
+            return
+        self._stale_mask = np.zeros(self.high, dtype=bool)
+        self._stale_mask[list(self._stale)] = True
+        self._delta = _Postings.of(self._held(sorted(self._stale)))
+
+    def vector(self, key: str) -> tuple[Indices, Floats] | None:
+        row = self.rows.get(key)
+        return None if row is None else self._vectors[row]
+
+    def scores(self, scorer: Scorer) -> tuple[Floats, Sequence[str | None]]:
+        """Every row's score (-inf: not a result), and the keys by row (the table's own)."""
+        return scorer.score_sparse(self, None), self.keys
+
+    def score_rows(self, scorer: Scorer, rows: Rows) -> Floats:
+        return scorer.score_sparse(self, rows)
+
+    def dot(self, indices: Indices, weights: Floats, rows: Rows | None = None) -> Floats:
+        """Each row's dot product with the query (`rows`: only those, else every row up to
+        `high`); -inf for a row that shares no index with the query, or is free."""
+        found_rows, products = self._products(indices, weights)
+        scores = np.bincount(found_rows, products, self.high).astype(np.float32)  # float64 sums
+        scores[np.bincount(found_rows, minlength=self.high) == 0] = -np.inf
+        return scores if rows is None else scores[rows]
+
+    def idf(self, indices: Indices) -> Floats:
+        """Qdrant's inverse document frequency of each index, ln(1 + (N - n + 0.5) / (n + 0.5)):
+        N the points with this vector, n those whose vector has the index."""
+        n = np.zeros(len(indices), np.float64)
+        for at, lo, hi in self._spans(indices):
+            n[at] = np.count_nonzero(~self._stale_mask_of(self._main.rows[lo:hi]))
+        in_delta = np.isin(self._delta.dims, indices)
+        n += np.bincount(np.searchsorted(indices, self._delta.dims[in_delta]), minlength=len(n))
+        total = len(self.rows)
+        return cast("Floats", np.log1p((total - n + 0.5) / (n + 0.5)).astype(np.float32))
+
+    def _products(self, indices: Indices, weights: Floats) -> tuple[Rows, npt.NDArray[np.float64]]:
+        """The rows and weighted values of every current posting of the query's indices."""
+        rows: list[Rows] = []
+        products: list[npt.NDArray[np.float64]] = []
+        for at, lo, hi in self._spans(indices):
+            posting = self._main.rows[lo:hi]
+            fresh = ~self._stale_mask_of(posting)
+            rows.append(posting[fresh])
+            products.append(self._main.values[lo:hi][fresh] * np.float64(weights[at]))
+        in_delta = np.isin(self._delta.dims, indices)
+        if in_delta.any():
+            positions = np.searchsorted(indices, self._delta.dims[in_delta])
+            rows.append(self._delta.rows[in_delta])
+            products.append(self._delta.values[in_delta].astype(np.float64) * weights[positions])
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        return np.concatenate(rows), np.concatenate(products)
+
+    def _spans(self, indices: Indices) -> list[tuple[int, int, int]]:
+        """(position in `indices`, first posting, end) of each index the postings have;
+        `indices` sorted, as stored queries are."""
+        at = np.searchsorted(self._dims, indices)
+        present = at < len(self._dims)
+        present[present] = self._dims[at[present]] == indices[present]
+        return [
+            (i, int(self._starts[at[i]]), int(self._starts[at[i] + 1]))
+            for i in np.flatnonzero(present).tolist()
+        ]
+
+    def _stale_mask_of(self, rows: Rows) -> npt.NDArray[np.bool_]:
+        """Whether each posting's row is stale (as of the last commit)."""
+        if not len(self._stale_mask):  # none since the last build
+            return np.zeros(len(rows), dtype=bool)
+        return self._stale_mask[rows]
+
+    def _held(self, rows: list[int]) -> list[tuple[int, tuple[Indices, Floats]]]:
+        found = ((row, self._vectors[row]) for row in rows)
+        return [(row, vector) for row, vector in found if vector is not None]
+
+    def _rebuild(self) -> None:
+        """The postings afresh from every row."""
+        main = _Postings.of(self._held(list(range(self.high))))
+        order = np.argsort(main.dims, kind="stable")
+        self._main = _Postings(main.rows[order], main.dims[order], main.values[order])
+        self._dims, first = np.unique(self._main.dims, return_index=True)
+        self._starts = np.append(first, len(self._main.dims)).astype(np.int64)
+        self._stale, self._stale_mask = set(), np.zeros(0, dtype=bool)
+        self._delta = _Postings.of([])
+
+    def _set(self, row: int, vector: tuple[Indices, Floats] | None) -> None:
+        old = self._vectors[row]
+        self._bytes += (0 if vector is None else _size(vector)) - (0 if old is None else _size(old))
+        self._vectors[row] = vector
+        self._stale.add(row)
+
+    def _next_row(self) -> int:
+        self.keys.append(None)
+        self._vectors.append(None)
+        return len(self.keys) - 1
+
+
+def decoded(data: bytes) -> tuple[Indices, Floats]:
+    """A stored sparse vector's indices and values."""
+    half = len(data) // 2
+    return np.frombuffer(data[:half], np.uint32), np.frombuffer(data[half:], np.float32)
+
+
+def _size(vector: tuple[Indices, Floats]) -> int:
+    return vector[0].nbytes + vector[1].nbytes
