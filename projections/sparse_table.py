@@ -113,10 +113,6 @@ class SparseTable:
         self._stale_mask[list(self._stale)] = True
         self._delta = _Postings.of(self._held(sorted(self._stale)))
 
-    def vector(self, key: str) -> tuple[Indices, Floats] | None:
-        row = self.rows.get(key)
-        return None if row is None else self._vectors[row]
-
     def scores(self, scorer: Scorer) -> tuple[Floats, Sequence[str | None]]:
         """Every row's score (-inf: not a result), and the keys by row (the table's own)."""
         return scorer.score_sparse(self, None), self.keys
