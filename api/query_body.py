@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from api import fields
-from projections.errors import BadRequest, FormatError
+from projections.errors import BadRequest, FormatError, ValidationFailed
 from projections.filters import compile_filter
 from projections.jsontypes import JsonObject
+from projections.mmr import CANDIDATES_MAX, Mmr
 from projections.query_plan import (
     FusionQuery,
     NearestQuery,
@@ -99,9 +100,7 @@ def _query(raw: object) -> QueryKind | None:
     if not isinstance(raw, dict) or {"indices", "values"} & set(raw):
         return NearestQuery(raw)
     if "nearest" in raw:
-        if raw.get("mmr") is not None:
-            raise BadRequest("`mmr` is not supported yet")
-        return NearestQuery(raw["nearest"])
+        return NearestQuery(raw["nearest"], _mmr(raw.get("mmr")))
     if "recommend" in raw:
         return _recommend(_object(raw["recommend"], "query.recommend"))
     if "order_by" in raw:
@@ -124,6 +123,25 @@ def _query(raw: object) -> QueryKind | None:
     if kind is not None:
         raise BadRequest(f"`{kind}` queries are not supported yet")
     raise FormatError("query: data did not match any variant of untagged enum QueryInterface")
+
+
+def _mmr(raw: object) -> Mmr | None:
+    """`mmr: {diversity (0 to 1, 0.5 by default), candidates_limit (up to 16384)}`."""
+    if raw is None:
+        return None
+    body = _object(raw, "query.mmr")
+    diversity = fields.number(body.get("diversity"), "mmr.diversity")
+    if diversity is not None and not 0.0 <= diversity <= 1.0:
+        raise ValidationFailed(f"mmr.diversity: value {diversity} invalid, must be from 0 to 1")
+    candidates = body.get("candidates_limit")
+    if candidates is not None:
+        candidates = fields.unsigned(candidates, "mmr.candidates_limit")
+        if candidates > CANDIDATES_MAX:
+            raise ValidationFailed(
+                f"mmr.candidates_limit: value {candidates} invalid, "
+                f"must be {CANDIDATES_MAX} or smaller"
+            )
+    return Mmr(0.5 if diversity is None else diversity, candidates)
 
 
 def _recommend(raw: JsonObject) -> RecommendQuery:

@@ -22,6 +22,7 @@ from projections.collections import VectorSpec
 from projections.errors import BadRequest, NotFound, WrongInput
 from projections.filters import Filter, compile_filter
 from projections.jsontypes import JsonObject
+from projections.mmr import Mmr, pick, similarities
 from projections.reads import OrderBy, Projection, Reader
 from projections.scorers import (
     Examples,
@@ -42,6 +43,7 @@ from projections.vectors import Floats
 @dataclass(frozen=True)
 class NearestQuery:
     vector: object  # as sent: a vector, a multivector, or a point id
+    mmr: Mmr | None = None  # pick the nearest candidates again for diversity (mmr.py)
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,39 @@ def _leaf(
     if isinstance(query, FusionQuery):
         raise BadRequest("Fusion queries need prefetches")  # the request check comes first
     scorer, exclude = _scorer(ans.reader, stage.using, query)
+    if isinstance(query, NearestQuery) and query.mmr is not None:
+        return _diverse(ans, stage, query.mmr, scorer, exclude, flt, projection)
     search = Query(
         stage.using, scorer, stage.limit, stage.offset, stage.score_threshold, exclude, stage.params
     )
     return nearest(ans.reader, search, flt, projection, ans.model)
+
+
+def _diverse(
+    ans: Answering,
+    stage: Stage,
+    mmr: Mmr,
+    scorer: Scorer,
+    exclude: frozenset[str],
+    flt: Filter | None,
+    projection: Projection,
+) -> list[JsonObject]:
+    """An MMR stage: `candidates_limit` nearest points (the stage's limit by default, the
+    offset applied after picking, as Qdrant does), picked again for diversity."""
+    candidates = stage.limit if mmr.candidates_limit is None else mmr.candidates_limit
+    if candidates == 0:
+        return []
+    search = Query(stage.using, scorer, candidates, 0, stage.score_threshold, exclude, stage.params)
+    found = nearest(ans.reader, search, flt, projection, ans.model)
+    keys = [ids.to_key(point["id"]) for point in found]
+    stored = reads.vectors_of(ans.reader, stage.using, keys)
+    kept = [(point, data) for point, data in zip(found, stored, strict=True) if data is not None]
+    spec = ans.reader.collection.vectors[stage.using]
+    if not kept:
+        return []
+    relevance, similarity = similarities(spec, scorer, [data for _, data in kept])
+    order = pick(relevance, similarity, mmr.diversity, stage.offset + stage.limit)
+    return [kept[at][0] for at in order[stage.offset :]]
 
 
 def _scored(record: JsonObject, score: float) -> JsonObject:

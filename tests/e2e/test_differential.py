@@ -20,8 +20,9 @@ other UUID spellings) with random with_payload / with_vectors selectors; order_b
 range index exists; queries over every point, with or without a filter, compared as the set of
 points and their scores (ties are unspecified in Rust): nearest points on any vector (exact or
 default params), a recommendation (every strategy, ids or vectors as examples, negatives
-alone), a dense query rescoring a sparse prefetch; and rrf or dbsf fusion of a dense and a
-sparse prefetch.
+alone), a dense query rescoring a sparse prefetch; rrf or dbsf fusion of a dense and a
+sparse prefetch; and MMR on any vector (ids in the order picked, where no candidate's score
+ties).
 
 EXCLUDED (cases where the Rust server (1.19) and local mode (qdrant-client 1.20) are known to
 differ, or where local mode has no way to match Rust):
@@ -53,8 +54,9 @@ differ, or where local mode has no way to match Rust):
 - retrieve with a duplicated id: local mode returns the record once per occurrence, Rust
   collapses duplicates to the first occurrence: local mode's answer is compared with its
   duplicates collapsed.
-- A fusion is compared only when local mode's answers to its prefetches have no tied scores: a
-  fused score depends on ranks within each prefetch, and tied points rank in any order in Rust.
+- A fusion is compared only when local mode's answers to its prefetches (and the point after
+  each) have no tied scores: a fused score depends on ranks within each prefetch, and tied
+  points rank in any order in Rust. MMR likewise, over its candidates.
 - `should: []` inside `nested` is never generated (matches nothing in Rust, from code only); no
   `with_payload` omission (the client always sends it; Rust's default is false).
 
@@ -310,6 +312,7 @@ class Sequence:
              "query_filter": flt},
         )  # fmt: skip
         self.compare_fusion(flt)
+        self.compare_mmr(flt)
 
     def recommend(self) -> tuple[str, models.RecommendQuery] | None:
         """A recommendation on a dense vector from 1-2 examples of either sign (ids of points
@@ -354,7 +357,8 @@ class Sequence:
     def compare_fusion(self, flt: models.Filter | None) -> None:
         """rrf or dbsf over a dense and a sparse prefetch. A fused score depends on the ranks
         within each prefetch, and ties there are unspecified in Rust: compared only when local
-        mode's prefetch answers have no tied scores (and tied fused scores in any order)."""
+        mode's prefetch answers (and the next point after each) have no tied scores (and tied
+        fused scores in any order)."""
         rng = self.checker.rng
         prefetch = [
             models.Prefetch(query=self.checker.vector("a"), using="a", filter=flt, limit=5),
@@ -362,8 +366,8 @@ class Sequence:
         ]
         for one in prefetch:
             found = self.d.local.query_points(
-                self.name, one.query, using=one.using, query_filter=flt, limit=one.limit
-            ).points
+                self.name, one.query, using=one.using, query_filter=flt, limit=one.limit + 1
+            ).points  # one more: a tie at the cut-off counts too
             if len({round(p.score, 4) for p in found}) < len(found):  # ties, to float error
                 return
         fusion = rng.choice([models.Fusion.RRF, models.Fusion.DBSF])
@@ -382,6 +386,35 @@ class Sequence:
             ),
         )
         self.same(what, fused(remote), fused(local))
+
+    def compare_mmr(self, flt: models.Filter | None) -> None:
+        """MMR over up to 20 candidates on a random vector: the points in the order picked,
+        with their nearest-search scores. Which candidate is picked among equals depends on the
+        candidates' order, unspecified for tied scores in Rust: compared only when local mode's
+        candidates have no tied scores."""
+        rng = self.checker.rng
+        using = rng.choice(NAMES)
+        vector = self.checker.vector(using)
+        candidates = self.d.local.query_points(
+            self.name, vector, using=using, query_filter=flt, limit=21
+        ).points  # one more: a tie at the cut-off counts too
+        if len({round(p.score, 4) for p in candidates}) < len(candidates):
+            return
+        mmr = models.Mmr(diversity=round(rng.random(), 2), candidates_limit=20)
+        query = models.NearestQuery(nearest=vector, mmr=mmr)
+        what = f"mmr {short(query)} using {using}, filter={short(flt)}"
+        remote, local = self.both(
+            "query_points",
+            lambda c: (
+                c.query_points(
+                    self.name, query, using=using, query_filter=flt, limit=8, with_payload=False
+                ).points
+            ),
+        )
+        picked = [
+            [(str(canonical(p.id)), round(p.score, 4)) for p in one] for one in (remote, local)
+        ]
+        self.same(what, *picked)
 
     def compare_pages(self, limit: int, flt: models.Filter | None = None) -> None:
         offsets: tuple = (None, None)

@@ -1,8 +1,8 @@
 """The universal query's forms beyond a plain dense query (sparse vectors with `idf`, prefetch
-and fusion, hybrid dense + sparse, rescoring, nested prefetch, recommend, order_by, sample) and
-the classic search and recommend endpoints, through qdrant-client over REST (or plain HTTP),
-checked against qdrant-client's local mode on the same data: same points, same order, same
-scores. Vectors are drawn from a continuous distribution, so no two scores tie."""
+and fusion, hybrid dense + sparse, rescoring, nested prefetch, recommend, MMR, order_by,
+sample) and the classic search and recommend endpoints, through qdrant-client over REST (or
+plain HTTP), checked against qdrant-client's local mode on the same data: same points, same
+order, same scores. Vectors are drawn from a continuous distribution, so no two scores tie."""
 
 from __future__ import annotations
 
@@ -138,6 +138,31 @@ def cases() -> dict[str, dict]:
             }
             for strategy in models.RecommendStrategy
         },
+        "mmr": {
+            "query": models.NearestQuery(nearest=a, mmr=models.Mmr(diversity=0.6)),
+            "using": "a",
+            "limit": 6,
+        },
+        "mmr, candidates, offset, filter, euclid": {
+            "query": models.NearestQuery(
+                nearest=b, mmr=models.Mmr(diversity=0.3, candidates_limit=25)
+            ),
+            "using": "b",
+            "query_filter": g_is(1, 2, 3),
+            "limit": 5,
+            "offset": 2,
+        },
+        "mmr, sparse": {
+            "query": models.NearestQuery(nearest=s, mmr=models.Mmr(candidates_limit=15)),
+            "using": "s",
+            "limit": 6,
+        },
+        "mmr over a prefetch": {
+            "prefetch": models.Prefetch(query=s, using="s", limit=30),
+            "query": models.NearestQuery(nearest=a, mmr=models.Mmr(diversity=0.8)),
+            "using": "a",
+            "limit": 5,
+        },
         "recommend best_score, negatives only, euclid": {
             "query": models.RecommendQuery(
                 recommend=models.RecommendInput(
@@ -191,7 +216,7 @@ def test_classic_search_and_recommend_answer_lists(clients, base_url):
     assert http.post(f"/collections/{name}/points/search", json={"vector": a}).status_code == 400
 
 
-def test_query_form_errors(clients):
+def test_query_form_errors(clients, base_url):
     remote, _, name = clients
     with pytest.raises(UnexpectedResponse, match="prefetch"):
         remote.query_points(name, query=models.FusionQuery(fusion=models.Fusion.RRF))
@@ -205,6 +230,9 @@ def test_query_form_errors(clients):
         remote.query_points(name, query=[0.5] * 8, using="s")
     with pytest.raises(UnexpectedResponse, match=mixed):
         remote.query_points(name, query=models.SparseVector(indices=[1], values=[1.0]), using="a")
+    bad_mmr = {"query": {"nearest": [0.0] * 8, "mmr": {"diversity": 2}}, "using": "a"}
+    answer = httpx.post(f"{base_url}/collections/{name}/points/query", json=bad_mmr)
+    assert answer.status_code == 422 and "mmr.diversity" in answer.text
     with pytest.raises(UnexpectedResponse, match="Not existing vector name error: c"):
         remote.query_points(
             name, prefetch=models.Prefetch(query=[1.0, 2.0], using="c"), query=[0.0] * 8
