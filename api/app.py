@@ -24,8 +24,8 @@ from api.points import (
     Scroll,
     Vectors,
 )
-from api.queries import Classic, Query, QueryBatch
-from api.query_body import recommend_stage, search_stage
+from api.queries import Classic, Groups, Query, QueryBatch
+from api.query_body import query_stage, recommend_stage, search_stage
 from api.service import Live, Ready, Root
 from api.writes import Writer
 from projections import collections, jobs, json_logging, reads, store
@@ -81,10 +81,13 @@ def create_app(
     app.add_route(points + "/count", Count(ctx))
     app.add_route(points + "/query", Query(ctx))
     app.add_route(points + "/query/batch", QueryBatch(ctx))
+    app.add_route(points + "/query/groups", Groups(ctx, query_stage, classic=False))
     search = Classic(ctx, search_stage)
     app.add_route(points + "/search", search)
     app.add_route(points + "/search/batch", search, suffix="batch")
+    app.add_route(points + "/search/groups", Groups(ctx, search_stage, classic=True))
     recommend = Classic(ctx, recommend_stage)
     app.add_route(points + "/recommend", recommend)
     app.add_route(points + "/recommend/batch", recommend, suffix="batch")
+    app.add_route(points + "/recommend/groups", Groups(ctx, recommend_stage, classic=True))
     return app

@@ -1,6 +1,6 @@
 """Query endpoints: the universal `/points/query` (and its batch), and the classic
 `/points/search` and `/points/recommend` (and their batches), which answer a list of scored
-points where `/query` answers `{"points": [...]}`."""
+points where `/query` answers `{"points": [...]}`; and the `/groups` variant of each."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from api.context import Context
 from api.http import ok
 from api.params import read_params
 from api.points import Resource
-from api.query_body import query_stage
+from api.query_body import Lookup, group_by, query_stage, with_lookup
+from projections import ids, reads
 from projections.collections import Collection
-from projections.errors import FormatError
+from projections.errors import FormatError, QdrantError
+from projections.groups import grouped, shown
 from projections.jsontypes import JsonObject
 from projections.query_plan import Answering, Stage, answer
 
@@ -74,3 +76,53 @@ class Classic(_Queries):
     def on_post_batch(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         runs = self._batch(req, self._stage_of)
         ok(req, resp, self._ctx.using(name, lambda c: [run(c) for run in runs]))
+
+
+class Groups(_Queries):
+    """`/points/query/groups` and the classic `/search/groups` and `/recommend/groups`: the
+    stage's points in groups, `{"groups": [{"id", "hits", "lookup"?}]}`."""
+
+    def __init__(self, ctx: Context, stage_of: StageOf, classic: bool) -> None:
+        super().__init__(ctx)
+        self._stage_of, self._classic = stage_of, classic
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        timeout, body = read_params(req), self._body(req)
+        stage, by, lookup = self._stage_of(body), group_by(body, self._classic), with_lookup(body)
+
+        def run(collection: Collection) -> JsonObject:
+            projection = fields.projection(collection, body, self.default_payload)
+            reader = self._ctx.reader(collection, timeout)
+            found = grouped(Answering(reader, self._ctx.vectors.of(collection)), stage, by)
+            answered = shown(reader, found, projection)
+            if lookup is not None:
+                self._look_up(lookup, answered, timeout)
+            return {"groups": answered}
+
+        ok(req, resp, self._ctx.using(name, run))
+
+    def _look_up(self, lookup: Lookup, groups: list[JsonObject], timeout: float | None) -> None:
+        """Each group's `lookup`: the point of the lookup collection whose id is the group's
+        (none for a group id that is no point id, or no such point)."""
+        keys = {g["id"]: key for g in groups if (key := _point_key(g["id"])) is not None}
+
+        def read(other: Collection) -> dict[str, JsonObject]:
+            projection = fields.projection(other, lookup.shown, default_payload=True)
+            found = reads.retrieve(
+                self._ctx.reader(other, timeout), list(keys.values()), projection
+            )
+            return {ids.to_key(record["id"]): record for record in found}
+
+        records = self._ctx.using(lookup.collection, read)
+        for group in groups:
+            record = records.get(keys.get(group["id"], ""))
+            if record is not None:
+                group["lookup"] = record
+
+
+def _point_key(group_id: object) -> str | None:
+    """A group id as a point's key; None when it is no point id (a string not a UUID)."""
+    try:
+        return ids.to_key(ids.parse_id(group_id))
+    except QdrantError:
+        return None

@@ -1,11 +1,16 @@
 """Query request bodies, checked as Qdrant checks them, as stages of the universal query
-(query_plan.py): `/points/query` and the classic `/points/search` and `/points/recommend`."""
+(query_plan.py): `/points/query` and the classic `/points/search` and `/points/recommend`;
+and what their `/groups` variants add (groups.py)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from api import fields
 from projections.errors import BadRequest, FormatError, ValidationFailed
 from projections.filters import compile_filter
+from projections.groups import GroupBy
+from projections.jsonpath import parse_path
 from projections.jsontypes import JsonObject
 from projections.mmr import CANDIDATES_MAX, Mmr
 from projections.query_plan import (
@@ -212,3 +217,50 @@ def _classic(body: JsonObject, query: QueryKind, using: str) -> Stage:
         fields.number(body.get("score_threshold"), "score_threshold"),
         fields.search_params(body.get("params")),
     )
+
+
+# ---- groups -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """`with_lookup`: the point of another collection whose id is a group's id."""
+
+    collection: str
+    shown: JsonObject  # its `with_payload` (true by default) and `with_vectors`
+
+
+def group_by(body: JsonObject, classic: bool) -> GroupBy:
+    """`group_by`, `group_size` (3 by default; the classic endpoints require it) and `limit`
+    (groups, 10 by default)."""
+    key = body.get("group_by")
+    if key is None:
+        raise FormatError("missing field `group_by`")
+    if not isinstance(key, str):
+        raise FormatError("group_by: invalid type, expected a string")
+    if not key:
+        raise ValidationFailed('group_by: value "" invalid, must not be empty')
+    size = body.get("group_size")
+    if size is None and classic:
+        raise FormatError("missing field `group_size`")
+    size = 3 if size is None else fields.unsigned(size, "group_size")
+    if size == 0:
+        raise ValidationFailed("group_size: value 0 invalid, must be 1 or larger")
+    return GroupBy(key, parse_path(key), size, fields.limit(body.get("limit"), 10))
+
+
+def with_lookup(body: JsonObject) -> Lookup | None:
+    """`with_lookup`: a collection's name, or `{collection, with_payload, with_vectors}`."""
+    raw = body.get("with_lookup")
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return Lookup(raw, {"with_payload": True})
+    lookup = _object(raw, "with_lookup")
+    collection = lookup.get("collection")
+    if not isinstance(collection, str):
+        raise FormatError("with_lookup.collection: missing field or invalid type")
+    shown = {"with_payload": lookup.get("with_payload", True)}
+    if lookup.get("with_vectors") is not None:
+        shown["with_vector"] = lookup["with_vectors"]
+    return Lookup(collection, shown)

@@ -104,7 +104,7 @@ def answer(ans: Answering, stage: Stage, projection: Projection) -> list[JsonObj
 def _stage(
     ans: Answering, stage: Stage, above: JsonObject | None, projection: Projection
 ) -> list[JsonObject]:
-    raw = _both(above, stage.filter)
+    raw = both_filters(above, stage.filter)
     if not stage.prefetch:
         return _leaf(ans, stage, raw, projection)
     bare = Projection(payload=None, vectors=())
@@ -114,10 +114,10 @@ def _stage(
     points = list(dict.fromkeys(p["id"] for part in found for p in part))
     if not points:
         return []
-    return _leaf(ans, stage, _both(raw, {"must": [{"has_id": points}]}), projection)
+    return _leaf(ans, stage, both_filters(raw, {"must": [{"has_id": points}]}), projection)
 
 
-def _both(a: JsonObject | None, b: JsonObject | None) -> JsonObject | None:
+def both_filters(a: JsonObject | None, b: JsonObject | None) -> JsonObject | None:
     """A stage's filter merged with the one above it as Qdrant merges them (Filter::merge):
     clause by clause, so the `should` conditions of both are alternatives of one another, and
     `min_should` takes the conditions of both and the larger count. None: no filter."""
