@@ -25,7 +25,7 @@ from api.points import (
     Vectors,
 )
 from api.queries import Classic, Groups, Query, QueryBatch
-from api.query_body import query_stage, recommend_stage, search_stage
+from api.query_body import discover_stage, query_stage, recommend_stage, search_stage
 from api.service import Live, Ready, Root
 from api.writes import Writer
 from projections import collections, jobs, json_logging, reads, store
@@ -90,4 +90,7 @@ def create_app(
     app.add_route(points + "/recommend", recommend)
     app.add_route(points + "/recommend/batch", recommend, suffix="batch")
     app.add_route(points + "/recommend/groups", Groups(ctx, recommend_stage, classic=True))
+    discover = Classic(ctx, discover_stage)
+    app.add_route(points + "/discover", discover)
+    app.add_route(points + "/discover/batch", discover, suffix="batch")
     return app

@@ -1,6 +1,6 @@
 """Query request bodies, checked as Qdrant checks them, as stages of the universal query
-(query_plan.py): `/points/query` and the classic `/points/search` and `/points/recommend`;
-and what their `/groups` variants add (groups.py)."""
+(query_plan.py): `/points/query` and the classic `/points/search`, `/points/recommend` and
+`/points/discover`; and what their `/groups` variants add (groups.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from projections.jsonpath import parse_path
 from projections.jsontypes import JsonObject
 from projections.mmr import CANDIDATES_MAX, Mmr
 from projections.query_plan import (
+    DiscoverQuery,
     FusionQuery,
     NearestQuery,
     OrderByQuery,
@@ -25,7 +26,7 @@ from projections.query_plan import (
 
 STRATEGIES = ("average_vector", "best_score", "sum_scores")
 FUSIONS = ("rrf", "dbsf")
-NOT_YET = ("discover", "context", "formula", "relevance_feedback", "text", "image", "object")
+NOT_YET = ("formula", "relevance_feedback", "text", "image", "object")
 
 
 def query_stage(body: JsonObject) -> Stage:
@@ -99,7 +100,7 @@ def _using(raw: object) -> str:
 
 def _query(raw: object) -> QueryKind | None:
     """`query`: a vector, a multivector or a point id (nearest), or an object naming its
-    kind: nearest, recommend, order_by, fusion, rrf, sample."""
+    kind: nearest, recommend, discover, context, order_by, fusion, rrf, sample."""
     if raw is None:
         return None
     if not isinstance(raw, dict) or {"indices", "values"} & set(raw):
@@ -108,6 +109,10 @@ def _query(raw: object) -> QueryKind | None:
         return NearestQuery(raw["nearest"], _mmr(raw.get("mmr")))
     if "recommend" in raw:
         return _recommend(_object(raw["recommend"], "query.recommend"))
+    if "discover" in raw:
+        return _discover(_object(raw["discover"], "query.discover"))
+    if "context" in raw:
+        return DiscoverQuery(None, _pairs(raw["context"], "query.context"))
     if "order_by" in raw:
         order = fields.order_by(raw["order_by"])
         assert order is not None
@@ -159,6 +164,26 @@ def _recommend(raw: JsonObject) -> RecommendQuery:
     return RecommendQuery(positive, negative, strategy)
 
 
+def _discover(raw: JsonObject) -> DiscoverQuery:
+    """`discover: {target, context}`."""
+    if raw.get("target") is None:
+        raise FormatError("discover: missing field `target`")
+    return DiscoverQuery(raw["target"], _pairs(raw.get("context"), "discover.context"))
+
+
+def _pairs(raw: object, where: str) -> tuple[tuple[object, object], ...]:
+    """Context pairs: one `{positive, negative}`, a list of them, or none (null)."""
+    if raw is None:
+        return ()
+    found = []
+    for pair in raw if isinstance(raw, list) else [raw]:
+        pair = _object(pair, where)
+        if pair.get("positive") is None or pair.get("negative") is None:
+            raise FormatError(f"{where}: a pair needs `positive` and `negative`")
+        found.append((pair["positive"], pair["negative"]))
+    return tuple(found)
+
+
 def _examples(raw: JsonObject, name: str) -> tuple[object, ...]:
     found = raw.get(name)
     if found is None:
@@ -201,6 +226,15 @@ def search_stage(body: JsonObject) -> Stage:
 def recommend_stage(body: JsonObject) -> Stage:
     """`/points/recommend`: `positive`, `negative`, `strategy`, `using`, `limit` (required)."""
     return _classic(body, _recommend(body), _using(body.get("using")))
+
+
+def discover_stage(body: JsonObject) -> Stage:
+    """`/points/discover`: `target` (optional: without it a context search), `context`
+    pairs, `using`, `limit` (required)."""
+    pairs = _pairs(body.get("context"), "context")
+    if body.get("target") is None and not pairs:
+        raise BadRequest("target or context must be given")
+    return _classic(body, DiscoverQuery(body.get("target"), pairs), _using(body.get("using")))
 
 
 def _classic(body: JsonObject, query: QueryKind, using: str) -> Stage:

@@ -25,6 +25,7 @@ from projections.jsontypes import JsonObject
 from projections.mmr import Mmr, pick, similarities
 from projections.reads import OrderBy, Projection, Reader
 from projections.scorers import (
+    Discovery,
     Examples,
     Nearest,
     Scorer,
@@ -54,6 +55,14 @@ class RecommendQuery:
 
 
 @dataclass(frozen=True)
+class DiscoverQuery:
+    """discover (with a target) or context (without): vectors or point ids, as sent."""
+
+    target: object | None
+    pairs: tuple[tuple[object, object], ...]  # (positive, negative)
+
+
+@dataclass(frozen=True)
 class OrderByQuery:
     order: OrderBy
 
@@ -70,7 +79,8 @@ class SampleQuery:
     """`sample: random`: points drawn at random."""
 
 
-QueryKind = NearestQuery | RecommendQuery | OrderByQuery | FusionQuery | SampleQuery
+QueryKind = NearestQuery | RecommendQuery | DiscoverQuery | OrderByQuery | FusionQuery | SampleQuery
+ByExamples = NearestQuery | RecommendQuery | DiscoverQuery
 
 
 @dataclass(frozen=True)
@@ -226,9 +236,7 @@ def _sample(
 # ---- the vectors a query names -----------------------------------------------------------------
 
 
-def _scorer(
-    reader: Reader, using: str, query: NearestQuery | RecommendQuery
-) -> tuple[Scorer, frozenset[str]]:
+def _scorer(reader: Reader, using: str, query: ByExamples) -> tuple[Scorer, frozenset[str]]:
     """How the query scores points, and the points it names (which it never returns)."""
     spec = reader.collection.vectors.get(using)
     if spec is None:
@@ -238,6 +246,8 @@ def _scorer(
     if isinstance(query, NearestQuery):
         (vector,), named = _vectors(reader, spec, [query.vector], as_sent=False)
         return Nearest(vector), named
+    if isinstance(query, DiscoverQuery):
+        return _discovery(reader, spec, query)
     average = query.strategy == "average_vector"
     examples, named = _vectors(reader, spec, [*query.positive, *query.negative], average)
     positive, negative = examples[: len(query.positive)], examples[len(query.positive) :]
@@ -248,12 +258,26 @@ def _scorer(
     return Nearest(vectors.normalise(spec, average_vector(positive, negative))), named
 
 
+def _discovery(
+    reader: Reader, spec: VectorSpec, query: DiscoverQuery
+) -> tuple[Scorer, frozenset[str]]:
+    raws = [example for pair in query.pairs for example in pair]
+    if query.target is not None:
+        raws.append(query.target)
+    examples, named = _vectors(reader, spec, raws, as_sent=False)
+    target = examples.pop() if query.target is not None else None
+    pairs = tuple(zip(examples[::2], examples[1::2], strict=True))
+    return Discovery(target, pairs), named
+
+
 def _sparse_scorer(
-    reader: Reader, spec: VectorSpec, query: NearestQuery | RecommendQuery
+    reader: Reader, spec: VectorSpec, query: ByExamples
 ) -> tuple[Scorer, frozenset[str]]:
     """A sparse query: a sparse vector, or a point id (that point's sparse vector)."""
     if not isinstance(query, NearestQuery):
-        raise BadRequest("recommend queries over sparse vectors are not supported yet")
+        raise BadRequest(
+            "recommend, discover and context queries over sparse vectors are not supported yet"
+        )
     raw = query.vector
     if isinstance(raw, list):
         raise wrong_kind()

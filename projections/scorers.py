@@ -1,5 +1,6 @@
 """How a query scores stored vectors: the nearest points to one vector, or a score over
-examples (recommend's `best_score` and `sum_scores`), as Qdrant scores them.
+examples (recommend's `best_score` and `sum_scores`, discover, context), as Qdrant scores
+them.
 
 - Nearest: similarities for Cosine and Dot (higher first), distances for Euclid and Manhattan
   (lower first); a multivector scores max_sim. It is the only kind an HNSW graph serves.
@@ -8,7 +9,7 @@ examples (recommend's `best_score` and `sum_scores`), as Qdrant scores them.
   `best_score` takes the best positive and the best negative similarity: a point closer to a
   positive scores sigmoid(best positive), else -sigmoid(best negative), with Qdrant's fast
   sigmoid scaled to (0, 1). `sum_scores` sums the positives' similarities and subtracts the
-  negatives'.
+  negatives'. Discovery (discover and context queries) on the same core similarities.
 """
 
 from __future__ import annotations
@@ -108,9 +109,14 @@ def core_multi(distance: str, rows: Floats, example: Floats) -> np.float32:
     return np.float32(sum(core(distance, rows, one).max() for one in example))
 
 
+def fast_sigmoid(x: Floats) -> Floats:
+    """Qdrant's fast sigmoid x / (1 + |x|), in (-1, 1)."""
+    return cast("Floats", x / (1.0 + np.abs(x)))
+
+
 def scaled_sigmoid(x: Floats) -> Floats:
-    """Qdrant's fast sigmoid x / (1 + |x|), scaled to (0, 1)."""
-    return cast("Floats", 0.5 * (x / (1.0 + np.abs(x)) + 1.0))
+    """The fast sigmoid scaled to (0, 1)."""
+    return cast("Floats", 0.5 * (fast_sigmoid(x) + 1.0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +154,57 @@ class Examples(Scorer):
                 best_pos > best_neg, scaled_sigmoid(best_pos), -scaled_sigmoid(best_neg)
             )
         return merged.astype(np.float32)
+
+
+EPSILON = np.float32(1.1920929e-7)  # f32::EPSILON: a context pair's margin
+
+
+Pair = tuple[Floats, Floats]  # a context pair: (positive, negative)
+
+
+@dataclass(frozen=True, eq=False)
+class Discovery(Scorer):
+    """discover's score: for each context pair, +1 closer to its positive, -1 closer to its
+    negative (0 when equal), summed; plus the similarity to the target, scaled by a sigmoid
+    to (0, 1) so that it only orders points within the same count. Without a target
+    (`context` queries): the sum over pairs of sigmoid(min(pos - neg - EPSILON, 0)), which
+    is 0 for a point closer to every positive and lower the further it lies on the wrong
+    side."""
+
+    target: Floats | None
+    pairs: tuple[Pair, ...]
+
+    def higher_first(self, distance: str) -> bool:
+        return True
+
+    def score(self, distance: str, matrix: Floats) -> Floats:
+        return self._merge(
+            [(core(distance, matrix, p), core(distance, matrix, n)) for p, n in self.pairs],
+            None if self.target is None else core(distance, matrix, self.target),
+            len(matrix),
+        )
+
+    def score_multi(self, distance: str, rows: Floats) -> np.float32:
+        pairs = [
+            (np.array([core_multi(distance, rows, p)]), np.array([core_multi(distance, rows, n)]))
+            for p, n in self.pairs
+        ]
+        target = (
+            None if self.target is None else np.array([core_multi(distance, rows, self.target)])
+        )
+        return np.float32(self._merge(pairs, target, 1)[0])
+
+    def _merge(self, pairs: list[tuple[Floats, Floats]], target: Floats | None, n: int) -> Floats:
+        """The scores from each pair's similarities (positive, negative) and the target's."""
+        total = np.zeros(n, np.float32)
+        for pos, neg in pairs:
+            if target is None:
+                total += fast_sigmoid(np.minimum(pos - neg - EPSILON, 0.0))
+            else:
+                total += np.sign(pos - neg)
+        if target is not None:
+            total += scaled_sigmoid(target)
+        return total.astype(np.float32)
 
 
 def average_vector(positive: list[Floats], negative: list[Floats]) -> Floats:

@@ -1,8 +1,9 @@
 """The universal query's forms beyond a plain dense query (sparse vectors with `idf`, prefetch
-and fusion, hybrid dense + sparse, rescoring, nested prefetch, recommend, MMR, order_by,
-sample) and the classic search and recommend endpoints, through qdrant-client over REST (or
-plain HTTP), checked against qdrant-client's local mode on the same data: same points, same
-order, same scores. Vectors are drawn from a continuous distribution, so no two scores tie."""
+and fusion, hybrid dense + sparse, rescoring, nested prefetch, recommend, MMR, discover,
+context, order_by, sample) and the classic search, recommend and discover endpoints, through
+qdrant-client over REST (or plain HTTP), checked against qdrant-client's local mode on the
+same data: same points, same order, same scores. Vectors are drawn from a continuous
+distribution, so no two scores tie."""
 
 from __future__ import annotations
 
@@ -163,6 +164,39 @@ def cases() -> dict[str, dict]:
             "using": "a",
             "limit": 5,
         },
+        "discover": {
+            "query": models.DiscoverQuery(
+                discover=models.DiscoverInput(
+                    target=a,
+                    context=[
+                        models.ContextPair(positive=1, negative=2),
+                        models.ContextPair(positive=a, negative=5),
+                    ],
+                )
+            ),
+            "using": "a",
+            "limit": 8,
+        },
+        "discover, one pair, euclid, filtered": {
+            "query": models.DiscoverQuery(
+                discover=models.DiscoverInput(
+                    target=7, context=models.ContextPair(positive=3, negative=9)
+                )
+            ),
+            "using": "b",
+            "query_filter": g_is(0, 1),
+            "limit": 6,
+        },
+        "context": {
+            "query": models.ContextQuery(
+                context=[
+                    models.ContextPair(positive=10, negative=11),
+                    models.ContextPair(positive=12, negative=b),
+                ]
+            ),
+            "using": "b",
+            "limit": 10,
+        },
         "recommend best_score, negatives only, euclid": {
             "query": models.RecommendQuery(
                 recommend=models.RecommendInput(
@@ -192,7 +226,7 @@ def test_sample_draws_distinct_points_that_pass_the_filter(clients):
     assert len({p.id for p in some}) == 10
 
 
-def test_classic_search_and_recommend_answer_lists(clients, base_url):
+def test_classic_search_recommend_and_discover_answer_lists(clients, base_url):
     _, local, name = clients
     rng = random.Random(3)
     a = query(rng, "a")
@@ -212,6 +246,31 @@ def test_classic_search_and_recommend_answer_lists(clients, base_url):
     reco = models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2], negative=[3]))
     expected = local.query_points(name, reco, using="a", limit=3).points
     assert [[p["id"] for p in answer] for answer in batch] == [[p.id for p in expected]] * 2
+    pairs = [{"positive": 1, "negative": 2}]
+    found = http.post(
+        f"/collections/{name}/points/discover",
+        json={"target": 4, "context": pairs, "using": "a", "limit": 5},
+    ).json()["result"]
+    discover = models.DiscoverQuery(
+        discover=models.DiscoverInput(target=4, context=models.ContextPair(positive=1, negative=2))
+    )
+    expected = local.query_points(name, discover, using="a", limit=5).points
+    assert [(p["id"], round(p["score"], 4)) for p in found] == [
+        (p.id, round(p.score, 4)) for p in expected
+    ]
+    batch = http.post(
+        f"/collections/{name}/points/discover/batch",
+        json={"searches": [{"context": pairs, "using": "a", "limit": 3}]},
+    ).json()["result"]
+    context = models.ContextQuery(context=models.ContextPair(positive=1, negative=2))
+    every = {
+        p.id: round(p.score, 4)
+        for p in local.query_points(name, context, using="a", limit=N).points
+    }
+    # every point closer to the positive scores 0: which of them come first is unspecified
+    [answer] = batch
+    assert [round(p["score"], 4) for p in answer] == sorted(every.values(), reverse=True)[:3]
+    assert all(every[p["id"]] == round(p["score"], 4) for p in answer)
     assert http.get(f"/collections/{name}/points/search").status_code == 405
     assert http.post(f"/collections/{name}/points/search", json={"vector": a}).status_code == 400
 
