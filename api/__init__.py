@@ -7,7 +7,8 @@ A request travels through:
   A write's body is validated into an event by `projections.events` against the collection;
 - `writes.py`: the event is appended to the log (`projections.log`), a worker is kicked
   (`projections.jobs`), and the answer waits for the worker when `wait=true`;
-- reads go to `projections.reads` and `projections.search`, after read-your-writes.
+- reads go to `projections.reads` and `projections.search` (`facet.py` and `matrix.py` to
+  `projections.facets` and `projections.distance_matrix`), after read-your-writes.
 
 Nothing here talks to Redis itself: the domain functions of `projections` do.
 """

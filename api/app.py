@@ -9,6 +9,8 @@ from api import http
 from api.auth import ApiKeys
 from api.collections import CollectionExists, CollectionItem, CollectionList
 from api.context import Context
+from api.facet import Facet
+from api.matrix import MatrixOffsets, MatrixPairs
 from api.metrics import Metrics
 from api.points import (
     Batch,
@@ -79,6 +81,9 @@ def create_app(
     app.add_route("/collections/{name}/index/{field}", index, suffix="field")
     app.add_route(points + "/scroll", Scroll(ctx))
     app.add_route(points + "/count", Count(ctx))
+    app.add_route("/collections/{name}/facet", Facet(ctx))
+    app.add_route(points + "/search/matrix/pairs", MatrixPairs(ctx))
+    app.add_route(points + "/search/matrix/offsets", MatrixOffsets(ctx))
     app.add_route(points + "/query", Query(ctx))
     app.add_route(points + "/query/batch", QueryBatch(ctx))
     app.add_route(points + "/query/groups", Groups(ctx, query_stage, classic=False))

@@ -82,12 +82,17 @@ def _start_from(raw: object) -> float | None:
 
 
 def limit(raw: object, default: int) -> int:
+    return at_least(raw, "limit", default, 1)
+
+
+def at_least(raw: object, name: str, default: int, minimum: int) -> int:
+    """An unsigned integer field (400 if it is none) of at least `minimum` (422 if below)."""
     if raw is None:
         return default
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-        raise FormatError(f"limit: invalid value {raw}, expected an unsigned integer")
-    if raw == 0:
-        raise ValidationFailed("limit: value 0 invalid, must be 1 or larger")
+        raise FormatError(f"{name}: invalid value {raw}, expected an unsigned integer")
+    if raw < minimum:
+        raise ValidationFailed(f"{name}: value {raw} invalid, must be {minimum} or larger")
     return raw
 
 

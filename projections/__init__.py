@@ -12,7 +12,9 @@ Where a write goes:
    projection as the batch changes it) and commits writes and checkpoint in one MULTI/EXEC,
    with the payload indexes' data (`index_data.py`). `keys.py` is the key layout of all of it.
 4. **read**: `reads.py` (by id, scroll, count) and `search.py` (nearest points) read the
-   projection after read-your-writes; `progress.py` wakes whoever waits for a checkpoint.
+   projection after read-your-writes, as do `facets.py` (points per value of an indexed key)
+   and `distance_matrix.py` (a random sample's nearest pairs); `progress.py` wakes whoever
+   waits for a checkpoint.
    `planner.py` serves filters from the payload indexes (reads and the workers' operations by
    filter alike), from what the compiled filter tells it (`hints.py`; `geo_index.py` for geo).
    Each commit also records what it changed in the change feed (`changes.py`); a web process

@@ -416,14 +416,32 @@ def count(reader: Reader, flt: Filter | None) -> int:
 
 def _scanned(reader: Reader, flt: Filter) -> Iterator[list[str]]:
     """The points that pass the filter, checking every point a chunk at a time (id order)."""
+    return (_passing(reader, keys, flt) for keys in _id_chunks(reader))
+
+
+def _id_chunks(reader: Reader) -> Iterator[list[str]]:
+    """Every point's key, SCAN_CHUNK at a time, in id order."""
     low, first = "-", True
     while True:
         keys = _id_range(reader, low, SCAN_CHUNK, first)
         first = False
-        yield _passing(reader, keys, flt)
+        yield keys
         if len(keys) < SCAN_CHUNK:
             return
         low = f"({keys[-1]}"
+
+
+def passing_records(
+    reader: Reader, flt: Filter | None, plan: planner.Plan | None, projection: Projection
+) -> Iterator[JsonObject]:
+    """Every point that passes the filter (every point, without one), with the parts the
+    projection asks for: the plan's candidates when it has one, else every point; a chunk
+    at a time, in id order."""
+    candidates = None if flt is None or plan is None else _candidates(reader, flt, plan)
+    chunks = _id_chunks(reader) if candidates is None else _chunked(candidates)
+    for keys in chunks:
+        for _, record in page(reader, keys, flt, projection):
+            yield record
 
 
 def matching(reader: Reader, flt: Filter) -> list[str] | None:
@@ -442,8 +460,11 @@ def matching(reader: Reader, flt: Filter) -> list[str] | None:
 def _passing(reader: Reader, keys: list[str], flt: Filter) -> list[str]:
     """The keys whose points pass the filter, a chunk at a time."""
     plain = Projection(payload=None, vectors=())
-    chunks = (keys[at : at + SCAN_CHUNK] for at in range(0, len(keys), SCAN_CHUNK))
-    return [key for chunk in chunks for key, _ in page(reader, chunk, flt, plain)]
+    return [key for chunk in _chunked(keys) for key, _ in page(reader, chunk, flt, plain)]
+
+
+def _chunked(keys: list[str]) -> Iterator[list[str]]:
+    return (keys[at : at + SCAN_CHUNK] for at in range(0, len(keys), SCAN_CHUNK))
 
 
 def _candidates(reader: Reader, flt: Filter, plan: planner.Plan) -> list[str] | None:

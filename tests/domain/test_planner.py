@@ -17,24 +17,9 @@ from projections.indexes import Index, text_indexes
 from projections.planner import plan
 from projections.reads import Projection, Reader, count, scroll
 from projections.staging import Staging
-from tests.domain.writes import write
+from tests.domain.writes import load, settle, write
 
 U = uuid.UUID("6f8a2b1c-3d4e-4f5a-9b6c-7d8e9fa0b1c2")
-
-
-def settle(r: redis.Redis, col: Collection) -> None:
-    while apply_batch(r, col, max_events=64) is not None:
-        pass
-
-
-def load(r: redis.Redis, col: Collection, indexes: dict, payloads: list[dict]) -> Reader:
-    for field, schema in indexes.items():
-        write(r, col, events.add_create_index, {"field_name": field, "field_schema": schema})
-    points = [{"id": i, "vector": {"a": [1, 1]}, "payload": p} for i, p in enumerate(payloads)]
-    if points:
-        write(r, col, events.add_upsert, {"points": points})
-    settle(r, col)
-    return Reader(r, col, progress=None, wait_seconds=0)
 
 
 def found(reader: Reader, raw: dict) -> list:
