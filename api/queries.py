@@ -20,6 +20,7 @@ from projections.errors import FormatError, QdrantError
 from projections.groups import grouped, shown
 from projections.jsontypes import JsonObject
 from projections.query_plan import Answering, Stage, answer
+from projections.reads import Reader
 
 StageOf = Callable[[JsonObject], Stage]
 Answer = Callable[[Collection], list[JsonObject]]
@@ -36,10 +37,18 @@ class _Queries(Resource):
 
         def run(collection: Collection) -> list[JsonObject]:
             projection = fields.projection(collection, body, self.default_payload)
-            reader = self._ctx.reader(collection, timeout)
-            return answer(Answering(reader, self._ctx.vectors.of(collection)), stage, projection)
+            return answer(self._answering(collection, timeout), stage, projection)
 
         return run
+
+    def _answering(self, collection: Collection, timeout: float | None) -> Answering:
+        """The collection's reader and vector read model, and readers of others by name."""
+
+        def other(name: str) -> Reader:
+            return self._ctx.using(name, lambda found: self._ctx.reader(found, timeout))
+
+        reader = self._ctx.reader(collection, timeout)
+        return Answering(reader, self._ctx.vectors.of(collection), other)
 
     def _batch(self, req: falcon.Request, stage_of: StageOf) -> list[Answer]:
         timeout = read_params(req)
@@ -92,9 +101,8 @@ class Groups(_Queries):
 
         def run(collection: Collection) -> JsonObject:
             projection = fields.projection(collection, body, self.default_payload)
-            reader = self._ctx.reader(collection, timeout)
-            found = grouped(Answering(reader, self._ctx.vectors.of(collection)), stage, by)
-            answered = shown(reader, found, projection)
+            ans = self._answering(collection, timeout)
+            answered = shown(ans.reader, grouped(ans, stage, by), projection)
             if lookup is not None:
                 self._look_up(lookup, answered, timeout)
             return {"groups": answered}

@@ -16,6 +16,7 @@ from projections.mmr import CANDIDATES_MAX, Mmr
 from projections.query_plan import (
     DiscoverQuery,
     FusionQuery,
+    LookupFrom,
     NearestQuery,
     OrderByQuery,
     QueryKind,
@@ -36,7 +37,6 @@ def query_stage(body: JsonObject) -> Stage:
 
 def _stage(body: JsonObject, top: bool) -> Stage:
     query = _query(body.get("query"))
-    _no_lookup(body)
     prefetch = tuple(_stage(_object(p, "prefetch"), top=False) for p in _listed(body))
     if query is None and prefetch:
         raise BadRequest(
@@ -62,12 +62,22 @@ def _stage(body: JsonObject, top: bool) -> Stage:
         fields.unsigned(body.get("offset"), "offset") if top else 0,
         fields.number(body.get("score_threshold"), "score_threshold"),
         fields.search_params(body.get("params")),
+        _lookup_from(body),
     )
 
 
-def _no_lookup(body: JsonObject) -> None:
-    if body.get("lookup_from") is not None:
-        raise BadRequest("`lookup_from` is not supported yet")
+def _lookup_from(body: JsonObject) -> LookupFrom | None:
+    """`lookup_from: {collection, vector}`: where the query's point ids name points."""
+    raw = body.get("lookup_from")
+    if raw is None:
+        return None
+    lookup = _object(raw, "lookup_from")
+    collection, vector = lookup.get("collection"), lookup.get("vector")
+    if not isinstance(collection, str):
+        raise FormatError("lookup_from.collection: missing field or invalid type")
+    if vector is not None and not isinstance(vector, str):
+        raise FormatError("lookup_from.vector: invalid type, expected a vector name")
+    return LookupFrom(collection, vector)
 
 
 def _listed(body: JsonObject) -> list[object]:
@@ -240,7 +250,6 @@ def discover_stage(body: JsonObject) -> Stage:
 def _classic(body: JsonObject, query: QueryKind, using: str) -> Stage:
     if body.get("limit") is None:
         raise FormatError("missing field `limit`")
-    _no_lookup(body)
     return Stage(
         query,
         (),
@@ -250,6 +259,7 @@ def _classic(body: JsonObject, query: QueryKind, using: str) -> Stage:
         fields.unsigned(body.get("offset"), "offset"),
         fields.number(body.get("score_threshold"), "score_threshold"),
         fields.search_params(body.get("params")),
+        _lookup_from(body),
     )
 
 

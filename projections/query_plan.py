@@ -12,6 +12,7 @@ Only the top stage reads payloads and vectors; the stages below return ids and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -84,6 +85,15 @@ ByExamples = NearestQuery | RecommendQuery | DiscoverQuery
 
 
 @dataclass(frozen=True)
+class LookupFrom:
+    """`lookup_from`: the collection (and vector: `using` by default) whose points the
+    query's ids name."""
+
+    collection: str
+    vector: str | None = None
+
+
+@dataclass(frozen=True)
 class Stage:
     query: QueryKind | None
     prefetch: tuple[Stage, ...] = ()
@@ -93,6 +103,7 @@ class Stage:
     offset: int = 0
     score_threshold: float | None = None
     params: SearchParams = field(default_factory=SearchParams)
+    lookup_from: LookupFrom | None = None
 
 
 # ---- answering -----------------------------------------------------------------------------------
@@ -100,10 +111,12 @@ class Stage:
 
 @dataclass(frozen=True)
 class Answering:
-    """What a query is answered from: the reader, and the collection's vector read model."""
+    """What a query is answered from: the reader, the collection's vector read model, and a
+    reader of another collection by name (for `lookup_from`)."""
 
     reader: Reader
     model: CollectionVectors | None
+    other: Callable[[str], Reader] | None = None
 
 
 def answer(ans: Answering, stage: Stage, projection: Projection) -> list[JsonObject]:
@@ -169,7 +182,7 @@ def _leaf(
         return _sample(ans.reader, stage.limit, flt, projection)
     if isinstance(query, FusionQuery):
         raise BadRequest("Fusion queries need prefetches")  # the request check comes first
-    scorer, exclude = _scorer(ans.reader, stage.using, query)
+    scorer, exclude = _scorer(ans, stage, query)
     if isinstance(query, NearestQuery) and query.mmr is not None:
         return _diverse(ans, stage, query.mmr, scorer, exclude, flt, projection)
     search = Query(
@@ -236,20 +249,51 @@ def _sample(
 # ---- the vectors a query names -----------------------------------------------------------------
 
 
-def _scorer(reader: Reader, using: str, query: ByExamples) -> tuple[Scorer, frozenset[str]]:
+@dataclass(frozen=True)
+class _Ids:
+    """Where a query's point ids take their vectors from: this collection's `using` vector,
+    or `lookup_from`'s. `own`: the points are this collection's, and the query leaves them
+    out of its answer."""
+
+    reader: Reader
+    vector: str
+    own: bool
+
+    def read(self, keys: list[str]) -> dict[str, bytes | None]:
+        return dict(zip(keys, reads.vectors_of(self.reader, self.vector, keys), strict=True))
+
+
+def _ids_of(ans: Answering, stage: Stage, spec: VectorSpec) -> _Ids:
+    lookup = stage.lookup_from
+    if lookup is None or ans.other is None:
+        return _Ids(ans.reader, spec.name, True)
+    reader = ans.other(lookup.collection)
+    name = stage.using if lookup.vector is None else lookup.vector
+    found = reader.collection.vectors.get(name)
+    if found is None:
+        raise WrongInput(f"Not existing vector name error: {name}")
+    if (found.sparse, found.multi) != (spec.sparse, spec.multi) or found.size != spec.size:
+        raise WrongInput(f"Vector dimension error: expected dim: {spec.size}, got {found.size}")
+    return _Ids(reader, name, reader.collection.cid == ans.reader.collection.cid)
+
+
+def _scorer(ans: Answering, stage: Stage, query: ByExamples) -> tuple[Scorer, frozenset[str]]:
     """How the query scores points, and the points it names (which it never returns)."""
-    spec = reader.collection.vectors.get(using)
+    reader = ans.reader
+    spec = reader.collection.vectors.get(stage.using)
     if spec is None:
-        raise WrongInput(f"Not existing vector name error: {using}")
+        raise WrongInput(f"Not existing vector name error: {stage.using}")
+    source = _ids_of(ans, stage, spec)
     if spec.sparse:
-        return _sparse_scorer(reader, spec, query)
+        return _sparse_scorer(reader, spec, query, source)
     if isinstance(query, NearestQuery):
-        (vector,), named = _vectors(reader, spec, [query.vector], as_sent=False)
+        (vector,), named = _vectors(reader, spec, [query.vector], False, source)
         return Nearest(vector), named
     if isinstance(query, DiscoverQuery):
-        return _discovery(reader, spec, query)
+        return _discovery(reader, spec, query, source)
     average = query.strategy == "average_vector"
-    examples, named = _vectors(reader, spec, [*query.positive, *query.negative], average)
+    raws = [*query.positive, *query.negative]
+    examples, named = _vectors(reader, spec, raws, average, source)
     positive, negative = examples[: len(query.positive)], examples[len(query.positive) :]
     if not average:
         return Examples(tuple(positive), tuple(negative), query.strategy == "best_score"), named
@@ -259,19 +303,19 @@ def _scorer(reader: Reader, using: str, query: ByExamples) -> tuple[Scorer, froz
 
 
 def _discovery(
-    reader: Reader, spec: VectorSpec, query: DiscoverQuery
+    reader: Reader, spec: VectorSpec, query: DiscoverQuery, source: _Ids
 ) -> tuple[Scorer, frozenset[str]]:
     raws = [example for pair in query.pairs for example in pair]
     if query.target is not None:
         raws.append(query.target)
-    examples, named = _vectors(reader, spec, raws, as_sent=False)
+    examples, named = _vectors(reader, spec, raws, False, source)
     target = examples.pop() if query.target is not None else None
     pairs = tuple(zip(examples[::2], examples[1::2], strict=True))
     return Discovery(target, pairs), named
 
 
 def _sparse_scorer(
-    reader: Reader, spec: VectorSpec, query: ByExamples
+    reader: Reader, spec: VectorSpec, query: ByExamples, source: _Ids
 ) -> tuple[Scorer, frozenset[str]]:
     """A sparse query: a sparse vector, or a point id (that point's sparse vector)."""
     if not isinstance(query, NearestQuery):
@@ -281,26 +325,25 @@ def _sparse_scorer(
     raw = query.vector
     if isinstance(raw, list):
         raise wrong_kind()
+    named: frozenset[str] = frozenset()
     if isinstance(raw, dict):
         data = vectors.encode_vector(reader.collection, spec.name, raw, "query")
-        named: frozenset[str] = frozenset()
     else:
         key = ids.to_key(ids.parse_id(raw))
-        (found,) = reads.vectors_of(reader, spec.name, [key])
-        data = _stored({key: found}, key)
-        named = frozenset([key])
+        data = _stored(source.read([key]), key)
+        named = frozenset([key]) if source.own else named
     indices, values = decoded(data)
     return SparseNearest(indices, values, spec.idf), named
 
 
 def _vectors(
-    reader: Reader, spec: VectorSpec, raws: list[object], as_sent: bool
+    reader: Reader, spec: VectorSpec, raws: list[object], as_sent: bool, source: _Ids
 ) -> tuple[list[Floats], frozenset[str]]:
     """Each vector as stored vectors are, or `as_sent` (not normalised), and a point id as
-    that point's stored vector (all of them read in one round trip); and the keys of the
-    points named."""
+    that point's stored vector in `source` (all of them read in one round trip); and the keys
+    of the points named, when they are the collection's own."""
     named = [ids.to_key(ids.parse_id(raw)) for raw in raws if not isinstance(raw, (list, dict))]
-    stored = dict(zip(named, reads.vectors_of(reader, spec.name, named), strict=True))
+    stored = source.read(named)
     found: list[Floats] = []
     for raw in raws:
         if isinstance(raw, dict):
@@ -315,7 +358,7 @@ def _vectors(
         )
         array = np.frombuffer(data, dtype=np.float32)
         found.append(array.reshape(-1, spec.size) if spec.multi else array)
-    return found, frozenset(named)
+    return found, frozenset(named) if source.own else frozenset()
 
 
 def _stored(stored: dict[str, bytes | None], key: str) -> bytes:

@@ -296,3 +296,38 @@ def test_query_form_errors(clients, base_url):
         remote.query_points(
             name, prefetch=models.Prefetch(query=[1.0, 2.0], using="c"), query=[0.0] * 8
         )
+
+
+def test_lookup_from_takes_ids_from_another_collection(clients):
+    """Ids in a query name points of `lookup_from`'s collection (its `vector`, else `using`),
+    and are not left out of the answer; a vector of another size is an error."""
+    remote, local, name = clients
+    other = "universal_examples"
+    rng = random.Random(4)
+    examples = [
+        models.PointStruct(id=i, vector={"e": [rng.gauss(0, 1) for _ in range(8)]})
+        for i in range(3)
+    ]
+    for client in (remote, local):
+        if client.collection_exists(other):
+            client.delete_collection(other)
+        client.create_collection(other, {"e": VECTORS["a"], "b": VECTORS["b"]})
+        client.upsert(other, examples, wait=True)
+    lookup = models.LookupLocation(collection=other, vector="e")
+    for query in (
+        1,
+        models.RecommendQuery(recommend=models.RecommendInput(positive=[0, 1], negative=[2])),
+        models.DiscoverQuery(
+            discover=models.DiscoverInput(
+                target=0, context=models.ContextPair(positive=1, negative=2)
+            )
+        ),
+    ):
+        kwargs = {"query": query, "using": "a", "lookup_from": lookup, "limit": 6}
+        got = remote.query_points(name, **kwargs).points
+        assert summary(got) == summary(local.query_points(name, **kwargs).points)
+    every = remote.query_points(name, 1, using="a", lookup_from=lookup, limit=N).points
+    assert len(every) == N  # point 1 of this collection is not the example: it stays in
+    wrong = models.LookupLocation(collection=other, vector="b")
+    with pytest.raises(UnexpectedResponse, match="dimension"):
+        remote.query_points(name, 1, using="a", lookup_from=wrong)
