@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from api import fields
 from projections.errors import BadRequest, FormatError, ValidationFailed
 from projections.filters import compile_filter
+from projections.formula import Formula
 from projections.groups import GroupBy
 from projections.jsonpath import parse_path
 from projections.jsontypes import JsonObject
 from projections.mmr import CANDIDATES_MAX, Mmr
 from projections.query_plan import (
     DiscoverQuery,
+    FormulaQuery,
     FusionQuery,
     LookupFrom,
     NearestQuery,
@@ -27,7 +29,7 @@ from projections.query_plan import (
 
 STRATEGIES = ("average_vector", "best_score", "sum_scores")
 FUSIONS = ("rrf", "dbsf")
-NOT_YET = ("formula", "relevance_feedback", "text", "image", "object")
+NOT_YET = ("relevance_feedback", "text", "image", "object")
 
 
 def query_stage(body: JsonObject) -> Stage:
@@ -44,6 +46,8 @@ def _stage(body: JsonObject, top: bool) -> Stage:
         )
     if isinstance(query, FusionQuery) and not prefetch:
         raise BadRequest("Fusion queries need prefetches: nothing to fuse")
+    if isinstance(query, FormulaQuery) and not prefetch:
+        raise BadRequest("Formula queries need prefetches: nothing to score")
     if query is None and body.get("score_threshold") is not None:
         raise BadRequest(
             "A query is needed to use the score_threshold. Please provide a query in order "
@@ -110,7 +114,7 @@ def _using(raw: object) -> str:
 
 def _query(raw: object) -> QueryKind | None:
     """`query`: a vector, a multivector or a point id (nearest), or an object naming its
-    kind: nearest, recommend, discover, context, order_by, fusion, rrf, sample."""
+    kind: nearest, recommend, discover, context, order_by, fusion, rrf, formula, sample."""
     if raw is None:
         return None
     if not isinstance(raw, dict) or {"indices", "values"} & set(raw):
@@ -133,6 +137,8 @@ def _query(raw: object) -> QueryKind | None:
                 f"query.fusion: unknown variant `{raw['fusion']}`, expected one of {FUSIONS}"
             )
         return FusionQuery(raw["fusion"])
+    if "formula" in raw:
+        return FormulaQuery(Formula(raw["formula"], raw.get("defaults")))
     if "rrf" in raw:
         return _rrf(_object(raw["rrf"], "query.rrf"))
     if "sample" in raw:

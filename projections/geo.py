@@ -50,8 +50,8 @@ Area = Circle | Box
 def bounding_box(raw: object) -> tuple[GeoTest, Area]:
     """Strictly inside; a box whose left edge is east of its right one crosses the antimeridian."""
     box = expect_object(raw, "GeoBoundingBox")
-    left, top = _query_point(required(box, "top_left"))
-    right, bottom = _query_point(required(box, "bottom_right"))
+    left, top = query_point(required(box, "top_left"))
+    right, bottom = query_point(required(box, "bottom_right"))
 
     def test(value: object) -> bool:
         point = stored_point(value)
@@ -67,14 +67,14 @@ def bounding_box(raw: object) -> tuple[GeoTest, Area]:
 def radius(raw: object) -> tuple[GeoTest, Area]:
     """Haversine distance to the center strictly below the radius (meters)."""
     circle = expect_object(raw, "GeoRadius")
-    center = _query_point(required(circle, "center"))
+    center = query_point(required(circle, "center"))
     meters = required(circle, "radius")
     if not is_number(meters):
         raise FormatError(f"geo_radius.radius: invalid type: {json_kind(meters)}, expected f64")
 
     def test(value: object) -> bool:
         point = stored_point(value)
-        return point is not None and _distance(center, point) < meters
+        return point is not None and distance(center, point) < meters
 
     return test, Circle(center, meters)
 
@@ -108,7 +108,7 @@ def _ring(raw: object, where: str, invalid: list[str]) -> list[Point]:
     points = required(expect_object(raw, "GeoLineString"), "points")
     if not isinstance(points, list):
         raise FormatError(f"invalid type: {json_kind(points)}, expected a sequence of points")
-    ring = [_query_point(p) for p in points]
+    ring = [query_point(p) for p in points]
     if len(ring) < 4:
         invalid.append(
             f"geo_polygon.{where}.points: polygon must have at least 4 points, got {len(ring)}"
@@ -136,7 +136,7 @@ def _ring_holds(ring: list[Point], point: Point, boundary: bool) -> bool:
     return inside
 
 
-def _distance(a: Point, b: Point) -> float:
+def distance(a: Point, b: Point) -> float:
     """Haversine distance in meters between two (lon, lat) points."""
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2
@@ -144,7 +144,7 @@ def _distance(a: Point, b: Point) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
-def _query_point(raw: object) -> Point:
+def query_point(raw: object) -> Point:
     """A geo point of a query, (lon, lat), which Qdrant validates (payload points it does not)."""
     point = stored_point(raw)
     if point is None:

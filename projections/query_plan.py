@@ -22,8 +22,10 @@ from projections import fusion, ids, reads, vectors
 from projections.collections import VectorSpec
 from projections.errors import BadRequest, NotFound, WrongInput
 from projections.filters import Filter, compile_filter
+from projections.formula import Formula, Scope
 from projections.jsontypes import JsonObject
 from projections.mmr import Mmr, pick, similarities
+from projections.payloads import compile_selector
 from projections.reads import OrderBy, Projection, Reader
 from projections.scorers import (
     Discovery,
@@ -76,11 +78,24 @@ class FusionQuery:
 
 
 @dataclass(frozen=True)
+class FormulaQuery:
+    formula: Formula  # compiled, with its defaults
+
+
+@dataclass(frozen=True)
 class SampleQuery:
     """`sample: random`: points drawn at random."""
 
 
-QueryKind = NearestQuery | RecommendQuery | DiscoverQuery | OrderByQuery | FusionQuery | SampleQuery
+QueryKind = (
+    NearestQuery
+    | RecommendQuery
+    | DiscoverQuery
+    | OrderByQuery
+    | FusionQuery
+    | FormulaQuery
+    | SampleQuery
+)
 ByExamples = NearestQuery | RecommendQuery | DiscoverQuery
 
 
@@ -134,6 +149,8 @@ def _stage(
     found = [_stage(ans, inner, raw, bare) for inner in stage.prefetch]
     if isinstance(stage.query, FusionQuery):
         return _fused(ans, stage, found, projection)
+    if isinstance(stage.query, FormulaQuery):
+        return _formulated(ans, stage, stage.query.formula, found, projection)
     points = list(dict.fromkeys(p["id"] for part in found for p in part))
     if not points:
         return []
@@ -180,8 +197,8 @@ def _leaf(
         return [_scored(point, 1.0) for point in points[stage.offset :]]
     if isinstance(query, SampleQuery):
         return _sample(ans.reader, stage.limit, flt, projection)
-    if isinstance(query, FusionQuery):
-        raise BadRequest("Fusion queries need prefetches")  # the request check comes first
+    if isinstance(query, (FusionQuery, FormulaQuery)):
+        raise BadRequest("Fusion and formula queries need prefetches")  # checked on request
     scorer, exclude = _scorer(ans, stage, query)
     if isinstance(query, NearestQuery) and query.mmr is not None:
         return _diverse(ans, stage, query.mmr, scorer, exclude, flt, projection)
@@ -231,11 +248,42 @@ def _fused(
         fused = fusion.dbsf(lists)
     else:
         fused = fusion.rrf(lists, query.k, query.weights)
+    return _page(ans, stage, fused, projection)
+
+
+def _page(
+    ans: Answering, stage: Stage, ranked: list[tuple[str, float]], projection: Projection
+) -> list[JsonObject]:
+    """The stage's page of (key, score), best first, past its score threshold, with the
+    parts `projection` asks for."""
     if stage.score_threshold is not None:
-        fused = [(key, score) for key, score in fused if score >= stage.score_threshold]
-    chosen = dict(fused[stage.offset : stage.offset + stage.limit])
+        ranked = [(key, score) for key, score in ranked if score >= stage.score_threshold]
+    chosen = dict(ranked[stage.offset : stage.offset + stage.limit])
     records = reads.retrieve(ans.reader, list(chosen), projection)
     return [_scored(record, chosen[ids.to_key(record["id"])]) for record in records]
+
+
+def _formulated(
+    ans: Answering,
+    stage: Stage,
+    formula: Formula,
+    found: list[list[JsonObject]],
+    projection: Projection,
+) -> list[JsonObject]:
+    """The prefetches' points scored by the formula, best first (equal scores in the order
+    the prefetches found them)."""
+    scores = [{ids.to_key(p["id"]): float(p["score"]) for p in part} for part in found]
+    keys = list(dict.fromkeys(key for part in scores for key in part))
+    names = tuple(ans.reader.collection.vectors) if formula.uses_vectors else ()
+    parsed = Projection(compile_selector({"exclude": []}), names)  # every key, parsed
+    scored: list[tuple[str, float]] = []
+    for record in reads.retrieve(ans.reader, keys, parsed):
+        key, held = ids.to_key(record["id"]), record.get("vector")
+        vectors = frozenset(held) if isinstance(held, dict) else frozenset([""] if held else [])
+        scope = Scope(record["id"], key, record["payload"], vectors, scores)
+        scored.append((key, formula.score(scope)))
+    scored.sort(key=lambda entry: -entry[1])
+    return _page(ans, stage, scored, projection)
 
 
 def _sample(

@@ -1,7 +1,7 @@
 """The universal query's forms beyond a plain dense query (sparse vectors with `idf`, prefetch
 and fusion, hybrid dense + sparse, rescoring, nested prefetch, recommend, MMR, discover,
-context, order_by, sample) and the classic search, recommend and discover endpoints, through
-qdrant-client over REST (or plain HTTP), checked against qdrant-client's local mode on the
+context, formula, order_by, sample) and the classic search, recommend and discover endpoints,
+through qdrant-client over REST (or plain HTTP), checked against qdrant-client's local mode on the
 same data: same points, same order, same scores. Vectors are drawn from a continuous
 distribution, so no two scores tie."""
 
@@ -197,6 +197,58 @@ def cases() -> dict[str, dict]:
             "using": "b",
             "limit": 10,
         },
+        "formula: score plus a payload number, a condition and decays": {
+            "prefetch": both,
+            "query": models.FormulaQuery(
+                formula=models.SumExpression(
+                    sum=[
+                        "$score[0]",
+                        models.MultExpression(mult=[0.5, "$score[1]"]),
+                        models.MultExpression(mult=[0.002, "n"]),
+                        models.MultExpression(
+                            mult=[
+                                0.3,
+                                models.FieldCondition(key="g", match=models.MatchValue(value=1)),
+                            ]
+                        ),
+                        models.GaussDecayExpression(
+                            gauss_decay=models.DecayParamsExpression(x="n", target=50, scale=20)
+                        ),
+                        models.ExpDecayExpression(
+                            exp_decay=models.DecayParamsExpression(x="n", scale=40, midpoint=0.3)
+                        ),
+                        models.LinDecayExpression(
+                            lin_decay=models.DecayParamsExpression(x="g", target=2, scale=4)
+                        ),
+                    ]
+                )
+            ),
+            "limit": 12,
+        },
+        "formula: arithmetic and defaults": {
+            "prefetch": models.Prefetch(query=a, using="a", limit=30),
+            "query": models.FormulaQuery(
+                formula=models.SumExpression(
+                    sum=[
+                        models.DivExpression(
+                            div=models.DivParams(left="$score", right="g", by_zero_default=-1.0)
+                        ),
+                        models.PowExpression(pow=models.PowParams(base="missing", exponent=2)),
+                        models.SqrtExpression(sqrt=models.AbsExpression(abs="$score")),
+                        models.LnExpression(ln=models.SumExpression(sum=["n", 1])),
+                        models.NegExpression(
+                            neg=models.Log10Expression(log10=models.SumExpression(sum=["g", 2]))
+                        ),
+                        models.MultExpression(
+                            mult=[models.DatetimeExpression(datetime="2024-05-01T00:00:00Z"), 1e-9]
+                        ),
+                    ]
+                ),
+                defaults={"missing": 1.5},
+            ),
+            "score_threshold": 0.0,
+            "offset": 2,
+        },
         "recommend best_score, negatives only, euclid": {
             "query": models.RecommendQuery(
                 recommend=models.RecommendInput(
@@ -289,6 +341,17 @@ def test_query_form_errors(clients, base_url):
         remote.query_points(name, query=[0.5] * 8, using="s")
     with pytest.raises(UnexpectedResponse, match=mixed):
         remote.query_points(name, query=models.SparseVector(indices=[1], values=[1.0]), using="a")
+    ln_of_negative = {
+        "prefetch": {"query": [0.0] * 8, "using": "a"},
+        "query": {"formula": {"ln": {"neg": "$score"}}},
+    }
+    answer = httpx.post(f"{base_url}/collections/{name}/points/query", json=ln_of_negative)
+    assert answer.status_code == 400 and "non-finite" in answer.text
+    answer = httpx.post(
+        f"{base_url}/collections/{name}/points/query",
+        json={"prefetch": ln_of_negative["prefetch"], "query": {"formula": "nowhere"}},
+    )
+    assert answer.status_code == 400 and "No value found for nowhere" in answer.text
     bad_mmr = {"query": {"nearest": [0.0] * 8, "mmr": {"diversity": 2}}, "using": "a"}
     answer = httpx.post(f"{base_url}/collections/{name}/points/query", json=bad_mmr)
     assert answer.status_code == 422 and "mmr.diversity" in answer.text
