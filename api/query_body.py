@@ -16,6 +16,7 @@ from projections.jsontypes import JsonObject
 from projections.mmr import CANDIDATES_MAX, Mmr
 from projections.query_plan import (
     DiscoverQuery,
+    FeedbackQuery,
     FormulaQuery,
     FusionQuery,
     LookupFrom,
@@ -29,7 +30,7 @@ from projections.query_plan import (
 
 STRATEGIES = ("average_vector", "best_score", "sum_scores")
 FUSIONS = ("rrf", "dbsf")
-NOT_YET = ("relevance_feedback", "text", "image", "object")
+NOT_YET = ("text", "image", "object")
 
 
 def query_stage(body: JsonObject) -> Stage:
@@ -114,7 +115,8 @@ def _using(raw: object) -> str:
 
 def _query(raw: object) -> QueryKind | None:
     """`query`: a vector, a multivector or a point id (nearest), or an object naming its
-    kind: nearest, recommend, discover, context, order_by, fusion, rrf, formula, sample."""
+    kind: nearest, recommend, discover, context, relevance_feedback, order_by, fusion, rrf,
+    formula, sample."""
     if raw is None:
         return None
     if not isinstance(raw, dict) or {"indices", "values"} & set(raw):
@@ -137,6 +139,8 @@ def _query(raw: object) -> QueryKind | None:
                 f"query.fusion: unknown variant `{raw['fusion']}`, expected one of {FUSIONS}"
             )
         return FusionQuery(raw["fusion"])
+    if "relevance_feedback" in raw:
+        return _feedback(_object(raw["relevance_feedback"], "query.relevance_feedback"))
     if "formula" in raw:
         return FormulaQuery(Formula(raw["formula"], raw.get("defaults")))
     if "rrf" in raw:
@@ -185,6 +189,31 @@ def _discover(raw: JsonObject) -> DiscoverQuery:
     if raw.get("target") is None:
         raise FormatError("discover: missing field `target`")
     return DiscoverQuery(raw["target"], _pairs(raw.get("context"), "discover.context"))
+
+
+def _feedback(raw: JsonObject) -> FeedbackQuery:
+    """`relevance_feedback: {target, feedback: [{example, score}], strategy: {naive: {a, b,
+    c}}}`."""
+    if raw.get("target") is None:
+        raise FormatError("relevance_feedback: missing field `target`")
+    items = raw.get("feedback")
+    if not isinstance(items, list):
+        raise FormatError("relevance_feedback.feedback: missing field or invalid type")
+    examples = []
+    for item in items:
+        item = _object(item, "relevance_feedback.feedback")
+        score = fields.number(item.get("score"), "feedback.score")
+        if item.get("example") is None or score is None:
+            raise FormatError("relevance_feedback.feedback: an item needs `example` and `score`")
+        examples.append((item["example"], score))
+    strategy = _object(raw.get("strategy"), "relevance_feedback.strategy")
+    naive = _object(strategy.get("naive"), "relevance_feedback.strategy.naive")
+    a, b, c = (fields.number(naive.get(k), f"naive.{k}") for k in "abc")
+    if a is None or b is None or c is None:
+        raise FormatError("relevance_feedback.strategy.naive: needs `a`, `b` and `c`")
+    if b < 0:
+        raise ValidationFailed(f"naive.b: value {b} invalid, must be 0 or larger")
+    return FeedbackQuery(raw["target"], tuple(examples), a, b, c)
 
 
 def _pairs(raw: object, where: str) -> tuple[tuple[object, object], ...]:

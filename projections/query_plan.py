@@ -30,10 +30,12 @@ from projections.reads import OrderBy, Projection, Reader
 from projections.scorers import (
     Discovery,
     Examples,
+    Feedback,
     Nearest,
     Scorer,
     SparseNearest,
     average_vector,
+    feedback_pairs,
     wrong_kind,
 )
 from projections.search import Query, SearchParams, nearest
@@ -66,6 +68,17 @@ class DiscoverQuery:
 
 
 @dataclass(frozen=True)
+class FeedbackQuery:
+    """relevance_feedback, naive strategy: a target and examples scored by the user, as sent."""
+
+    target: object
+    examples: tuple[tuple[object, float], ...]  # (vector or point id, feedback score)
+    a: float
+    b: float
+    c: float
+
+
+@dataclass(frozen=True)
 class OrderByQuery:
     order: OrderBy
 
@@ -91,12 +104,13 @@ QueryKind = (
     NearestQuery
     | RecommendQuery
     | DiscoverQuery
+    | FeedbackQuery
     | OrderByQuery
     | FusionQuery
     | FormulaQuery
     | SampleQuery
 )
-ByExamples = NearestQuery | RecommendQuery | DiscoverQuery
+ByExamples = NearestQuery | RecommendQuery | DiscoverQuery | FeedbackQuery
 
 
 @dataclass(frozen=True)
@@ -339,6 +353,8 @@ def _scorer(ans: Answering, stage: Stage, query: ByExamples) -> tuple[Scorer, fr
         return Nearest(vector), named
     if isinstance(query, DiscoverQuery):
         return _discovery(reader, spec, query, source)
+    if isinstance(query, FeedbackQuery):
+        return _feedback(reader, spec, query, source)
     average = query.strategy == "average_vector"
     raws = [*query.positive, *query.negative]
     examples, named = _vectors(reader, spec, raws, average, source)
@@ -362,13 +378,23 @@ def _discovery(
     return Discovery(target, pairs), named
 
 
+def _feedback(
+    reader: Reader, spec: VectorSpec, query: FeedbackQuery, source: _Ids
+) -> tuple[Scorer, frozenset[str]]:
+    raws = [query.target, *(example for example, _ in query.examples)]
+    (target, *examples), named = _vectors(reader, spec, raws, False, source)
+    scored = list(zip(examples, (score for _, score in query.examples), strict=True))
+    return Feedback(query.a, target, feedback_pairs(scored, query.b, query.c)), named
+
+
 def _sparse_scorer(
     reader: Reader, spec: VectorSpec, query: ByExamples, source: _Ids
 ) -> tuple[Scorer, frozenset[str]]:
     """A sparse query: a sparse vector, or a point id (that point's sparse vector)."""
     if not isinstance(query, NearestQuery):
         raise BadRequest(
-            "recommend, discover and context queries over sparse vectors are not supported yet"
+            "recommend, discover, context and relevance_feedback queries over sparse vectors "
+            "are not supported yet"
         )
     raw = query.vector
     if isinstance(raw, list):

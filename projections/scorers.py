@@ -9,7 +9,8 @@ them.
   `best_score` takes the best positive and the best negative similarity: a point closer to a
   positive scores sigmoid(best positive), else -sigmoid(best negative), with Qdrant's fast
   sigmoid scaled to (0, 1). `sum_scores` sums the positives' similarities and subtracts the
-  negatives'. Discovery (discover and context queries) on the same core similarities.
+  negatives'. Discovery (discover and context queries) and Feedback (relevance_feedback)
+  on the same core similarities.
 """
 
 from __future__ import annotations
@@ -205,6 +206,48 @@ class Discovery(Scorer):
         if target is not None:
             total += scaled_sigmoid(target)
         return total.astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Feedback(Scorer):
+    """relevance_feedback's naive strategy: `a` times the similarity to the target, plus, for
+    each two examples whose feedback scores differ (the better one as positive), the
+    difference between the similarities to them, weighted by `c * (score difference) ** b`."""
+
+    a: float
+    target: Floats
+    pairs: tuple[tuple[Floats, Floats, float], ...]  # (positive, negative, weight)
+
+    def higher_first(self, distance: str) -> bool:
+        return True
+
+    def score(self, distance: str, matrix: Floats) -> Floats:
+        total = np.float32(self.a) * core(distance, matrix, self.target)
+        for positive, negative, weight in self.pairs:
+            delta = core(distance, matrix, positive) - core(distance, matrix, negative)
+            total = total + np.float32(weight) * delta
+        return cast("Floats", total.astype(np.float32))
+
+    def score_multi(self, distance: str, rows: Floats) -> np.float32:
+        total = self.a * core_multi(distance, rows, self.target)
+        for positive, negative, weight in self.pairs:
+            total += weight * (
+                core_multi(distance, rows, positive) - core_multi(distance, rows, negative)
+            )
+        return np.float32(total)
+
+
+def feedback_pairs(
+    examples: list[tuple[Floats, float]], b: float, c: float
+) -> tuple[tuple[Floats, Floats, float], ...]:
+    """The naive strategy's pairs: every ordered two examples where the first's feedback
+    score is the higher, weighted by `c * difference ** b`."""
+    return tuple(
+        (first, second, (high - low) ** b * c)
+        for i, (first, high) in enumerate(examples)
+        for j, (second, low) in enumerate(examples)
+        if i != j and high - low > 0
+    )
 
 
 def average_vector(positive: list[Floats], negative: list[Floats]) -> Floats:

@@ -1,9 +1,9 @@
 """The universal query's forms beyond a plain dense query (sparse vectors with `idf`, prefetch
 and fusion, hybrid dense + sparse, rescoring, nested prefetch, recommend, MMR, discover,
-context, formula, order_by, sample) and the classic search, recommend and discover endpoints,
-through qdrant-client over REST (or plain HTTP), checked against qdrant-client's local mode on the
-same data: same points, same order, same scores. Vectors are drawn from a continuous
-distribution, so no two scores tie."""
+context, formula, relevance feedback, order_by, sample) and the classic search, recommend and
+discover endpoints, through qdrant-client over REST (or plain HTTP), checked against
+qdrant-client's local mode on the same data: same points, same order, same scores. Vectors
+are drawn from a continuous distribution, so no two scores tie."""
 
 from __future__ import annotations
 
@@ -248,6 +248,26 @@ def cases() -> dict[str, dict]:
             ),
             "score_threshold": 0.0,
             "offset": 2,
+        },
+        **{
+            f"relevance feedback, {using}": {
+                "query": models.RelevanceFeedbackQuery(
+                    relevance_feedback=models.RelevanceFeedbackInput(
+                        target=vector,
+                        feedback=[
+                            models.FeedbackItem(example=3, score=0.9),
+                            models.FeedbackItem(example=17, score=0.2),
+                            models.FeedbackItem(example=vector2, score=0.5),
+                        ],
+                        strategy=models.NaiveFeedbackStrategy(
+                            naive=models.NaiveFeedbackStrategyParams(a=0.7, b=1.5, c=0.4)
+                        ),
+                    )
+                ),
+                "using": using,
+                "limit": 7,
+            }
+            for using, vector, vector2 in (("a", a, query(rng, "a")), ("b", b, query(rng, "b")))
         },
         "recommend best_score, negatives only, euclid": {
             "query": models.RecommendQuery(
