@@ -73,7 +73,7 @@ class Formula:
             return self._variable(raw)
         if not isinstance(raw, dict):
             raise FormatError("formula: data did not match any variant of untagged enum Expression")
-        if any(k in raw for k in CONDITIONS):
+        if not raw or any(k in raw for k in CONDITIONS):  # `{}`: a filter matching all
             return self._condition(raw)
         if len(raw) != 1:
             raise FormatError("formula: data did not match any variant of untagged enum Expression")

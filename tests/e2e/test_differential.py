@@ -21,8 +21,10 @@ range index exists; queries over every point, with or without a filter, compared
 points and their scores (ties are unspecified in Rust): nearest points on any vector (exact or
 default params), a recommendation (every strategy, ids or vectors as examples, negatives
 alone), a dense query rescoring a sparse prefetch; rrf or dbsf fusion of a dense and a
-sparse prefetch; and MMR on any vector (ids in the order picked, where no candidate's score
-ties).
+sparse prefetch; MMR on any vector (ids in the order picked, where no candidate's score
+ties); discover, context and relevance feedback (ids or vectors as examples); a formula over a
+dense prefetch (its score, a decay, a random filter as a condition, a default); and groups
+by a random key, every group compared as its points and scores.
 
 EXCLUDED (cases where the Rust server (1.19) and local mode (qdrant-client 1.20) are known to
 differ, or where local mode has no way to match Rust):
@@ -54,6 +56,13 @@ differ, or where local mode has no way to match Rust):
 - retrieve with a duplicated id: local mode returns the record once per occurrence, Rust
   collapses duplicates to the first occurrence: local mode's answer is compared with its
   duplicates collapsed.
+- Context pairs (discover, context) are vectors drawn from a continuous distribution, never ids
+  or the generator's discrete components: local mode normalises the stored vectors again, in
+  place, while it scores, so a point equally close to a pair's two examples (the same point
+  twice, two points with one vector) may count as closer to one of them, a rank apart.
+- MMR's dense query vectors are drawn from a continuous distribution: with the generator's
+  discrete components two candidates' MMR scores may tie exactly, and a tie in Rust's f32
+  arithmetic is not one in local mode's f64 (nor the reverse).
 - A fusion is compared only when local mode's answers to its prefetches (and the point after
   each) have no tied scores: a fused score depends on ranks within each prefetch, and tied
   points rank in any order in Rust. MMR likewise, over its candidates.
@@ -73,7 +82,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -313,22 +322,30 @@ class Sequence:
         )  # fmt: skip
         self.compare_fusion(flt)
         self.compare_mmr(flt)
+        self.compare_by_examples(flt)
+        self.compare_formula(flt)
+        self.compare_groups(flt)
 
-    def recommend(self) -> tuple[str, models.RecommendQuery] | None:
-        """A recommendation on a dense vector from 1-2 examples of either sign (ids of points
-        that have the vector, or vectors); None when no point has one."""
+    def examples(self, using: str) -> Callable[[], object] | None:
+        """A source of random examples on a dense vector: ids of points that have it, or
+        vectors; None when no point has one."""
         rng = self.checker.rng
-        using = rng.choice(sorted(VECTORS))
         holders = [
             r.id for r in self.d.local.scroll(self.name, limit=1000, with_vectors=[using])[0]
             if r.vector
         ]  # fmt: skip
         if not holders:
             return None
+        return lambda: rng.choice(holders) if rng.random() < 0.5 else self.checker.vector(using)
 
-        def example() -> object:
-            return rng.choice(holders) if rng.random() < 0.5 else self.checker.vector(using)
-
+    def recommend(self) -> tuple[str, models.RecommendQuery] | None:
+        """A recommendation on a dense vector from 1-2 examples of either sign (ids of points
+        that have the vector, or vectors); None when no point has one."""
+        rng = self.checker.rng
+        using = rng.choice(sorted(VECTORS))
+        example = self.examples(using)
+        if example is None:
+            return None
         strategy = rng.choice(list(models.RecommendStrategy))
         positive = [example() for _ in range(rng.randint(1, 2))]
         negative = [example() for _ in range(rng.randint(0, 2))]
@@ -337,6 +354,88 @@ class Sequence:
             negative = negative or [example()]
         query = models.RecommendInput(positive=positive, negative=negative, strategy=strategy)
         return using, models.RecommendQuery(recommend=query)
+
+    def compare_by_examples(self, flt: models.Filter | None) -> None:
+        """discover, context and relevance feedback on a dense vector, over every point."""
+        rng = self.checker.rng
+        using = rng.choice(sorted(VECTORS))
+        example = self.examples(using)
+        if example is None:
+            return
+        size = VECTORS[using].size
+        pairs = [  # continuous vectors: see EXCLUDED
+            models.ContextPair(
+                positive=[rng.gauss(0, 1) for _ in range(size)],
+                negative=[rng.gauss(0, 1) for _ in range(size)],
+            )
+            for _ in range(rng.randint(1, 2))
+        ]
+        feedback = [
+            models.FeedbackItem(example=example(), score=rng.choice([0.1, 0.5, 0.9]))
+            for _ in range(rng.randint(1, 3))
+        ]
+        naive = models.NaiveFeedbackStrategyParams(a=1.0, b=rng.choice([0.5, 1.0, 2.0]), c=0.5)
+        for query in (
+            models.DiscoverQuery(discover=models.DiscoverInput(target=example(), context=pairs)),
+            models.ContextQuery(context=pairs),
+            models.RelevanceFeedbackQuery(
+                relevance_feedback=models.RelevanceFeedbackInput(
+                    target=example(),
+                    feedback=feedback,
+                    strategy=models.NaiveFeedbackStrategy(naive=naive),
+                )
+            ),
+        ):
+            self.compare_scored(
+                f"{short(query)} using {using}, filter={short(flt)}",
+                {"query": query, "using": using, "query_filter": flt},
+            )
+
+    def compare_formula(self, flt: models.Filter | None) -> None:
+        """A formula over a dense prefetch of every point: its score, a decay of it, a random
+        filter as a condition, and a payload variable only its default gives."""
+        formula = models.SumExpression(
+            sum=[
+                "$score",
+                models.MultExpression(mult=[0.5, self.checker.filter()]),
+                models.GaussDecayExpression(
+                    gauss_decay=models.DecayParamsExpression(x="$score", target=0.5, scale=0.7)
+                ),
+                models.MultExpression(mult=["missing", 0.1]),
+            ]
+        )
+        prefetch = models.Prefetch(query=self.checker.vector("a"), using="a", limit=ALL)
+        query = models.FormulaQuery(formula=formula, defaults={"missing": 2.0})
+        self.compare_scored(
+            f"formula {short(query)} over {short(prefetch)}, filter={short(flt)}",
+            {"prefetch": prefetch, "query": query, "query_filter": flt},
+        )
+
+    def compare_groups(self, flt: models.Filter | None) -> None:
+        """Every group of every point by a random key (arrays, mixed types, nested paths):
+        each group's points and scores (which group comes first is unspecified among equal
+        best scores)."""
+        rng = self.checker.rng
+        using = rng.choice(sorted(VECTORS))
+        key = rng.choice(["k", "n", "z", "obj.x", "items[].c", "nl"])
+        vector = self.checker.vector(using)
+        what = f"groups by {key} of query_points(using={using}, {vector}, filter={short(flt)})"
+        remote, local = self.both(
+            "query_points_groups",
+            lambda c: c.query_points_groups(
+                self.name, key, query=vector, using=using, query_filter=flt, limit=ALL,
+                group_size=ALL, with_payload=False,
+            ).groups,
+        )  # fmt: skip
+        grouped = [
+            {repr(g.id): {str(canonical(h.id)): h.score for h in g.hits} for g in groups}
+            for groups in (remote, local)
+        ]
+        self.same(what, *[{g: sorted(hits) for g, hits in one.items()} for one in grouped])
+        for group, hits in grouped[0].items():
+            for point, score in hits.items():
+                if not math.isclose(score, grouped[1][group][point], rel_tol=1e-4, abs_tol=1e-5):
+                    raise Mismatch(f"{what}: score of {point} in group {group}: {score}")
 
     def compare_scored(self, what: str, kwargs: dict) -> None:
         """The same points with the same scores, best first on pointlog's side."""
@@ -395,6 +494,8 @@ class Sequence:
         rng = self.checker.rng
         using = rng.choice(NAMES)
         vector = self.checker.vector(using)
+        if not isinstance(vector, models.SparseVector):  # continuous: see EXCLUDED
+            vector = [rng.gauss(0, 1) for _ in vector]
         candidates = self.d.local.query_points(
             self.name, vector, using=using, query_filter=flt, limit=21
         ).points  # one more: a tie at the cut-off counts too
