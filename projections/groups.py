@@ -7,10 +7,14 @@ best points gathered into groups by the values of a payload key, as Qdrant group
   the query's filter.
 - Groups come in the order of their best point; a group's hits best first, `group_size` of
   them at most; `limit` groups.
-- The query is answered for `limit * group_size` points, then for four times as many while
-  the first `limit` groups are not full and more points remain: the answer is then the one a
-  grouping of every point would give. A prefetch's limit is multiplied by the number of
-  groups, as Qdrant does.
+- Two steps, as Qdrant's: the best `limit * group_size` points (four times as many, again,
+  while they have fewer than `limit` groups and more remain) tell which groups are the best
+  `limit`: any other group's best point ranks below all of them. Then, while some of those
+  groups are not full, the query asks again for the next points of just those groups (a
+  filter on their values, which a payload index serves). The answer is the one a grouping of
+  every point would give. A stage with prefetches is widened until its groups are full
+  instead: a filter would change what its prefetches find. A prefetch's limit is multiplied
+  by the number of groups, as Qdrant does.
 Only ids and the key's values are read while grouping; the hits' payloads and vectors are
 read once, at the end.
 """
@@ -45,16 +49,56 @@ class Group:
 
 def grouped(ans: Answering, stage: Stage, by: GroupBy) -> list[Group]:
     """The best `by.limit` groups of the stage's points, each with up to `by.size` hits."""
+    # A filter on the groups' values would change what prefetches find, and so the scores
+    # of fused or rescored points: such stages are only widened.
+    narrowing = not stage.prefetch
     stage = _for_groups(stage, by)
     keyed = Projection(payload=compile_selector([by.key.removesuffix("[]")]), vectors=())
     wanted = by.limit * by.size
     while True:
         found = answer(ans, replace(stage, limit=wanted, offset=0), keyed)
         groups = _gather(found, by)
-        full = len(groups) >= by.limit and all(len(g.hits) == by.size for g in groups[: by.limit])
-        if full or len(found) < wanted:
-            return groups[: by.limit]
+        best = groups[: by.limit]
+        if len(found) < wanted or (len(groups) >= by.limit and (_full(best, by) or narrowing)):
+            break
         wanted *= 4
+    seen = [point["id"] for point in found]
+    more = len(found) == wanted  # points may remain past those found
+    while more and not _full(best, by):
+        unfilled = [group for group in best if len(group.hits) < by.size]
+        missing = sum(by.size - len(group.hits) for group in unfilled)
+        within = {"must": [_one_of(by.key, unfilled)], "must_not": [{"has_id": seen}]}
+        narrowed = replace(stage, filter=both_filters(stage.filter, within), limit=missing)
+        found = answer(ans, narrowed, keyed)
+        _fill(best, found, by)
+        seen.extend(point["id"] for point in found)
+        more = len(found) == missing
+    return best
+
+
+def _full(groups: list[Group], by: GroupBy) -> bool:
+    return all(len(group.hits) == by.size for group in groups)
+
+
+def _one_of(key: str, groups: list[Group]) -> JsonObject:
+    """A condition matching the points of any of these groups (strings and integers are
+    matched apart, as Qdrant's `match: any` takes one kind)."""
+    texts = [group.id for group in groups if isinstance(group.id, str)]
+    numbers = [group.id for group in groups if isinstance(group.id, int)]
+    return {
+        "should": [{"key": key, "match": {"any": values}} for values in (texts, numbers) if values]
+    }
+
+
+def _fill(groups: list[Group], found: list[JsonObject], by: GroupBy) -> None:
+    """Add each point to those of the groups it belongs to that have room."""
+    by_id = {(type(group.id), group.id): group for group in groups}
+    for point in found:
+        bare = {"id": point["id"], "version": 0, "score": point["score"]}
+        for value in group_ids(point.get("payload") or {}, by.path) or ():
+            group = by_id.get((type(value), value))
+            if group is not None and len(group.hits) < by.size:
+                group.hits.append(bare)
 
 
 def _for_groups(stage: Stage, by: GroupBy) -> Stage:
@@ -73,15 +117,14 @@ def _widened(stage: Stage, factor: int) -> Stage:
 
 
 def _gather(found: list[JsonObject], by: GroupBy) -> list[Group]:
+    """The groups of these points, in the order of their best point."""
     groups: dict[tuple[type, GroupId], Group] = {}
     for point in found:
-        ids = group_ids(point.get("payload") or {}, by.path)
-        bare = {"id": point["id"], "version": 0, "score": point["score"]}
-        for value in ids or ():
-            group = groups.setdefault((type(value), value), Group(value, []))
-            if len(group.hits) < by.size:
-                group.hits.append(bare)
-    return list(groups.values())
+        for value in group_ids(point.get("payload") or {}, by.path) or ():
+            groups.setdefault((type(value), value), Group(value, []))
+    listed = list(groups.values())
+    _fill(listed, found, by)
+    return listed
 
 
 def group_ids(payload: JsonObject, path: JsonPath) -> list[GroupId] | None:

@@ -56,13 +56,14 @@ differ, or where local mode has no way to match Rust):
 - retrieve with a duplicated id: local mode returns the record once per occurrence, Rust
   collapses duplicates to the first occurrence: local mode's answer is compared with its
   duplicates collapsed.
-- Context pairs (discover, context) are vectors drawn from a continuous distribution, never ids
-  or the generator's discrete components: local mode normalises the stored vectors again, in
-  place, while it scores, so a point equally close to a pair's two examples (the same point
-  twice, two points with one vector) may count as closer to one of them, a rank apart.
-- MMR's dense query vectors are drawn from a continuous distribution: with the generator's
-  discrete components two candidates' MMR scores may tie exactly, and a tie in Rust's f32
-  arithmetic is not one in local mode's f64 (nor the reverse).
+- Context pairs (discover, context), and best_score's negatives beside positives, are vectors
+  drawn from a continuous distribution, never ids or the generator's discrete components:
+  local mode normalises the stored vectors again, in place, while it scores, so a point equally
+  close to a positive and a negative example (the same point twice, two points with one
+  vector, both orthogonal) may count as closer to one of them: a rank, or a sign, apart.
+- MMR's query vectors (a sparse one's values) are drawn from a continuous distribution: with
+  the generator's discrete components two candidates' MMR scores may tie exactly, and a tie in
+  Rust's f32 arithmetic is not one in local mode's f64 (nor the reverse).
 - A fusion is compared only when local mode's answers to its prefetches (and the point after
   each) have no tied scores: a fused score depends on ranks within each prefetch, and tied
   points rank in any order in Rust. MMR likewise, over its candidates.
@@ -349,6 +350,9 @@ class Sequence:
         strategy = rng.choice(list(models.RecommendStrategy))
         positive = [example() for _ in range(rng.randint(1, 2))]
         negative = [example() for _ in range(rng.randint(0, 2))]
+        if strategy == models.RecommendStrategy.BEST_SCORE and positive:  # see EXCLUDED
+            size = VECTORS[using].size
+            negative = [[rng.gauss(0, 1) for _ in range(size)] for _ in negative]
         if strategy != models.RecommendStrategy.AVERAGE_VECTOR and rng.random() < 0.3:
             positive = []  # negatives alone score with these strategies
             negative = negative or [example()]
@@ -494,7 +498,9 @@ class Sequence:
         rng = self.checker.rng
         using = rng.choice(NAMES)
         vector = self.checker.vector(using)
-        if not isinstance(vector, models.SparseVector):  # continuous: see EXCLUDED
+        if isinstance(vector, models.SparseVector):  # continuous values: see EXCLUDED
+            vector.values = [rng.gauss(0, 1) for _ in vector.values]
+        else:
             vector = [rng.gauss(0, 1) for _ in vector]
         candidates = self.d.local.query_points(
             self.name, vector, using=using, query_filter=flt, limit=21
@@ -512,10 +518,10 @@ class Sequence:
                 ).points
             ),
         )
-        picked = [
-            [(str(canonical(p.id)), round(p.score, 4)) for p in one] for one in (remote, local)
-        ]
-        self.same(what, *picked)
+        self.same(what, *[[str(canonical(p.id)) for p in one] for one in (remote, local)])
+        for mine, theirs in zip(remote, local, strict=True):
+            if not math.isclose(mine.score, theirs.score, rel_tol=1e-4, abs_tol=1e-5):
+                raise Mismatch(f"{what}: score of {mine.id}: {mine.score} != {theirs.score}")
 
     def compare_pages(self, limit: int, flt: models.Filter | None = None) -> None:
         offsets: tuple = (None, None)
