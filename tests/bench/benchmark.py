@@ -16,7 +16,8 @@ Systems:
 
 The package's modules: data (the points and queries), systems (the protocol) with pointlog,
 engine and local (its three implementations), deployment (pointlog's processes), workloads
-(1-8), query_workloads (the read model's, 9-17), ground_truth (exact neighbours, recall),
+(1-8), query_workloads (the read model's, 9-17), hybrid_workloads (18-20: hybrid RRF,
+recommend, groups, on dense + sparse vectors), ground_truth (exact neighbours, recall),
 runner, profiler (py-spy), report (the tables). Not a test: pytest does not collect it (no test_
 functions, not a test_ file).
 """

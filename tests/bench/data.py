@@ -1,6 +1,7 @@
 """The generated points every system loads: fixed seed, float32 vectors of one of two kinds
 (i.i.d. Gaussian, or embedding-like clusters), a small payload (`city`, `price`, `n`, `tags`),
-and their batches; and query vectors drawn from the same distribution."""
+and their batches; and query vectors drawn from the same distribution. For the hybrid
+workloads, sparse vectors (terms drawn Zipf-like from a vocabulary) and a `group` key."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ SPREAD = 1.5  # standard deviation per coordinate around a centre
 BATCH = 256  # points per bulk upsert
 CITIES = ["Berlin", "London", "Paris", "Madrid", "Rome"]
 TAGS = ["red", "green", "blue", "new", "used", "sale", "eco", "vip"]
+SPARSE_SEED = SEED + 13
+SPARSE_QUERY_SEED = SEED + 17
+VOCABULARY = 30_000  # a sparse vector's possible indices; index r drawn with weight 1/(r+1)^ZIPF
+ZIPF = 1.1
+GROUP_KEY = "group"  # a payload key for grouped queries
+GROUPS = 1000  # its distinct values (id % GROUPS, a string)
 
 Payload = dict[str, Any]
 Batch = tuple[list[int], np.ndarray, list[Payload]]
@@ -89,6 +96,36 @@ def make_data(n: int, dim: int, kind: str = "random", seed: int = SEED) -> Data:
         for i in range(n)
     ]
     return Data(list(range(1, n + 1)), vectors, payloads)
+
+
+@dataclass(frozen=True)
+class Sparse:
+    indices: np.ndarray  # int32, ascending, distinct
+    values: np.ndarray  # float32, in (0, 3]
+
+
+def make_sparse(count: int, terms: tuple[int, int], seed: int) -> list[Sparse]:
+    """`count` sparse vectors of `terms` (lowest, highest) indices drawn Zipf-like from the
+    vocabulary, fewer where one is drawn twice (its first value kept)."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, VOCABULARY + 1) ** ZIPF
+    sizes = rng.integers(terms[0], terms[1] + 1, count)
+    drawn = rng.choice(VOCABULARY, int(sizes.sum()), p=weights / weights.sum()).astype(np.int32)
+    values = (3.0 * (1.0 - rng.random(drawn.size))).astype(np.float32)
+    bounds = np.cumsum(sizes)[:-1]
+    found = []
+    for indices, vals in zip(np.split(drawn, bounds), np.split(values, bounds), strict=True):
+        unique, first = np.unique(indices, return_index=True)
+        found.append(Sparse(unique, vals[first]))
+    return found
+
+
+def with_groups(data: Data) -> Data:
+    """The same points with a `group` key in the payload: the id modulo GROUPS, as a string."""
+    payloads = [
+        {**p, GROUP_KEY: str(i % GROUPS)} for i, p in zip(data.ids, data.payloads, strict=True)
+    ]
+    return Data(data.ids, data.vectors, payloads)
 
 
 def make_queries(count: int, dim: int, kind: str) -> np.ndarray:

@@ -4,23 +4,34 @@ folder of its own, called in this process (no HTTP, no persistence beyond the sh
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import qdrant_edge as qe
 
-from tests.bench.data import Batch, Data, Payload
-from tests.bench.systems import CONCURRENT, INDEXES
+from tests.bench.data import Batch, Data, Payload, Sparse
+from tests.bench.systems import CONCURRENT, DENSE, INDEXES, SPARSE
 
 PAYLOAD_INDEXES = {"city": qe.PayloadSchemaType.Keyword, "price": qe.PayloadSchemaType.Float}
 EXACT = qe.SearchParams(exact=True)
+RRF_K = 2  # Qdrant's default for `{"fusion": "rrf"}`
 
 
 def _city(city: str) -> qe.Filter:
     return qe.Filter(must=[qe.FieldCondition("city", match=qe.MatchValue(city))])
 
 
+def _sparse(sparse: Sparse) -> qe.SparseVector:
+    return qe.SparseVector(sparse.indices.tolist(), sparse.values.tolist())
+
+
 class Engine:
+    """No groups API in qdrant-edge-py (0.9.0): grouped queries are n/a. Its recommend query
+    has the strategies best_score and sum_scores; average_vector, the default, is the
+    collection layer's in Qdrant, done here as it does it (the examples' stored vectors,
+    then a nearest query that leaves them out)."""
+
     name = "engine"
     supports = frozenset({CONCURRENT, INDEXES})
 
@@ -40,6 +51,13 @@ class Engine:
         config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine))
         self.shards[coll] = qe.EdgeShard.create(str(self.root / coll), config)
 
+    def create_hybrid(self, coll: str, dim: int) -> None:
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams()},
+        )
+        self.shards[coll] = qe.EdgeShard.create(str(self.root / coll), config)
+
     def drop(self, coll: str) -> None:
         shard = self.shards.pop(coll)
         shard.close()
@@ -48,6 +66,14 @@ class Engine:
     def upsert(self, coll: str, batch: Batch, wait: bool = True) -> None:
         ids, vectors, payloads = batch
         points = [qe.Point(i, v, p) for i, v, p in zip(ids, vectors, payloads, strict=True)]
+        self.shards[coll].update(qe.UpdateOperation.upsert_points(points))
+
+    def upsert_hybrid(self, coll: str, batch: Batch, sparse: Sequence[Sparse]) -> None:
+        ids, vectors, payloads = batch
+        points = [
+            qe.Point(i, {DENSE: v.tolist(), SPARSE: _sparse(s)}, p)
+            for i, v, s, p in zip(ids, vectors, sparse, payloads, strict=True)
+        ]
         self.shards[coll].update(qe.UpdateOperation.upsert_points(points))
 
     def get(self, coll: str, point_id: int) -> qe.Record:
@@ -115,6 +141,45 @@ class Engine:
             with_payload=False,
             with_vector=False,
         )
+        return self._ids(coll, request)
+
+    def fused(
+        self, coll: str, dense: np.ndarray, sparse: Sparse, prefetch: int, limit: int
+    ) -> list[int]:
+        prefetches = [
+            qe.Prefetch(prefetch, qe.Query.Nearest(dense.tolist(), using=DENSE)),
+            qe.Prefetch(prefetch, qe.Query.Nearest(_sparse(sparse), using=SPARSE)),
+        ]
+        rrf: qe.Fusion = qe.Fusion.Rrf(RRF_K)  # type: ignore[assignment]  # a subclass, really
+        request = qe.QueryRequest(limit=limit, prefetches=prefetches, query=rrf)
+        return self._ids(coll, request)
+
+    def recommend(
+        self, coll: str, positive: list[int], negative: list[int], limit: int
+    ) -> list[int]:
+        shard = self.shards[coll]
+        examples: list[qe.PointId] = [*positive, *negative]
+        stored = {r.id: r.vector for r in shard.retrieve(examples, False, [DENSE])}
+        vectors = {i: np.asarray(v[DENSE]) for i, v in stored.items() if isinstance(v, dict)}
+
+        def mean(ids: list[int]) -> np.ndarray:
+            return np.asarray(np.mean([vectors[i] for i in ids], axis=0))
+
+        # Qdrant's: the positives' mean, moved away from the negatives' mean by as much again
+        target = 2 * mean(positive) - mean(negative) if negative else mean(positive)
+        request = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest(target.tolist(), using=DENSE),
+            filter=qe.Filter(must_not=[qe.HasIdCondition(set(examples))]),
+        )
+        return self._ids(coll, request)
+
+    def groups(
+        self, coll: str, dense: np.ndarray, key: str, groups: int, size: int
+    ) -> list[list[int]]:
+        raise NotImplementedError("qdrant-edge-py has no grouped queries")
+
+    def _ids(self, coll: str, request: qe.QueryRequest) -> list[int]:
         return [point.id for point in self.shards[coll].query(request)]
 
     def before_bulk(self, coll: str) -> None:

@@ -3,10 +3,13 @@ in this process."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from tests.bench.data import Batch, Data, Payload
+from tests.bench.data import Batch, Data, Payload, Sparse
+from tests.bench.systems import DENSE, GROUPS, SPARSE
 
 PAYLOAD_INDEXES = {
     "city": models.PayloadSchemaType.KEYWORD,
@@ -21,9 +24,17 @@ def _match(key: str, value: bool | str) -> models.Filter:
     )
 
 
+def _sparse(sparse: Sparse) -> models.SparseVector:
+    return models.SparseVector(indices=sparse.indices.tolist(), values=sparse.values.tolist())
+
+
+def _ids(found: models.QueryResponse) -> list[int]:
+    return [point.id for point in found.points]
+
+
 class Local:
     name = "local"
-    supports: frozenset[str] = frozenset()
+    supports = frozenset({GROUPS})
 
     def __init__(self) -> None:
         self.client = QdrantClient(":memory:")
@@ -38,6 +49,13 @@ class Local:
         vectors = models.VectorParams(size=dim, distance=models.Distance.COSINE)
         self.client.create_collection(coll, vectors_config=vectors)
 
+    def create_hybrid(self, coll: str, dim: int) -> None:
+        self.client.create_collection(
+            coll,
+            vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
+            sparse_vectors_config={SPARSE: models.SparseVectorParams()},
+        )
+
     def drop(self, coll: str) -> None:
         self.client.delete_collection(coll)
 
@@ -48,6 +66,14 @@ class Local:
             for i, v, p in zip(ids, vectors, payloads, strict=True)
         ]
         self.client.upsert(coll, points=points, wait=wait)
+
+    def upsert_hybrid(self, coll: str, batch: Batch, sparse: Sequence[Sparse]) -> None:
+        ids, vectors, payloads = batch
+        points = [
+            models.PointStruct(id=i, vector={DENSE: v.tolist(), SPARSE: _sparse(s)}, payload=p)
+            for i, v, s, p in zip(ids, vectors, sparse, payloads, strict=True)
+        ]
+        self.client.upsert(coll, points=points, wait=True)
 
     def get(self, coll: str, point_id: int) -> models.Record:
         return self.client.retrieve(coll, [point_id], with_payload=True, with_vectors=True)[0]
@@ -105,7 +131,34 @@ class Local:
             search_params=EXACT if exact else None,
             with_payload=False,
         )
-        return [point.id for point in found.points]
+        return _ids(found)
+
+    def fused(
+        self, coll: str, dense: np.ndarray, sparse: Sparse, prefetch: int, limit: int
+    ) -> list[int]:
+        prefetches = [
+            models.Prefetch(query=dense.tolist(), using=DENSE, limit=prefetch),
+            models.Prefetch(query=_sparse(sparse), using=SPARSE, limit=prefetch),
+        ]
+        fusion = models.FusionQuery(fusion=models.Fusion.RRF)
+        found = self.client.query_points(coll, prefetch=prefetches, query=fusion, limit=limit)
+        return _ids(found)
+
+    def recommend(
+        self, coll: str, positive: list[int], negative: list[int], limit: int
+    ) -> list[int]:
+        examples = models.RecommendInput(positive=[*positive], negative=[*negative])
+        query = models.RecommendQuery(recommend=examples)
+        found = self.client.query_points(coll, query=query, using=DENSE, limit=limit)
+        return _ids(found)
+
+    def groups(
+        self, coll: str, dense: np.ndarray, key: str, groups: int, size: int
+    ) -> list[list[int]]:
+        found = self.client.query_points_groups(
+            coll, key, query=dense.tolist(), using=DENSE, limit=groups, group_size=size
+        )
+        return [[int(hit.id) for hit in group.hits] for group in found.groups]
 
     def before_bulk(self, coll: str) -> None:
         """Nothing measured: local mode's memory is this process's."""

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import orjson
 
 from tests.bench import redis_state
-from tests.bench.data import Batch, Data, Payload
+from tests.bench.data import GROUP_KEY, Batch, Data, Payload, Sparse
 from tests.bench.http_client import DUMPS, Http, ServerError
 from tests.bench.redis_state import RedisMemory
-from tests.bench.systems import CONCURRENT, INDEXES, NOWAIT
+from tests.bench.systems import CONCURRENT, DENSE, GROUPS, INDEXES, NOWAIT, SPARSE
 
 INDEX_POLL = 0.02  # seconds between two looks at the collection's status while it indexes
 INDEX_TIMEOUT = 1800.0
@@ -30,13 +30,17 @@ def point_bodies(batch: Batch) -> Iterator[dict[str, Any]]:
     )
 
 
+def _sparse(sparse: Sparse) -> dict[str, Any]:
+    return {"indices": sparse.indices, "values": sparse.values}
+
+
 def _city(city: str) -> dict[str, Any]:
     return {"must": [{"key": "city", "match": {"value": city}}]}
 
 
 class Pointlog:
     name = "pointlog"
-    supports = frozenset({CONCURRENT, NOWAIT, INDEXES})
+    supports = frozenset({CONCURRENT, NOWAIT, INDEXES, GROUPS})
 
     def __init__(self, port: int, redis_url: str) -> None:
         self.port = port
@@ -57,12 +61,31 @@ class Pointlog:
             "PUT", f"/collections/{coll}", {"vectors": {"size": dim, "distance": "Cosine"}}
         )
 
+    def create_hybrid(self, coll: str, dim: int) -> None:
+        body = {
+            "vectors": {DENSE: {"size": dim, "distance": "Cosine"}},
+            "sparse_vectors": {SPARSE: {}},
+        }
+        self.http.request("PUT", f"/collections/{coll}", body)
+        # grouped queries narrow to their groups by value: the key is indexed, as Qdrant
+        # advises for a group_by key
+        index = {"field_name": GROUP_KEY, "field_schema": "keyword"}
+        self._write("PUT", f"/collections/{coll}/index", index, wait=True)
+
     def drop(self, coll: str) -> None:
         self.http.request("DELETE", f"/collections/{coll}")
 
     def upsert(self, coll: str, batch: Batch, wait: bool = True) -> None:
         points = list(point_bodies(batch))
         self._write("PUT", f"/collections/{coll}/points", {"points": points}, wait)
+
+    def upsert_hybrid(self, coll: str, batch: Batch, sparse: Sequence[Sparse]) -> None:
+        ids, vectors, payloads = batch
+        points = [
+            {"id": i, "vector": {DENSE: v, SPARSE: _sparse(s)}, "payload": p}
+            for i, v, s, p in zip(ids, vectors, sparse, payloads, strict=True)
+        ]
+        self._write("PUT", f"/collections/{coll}/points", {"points": points}, wait=True)
 
     def get(self, coll: str, point_id: int) -> dict[str, Any]:
         return self.http.request("GET", f"/collections/{coll}/points/{point_id}")
@@ -133,8 +156,37 @@ class Pointlog:
             body["params"] = {"exact": True}
         if city is not None:
             body["filter"] = _city(city)
-        found = self.http.request("POST", f"/collections/{coll}/points/query", body)
-        return [point["id"] for point in found["points"]]
+        return self._query(coll, body)
+
+    def fused(
+        self, coll: str, dense: np.ndarray, sparse: Sparse, prefetch: int, limit: int
+    ) -> list[int]:
+        prefetches = [
+            {"query": dense, "using": DENSE, "limit": prefetch},
+            {"query": _sparse(sparse), "using": SPARSE, "limit": prefetch},
+        ]
+        return self._query(
+            coll, {"prefetch": prefetches, "query": {"fusion": "rrf"}, "limit": limit}
+        )
+
+    def recommend(
+        self, coll: str, positive: list[int], negative: list[int], limit: int
+    ) -> list[int]:
+        query = {"recommend": {"positive": positive, "negative": negative}}
+        return self._query(coll, {"query": query, "using": DENSE, "limit": limit})
+
+    def groups(
+        self, coll: str, dense: np.ndarray, key: str, groups: int, size: int
+    ) -> list[list[int]]:
+        body = {
+            "query": dense,
+            "using": DENSE,
+            "group_by": key,
+            "limit": groups,
+            "group_size": size,
+        }
+        found = self.http.request("POST", f"/collections/{coll}/points/query/groups", body)
+        return [[hit["id"] for hit in group["hits"]] for group in found["groups"]]
 
     def held_vector_bytes(self, coll: str) -> int | None:
         """What the web process's vector read model holds for the collection (its /metrics)."""
@@ -152,6 +204,10 @@ class Pointlog:
 
     def stall(self, coll: str) -> str | None:
         return redis_state.stale_kick(self.redis_url, coll)
+
+    def _query(self, coll: str, body: dict[str, Any]) -> list[int]:
+        found = self.http.request("POST", f"/collections/{coll}/points/query", body)
+        return [point["id"] for point in found["points"]]
 
     def _count(self, coll: str, body: dict[str, Any]) -> int:
         return self.http.request("POST", f"/collections/{coll}/points/count", body)["count"]

@@ -5,7 +5,10 @@ and the filtered count (14); and what the queries should find, computed here."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,6 +20,8 @@ from tests.bench.workloads import Config, milliseconds, timed
 # One of the five cities the generator draws uniformly: about 20% of the points, selective
 # enough for a payload index to matter, common enough that the filtered top-k is never short.
 QUERY_CITY = CITIES[2]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,17 +66,25 @@ def top_k_queries(
     vectors when the budget ran out); raises if one found fewer than k points (every query here
     has more than k candidates)."""
     k = cfg.top_k
-    found: list[np.ndarray] = []
+    calls = [partial(system.query, coll, vector, k, exact, city) for vector in vectors]
+    qps, p50, found = timed_calls(cfg, calls)
+    for ids in found:
+        if len(ids) != k:
+            raise RuntimeError(f"query found {len(ids)} points, expected {k}")
+    return qps, p50, [np.asarray(ids) for ids in found]
+
+
+def timed_calls(cfg: Config, calls: Sequence[Callable[[], T]]) -> tuple[float, float, list[T]]:
+    """Calls per second, p50 (ms) and the calls' results, in order: as many calls as the
+    budget allows."""
+    found: list[T] = []
     samples: list[float] = []
-    for vector in vectors:
+    for call in calls:
         if spent(cfg, samples):
             break
         started = time.perf_counter()
-        ids = system.query(coll, vector, k, exact, city)
+        found.append(call())
         samples.append(time.perf_counter() - started)
-        if len(ids) != k:
-            raise RuntimeError(f"query found {len(ids)} points, expected {k}")
-        found.append(np.asarray(ids))
     return len(samples) / sum(samples), milliseconds(samples)[0], found
 
 

@@ -13,7 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench.data import BATCH, DESCRIPTIONS, QUERY_SEED, SEED
+from tests.bench import hybrid_workloads as hw
+from tests.bench.data import BATCH, DESCRIPTIONS, GROUPS, QUERY_SEED, SEED
 from tests.bench.outcome import NA, Outcome
 from tests.bench.query_workloads import QUERY_CITY
 from tests.bench.redis_state import RedisMemory
@@ -24,7 +25,8 @@ from tests.support import ROOT
 RATIOS = (
     "Ratios: above 1 = pointlog better (throughput: pointlog / other; latency and seconds:"
     " other / pointlog). n/a: no such operation in-process (in-process updates are synchronous;"
-    " 4 clients only for pointlog and the engine; local mode builds no index, 9 and 10)."
+    " 4 clients only for pointlog and the engine; local mode builds no index, 9 and 10;"
+    " qdrant-edge has no grouped queries, 20)."
     " Reads return payload + vector (4, 5); scroll returns payload only; queries (11-13) ids"
     " and scores only. Recall@k is a value, not a ratio: the share of the true top k (numpy,"
     " float32, exhaustive over the same points, with the same filter) that the system returned."
@@ -122,6 +124,7 @@ def rows(cfg: Config) -> list[Row]:
         Row("w7", "7. set payload by filter (city == X: flag=true), wait=true (s)", False),
         Row("w8", f"8. delete by filter (price < {DELETE_PRICE_BELOW:g}), wait=true (s)", False),
         *read_model_rows(cfg),
+        *hybrid_rows(cfg),
     ]
 
 
@@ -147,6 +150,25 @@ def read_model_rows(cfg: Config) -> list[Row]:
         Row("w15", "15. as 6, with the indexes of 9 (s)", False),
         Row("w16", "16. as 7, with the indexes of 9 (s)", False),
         Row("w17", "17. as 8, with the indexes of 9 (s)", False),
+    ]
+
+
+def hybrid_rows(cfg: Config) -> list[Row]:
+    """18-20, each as queries/s and p50 (keys w18qps, w18p50, ...)."""
+    k, q = cfg.top_k, f"x{cfg.queries}"
+    labels = {
+        "18": f"18. hybrid: RRF of prefetches dense d + sparse s ({hw.PREFETCH * k} each), top-{k}",
+        "19": f"19. recommend on d, 2 positive ids + 1 negative (average_vector), top-{k}",
+        "20": f"20. query groups on d, group_by {hw.GROUP_BY} ({GROUPS:,} values, a keyword"
+        f" index on pointlog), {hw.GROUP_LIMIT} groups of {hw.GROUP_SIZE}",
+    }
+    return [
+        row
+        for w, label in labels.items()
+        for row in (
+            Row(f"w{w}qps", f"{label} {q} (queries/s)", True),
+            Row(f"w{w}p50", f"{label} {q}: p50 (ms)", False),
+        )
     ]
 
 
@@ -249,6 +271,7 @@ def header(run: Run) -> str:
             f"- data: {cfg.data}, vectors {DESCRIPTIONS[cfg.data]}; queries (11-13):"
             f" {cfg.queries} vectors from the same distribution, not stored ones (seed"
             f" {QUERY_SEED}); {QUERY_CITY} is one of 5 cities drawn uniformly (~20% of points)",
+            f"- 18-20: a collection of their own, the same points with {hw.describe()}",
             f"- pointlog {git_state()}: web = Procfile `web` (WEB_THREADS=16), {run.workers}"
             f" worker(s), {run.server}; client: http.client keep-alive + orjson",
             f"- anchors: qdrant-edge-py {version('qdrant-edge-py')} (EdgeShard, default config),"

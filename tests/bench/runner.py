@@ -12,16 +12,18 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
 
-from tests.bench import deployment
+from tests.bench import deployment, hybrid_workloads
 from tests.bench.data import Data, make_data
 from tests.bench.deployment import Deployment
 from tests.bench.ground_truth import recall
 from tests.bench.http_client import DUMPS, ServerError
+from tests.bench.hybrid_workloads import Hybrid
 from tests.bench.outcome import ERROR, NA, Outcome, Value
 from tests.bench.pointlog import Pointlog, point_bodies
 from tests.bench.profiler import Profiler
@@ -68,6 +70,8 @@ READ_MODEL_KEYS = (
     ("16",),
     ("17",),
 )
+# The rows of workloads 18-20 (hybrid_workloads), at N only.
+HYBRID_KEYS = {w: (f"w{w}qps", f"w{w}p50") for w in hybrid_workloads.WORKLOADS}
 
 
 @dataclass
@@ -85,6 +89,7 @@ def run(cfg: Config, options: Options) -> Run:
     print(f"generating {cfg.points:,} {cfg.data} points of dim {cfg.dim}...", flush=True)
     data = make_data(cfg.points, cfg.dim, cfg.data)
     want = expected(cfg, data)
+    hybrid = hybrid_workloads.prepare(data, want.queries)
     big = make_data(cfg.points * 10, cfg.dim, cfg.data) if options.scale else None
     big_want = expected(cfg, big) if big is not None else None
     encode = client_cost(data)
@@ -106,9 +111,11 @@ def run(cfg: Config, options: Options) -> Run:
             engine = systems["engine"] = start_engine(workdir / "engine")
         if "local" in options.systems:
             systems["local"] = start_local()
-        runner = Runner(cfg, data, want, outcome, pointlog.cluster if pointlog else None)
+        cluster = pointlog.cluster if pointlog else None
+        runner = Runner(cfg, data, want, outcome, cluster, hybrid)
         for name in options.systems:
             runner.run(systems[name], profiler_for(name, pointlog, options.py_spy))
+        runner.note_overlaps()
         if big is not None and big_want is not None:
             for name in options.systems:
                 runner.scale(systems[name], big, big_want)
@@ -190,7 +197,13 @@ class Runner:
     """The workloads on one system, in order, into the outcome shared by all systems."""
 
     def __init__(
-        self, cfg: Config, data: Data, want: Expected, outcome: Outcome, cluster: Cluster | None
+        self,
+        cfg: Config,
+        data: Data,
+        want: Expected,
+        outcome: Outcome,
+        cluster: Cluster | None,
+        hybrid: Hybrid | None = None,
     ) -> None:
         self.cfg = cfg
         self.data = data
@@ -198,6 +211,8 @@ class Runner:
         self.outcome = outcome
         self.cluster = cluster  # pointlog's processes, named in errors when one died
         self.tag = uuid.uuid4().hex[:8]  # in collection names, so runs never collide
+        self.hybrid = hybrid  # the points and queries of 18-20, if they run
+        self.answers: dict[str, dict[str, list[list[int]]]] = {}  # 18-20: workload -> system
 
     def run(self, system: System, profiler: Profiler | None = None) -> None:
         cfg, data, name = self.cfg, self.data, system.name
@@ -241,6 +256,8 @@ class Runner:
         with contextlib.suppress(Exception):
             system.drop(main)
         self.read_model_load(system)
+        if self.hybrid is not None:
+            self.hybrid_load(system, self.hybrid)
         if profiler:
             self.outcome.notes.append("py-spy (workloads 1-2 of pointlog):\n" + profiler.summary())
 
@@ -289,11 +306,7 @@ class Runner:
         name, k, at = system.name, self.cfg.top_k, f" at N = {len(data):,}"
 
         def cut_short(workload: str, ran: int, wanted: int) -> None:
-            if ran < wanted:
-                self.outcome.notes.append(
-                    f"{name}: workload {workload}{at} ran {ran} of {wanted} requests"
-                    f" (its {self.cfg.budget:g} s budget)"
-                )
+            self.cut_short(name, f"{workload}{at}", ran, wanted)
 
         def indexes() -> tuple[Value, Value]:
             payload, build, indexed = build_indexes(system, coll)
@@ -333,6 +346,69 @@ class Runner:
             self.attempt(system, [prefix + key for key in group], workload)
             if group == ("14",):
                 self.note_read_model(system, coll, data, at)
+
+    def hybrid_load(self, system: System, hybrid: Hybrid) -> None:
+        """Workloads 18-20 on a collection of their own (dense and sparse vectors, a `group`
+        key), its vector index built first (not timed)."""
+        coll, name = self.collection("hybrid"), system.name
+        try:
+            try:
+                rate = hybrid_workloads.load(system, coll, hybrid, self.cfg.dim)
+                indexed = system.build_index(coll)
+            except Exception as exc:
+                self.failed(system, [key for keys in HYBRID_KEYS.values() for key in keys], exc)
+                return
+            print(f"  {name}: hybrid load {fmt(rate)} points/s, {indexed:,} indexed", flush=True)
+            for workload, run in hybrid_workloads.WORKLOADS.items():
+                needs = hybrid_workloads.NEEDS.get(workload)
+                if needs is not None and needs not in system.supports:
+                    for key in HYBRID_KEYS[workload]:
+                        self.outcome.put(key, name, NA)
+                    continue
+                answer = partial(self.hybrid_answer, system, coll, hybrid, workload, run)
+                self.attempt(system, list(HYBRID_KEYS[workload]), answer)
+        finally:
+            with contextlib.suppress(Exception):
+                system.drop(coll)
+
+    def hybrid_answer(
+        self,
+        system: System,
+        coll: str,
+        hybrid: Hybrid,
+        workload: str,
+        run: hybrid_workloads.Workload,
+    ) -> tuple[float, float]:
+        """One of 18-20: its figures; its answers kept for comparing systems."""
+        qps, p50, found = run(system, coll, hybrid, self.cfg)
+        self.answers.setdefault(workload, {})[system.name] = found
+        self.cut_short(system.name, workload, len(found), len(hybrid.examples))
+        return qps, p50
+
+    def note_overlaps(self) -> None:
+        """How far pointlog's answers to 18-20 agree with each other system's."""
+        mine = {w: per["pointlog"] for w, per in self.answers.items() if "pointlog" in per}
+        others = sorted({s for per in self.answers.values() for s in per} - {"pointlog"})
+        for other in others:
+            shares = [
+                f"{hybrid_workloads.NAMES[w]} ({w})"
+                f" {hybrid_workloads.overlap(ids, self.answers[w][other]):.3f}"
+                for w, ids in mine.items()
+                if other in self.answers[w]
+            ]
+            if shares:
+                self.outcome.notes.append(
+                    f"18-20: share of {LABELS[other]}'s ids that pointlog's answers hold too (mean"
+                    f" over the queries both ran; ties in RRF scores may break either way): "
+                    + ", ".join(shares)
+                )
+
+    def cut_short(self, name: str, workload: str, ran: int, wanted: int) -> None:
+        if ran < wanted:
+            self.outcome.notes.append(
+                f"{name}: workload {workload} ran {ran} of {wanted} requests"
+                f" (its {self.cfg.budget:g} s budget)"
+            )
 
     def note_read_model(self, system: System, coll: str, data: Data, at: str) -> None:
         """pointlog: the memory its web process holds for the queries (the read model's own

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tests.bench.data import Batch, Data, Payload
+from tests.bench.data import Batch, Data, Payload, Sparse
 
 NAMES = ("pointlog", "engine", "local")
 LABELS = {
@@ -24,6 +24,10 @@ LABELS = {
 CONCURRENT = "concurrent"
 NOWAIT = "nowait"
 INDEXES = "indexes"
+GROUPS = "groups"  # grouped queries (query groups): not in the engine's API
+# The vectors of the hybrid workloads' collection: a dense one and a sparse one.
+DENSE = "d"
+SPARSE = "s"
 
 
 class System(Protocol):
@@ -79,6 +83,30 @@ class System(Protocol):
     ) -> list[int]:
         """The ids of the `limit` nearest points (of those in `city`, if given); `exact` asks
         for an exhaustive search, otherwise the system's default (its index, if it has one)."""
+
+    def create_hybrid(self, coll: str, dim: int) -> None:
+        """A collection of two named vectors: DENSE (`dim`-sized, Cosine) and SPARSE."""
+
+    def upsert_hybrid(self, coll: str, batch: Batch, sparse: Sequence[Sparse]) -> None:
+        """The batch's points, each with its sparse vector beside the dense one; wait=true."""
+
+    def fused(
+        self, coll: str, dense: np.ndarray, sparse: Sparse, prefetch: int, limit: int
+    ) -> list[int]:
+        """The ids of the best `limit` by RRF of two prefetches of `prefetch` points each: the
+        nearest on DENSE and the nearest on SPARSE."""
+
+    def recommend(
+        self, coll: str, positive: list[int], negative: list[int], limit: int
+    ) -> list[int]:
+        """The ids of the `limit` best on DENSE for these examples (stored points), strategy
+        average_vector; the examples themselves left out."""
+
+    def groups(
+        self, coll: str, dense: np.ndarray, key: str, groups: int, size: int
+    ) -> list[list[int]]:
+        """The best `groups` groups by the payload `key` of the points nearest on DENSE, up to
+        `size` hits each: their ids, group by group (systems that support GROUPS)."""
 
     def before_bulk(self, coll: str) -> None:
         """Called before the collection is created and bulk-loaded: a memory baseline."""

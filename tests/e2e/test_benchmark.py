@@ -27,3 +27,4 @@ def test_the_quick_benchmark_runs_and_pointlog_agrees_with_local_mode() -> None:
     for check in checks:
         assert check["pointlog"] == check["local"], check.group(0)
     assert "| 17. as 8, with the indexes of 9 (s) |" in run.stdout
+    assert "| 20. query groups on d, group_by group" in run.stdout
