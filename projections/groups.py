@@ -3,8 +3,7 @@ best points gathered into groups by the values of a payload key, as Qdrant group
 
 - A point joins a group for each distinct value of the key (an array: each of its items).
   Group ids are strings and integers; a point whose key holds anything else (a float, a
-  bool, an object, null) joins no group at all, and points without the key are left out by
-  the query's filter.
+  bool, an object, null), or nothing, joins no group at all.
 - Groups come in the order of their best point; a group's hits best first, `group_size` of
   them at most; `limit` groups.
 - Two steps, as Qdrant's: the best `limit * group_size` points (four times as many, again,
@@ -102,7 +101,12 @@ def _fill(groups: list[Group], found: list[JsonObject], by: GroupBy) -> None:
 
 
 def _for_groups(stage: Stage, by: GroupBy) -> Stage:
-    """The stage with points lacking the key left out, and prefetch limits multiplied."""
+    """A stage with prefetches as Qdrant runs it for groups: points lacking the key left out
+    of every prefetch, and prefetch limits multiplied. A stage without them is left as it
+    is: a point without the key joins no group, and a filter no index serves would only cost
+    a payload read per point."""
+    if not stage.prefetch:
+        return stage
     has_key: JsonObject = {"must_not": [{"is_empty": {"key": by.key}}]}
     return replace(
         stage,
