@@ -10,7 +10,8 @@ best points gathered into groups by the values of a payload key, as Qdrant group
   while they have fewer than `limit` groups and more remain) tell which groups are the best
   `limit`: any other group's best point ranks below all of them. Then, while some of those
   groups are not full, the query asks again for the next points of just those groups (a
-  filter on their values, which a payload index serves). The answer is the one a grouping of
+  filter on their values, which a keyword or integer index serves exactly), leaving out the
+  points it has seen. The answer is the one a grouping of
   every point would give. A stage with prefetches is widened until its groups are full
   instead: a filter would change what its prefetches find. A prefetch's limit is multiplied
   by the number of groups, as Qdrant does.
@@ -61,16 +62,21 @@ def grouped(ans: Answering, stage: Stage, by: GroupBy) -> list[Group]:
         if len(found) < wanted or (len(groups) >= by.limit and (_full(best, by) or narrowing)):
             break
         wanted *= 4
-    seen = [point["id"] for point in found]
+    seen = {ids.to_key(point["id"]) for point in found}
     more = len(found) == wanted  # points may remain past those found
     while more and not _full(best, by):
         unfilled = [group for group in best if len(group.hits) < by.size]
         missing = sum(by.size - len(group.hits) for group in unfilled)
-        within = {"must": [_one_of(by.key, unfilled)], "must_not": [{"has_id": seen}]}
-        narrowed = replace(stage, filter=both_filters(stage.filter, within), limit=missing)
+        within = {"must": [_one_of(by.key, unfilled)]}
+        narrowed = replace(
+            stage,
+            filter=both_filters(stage.filter, within),
+            limit=missing,
+            skip=stage.skip | seen,
+        )
         found = answer(ans, narrowed, keyed)
         _fill(best, found, by)
-        seen.extend(point["id"] for point in found)
+        seen.update(ids.to_key(point["id"]) for point in found)
         more = len(found) == missing
     return best
 
@@ -84,9 +90,8 @@ def _one_of(key: str, groups: list[Group]) -> JsonObject:
     matched apart, as Qdrant's `match: any` takes one kind)."""
     texts = [group.id for group in groups if isinstance(group.id, str)]
     numbers = [group.id for group in groups if isinstance(group.id, int)]
-    return {
-        "should": [{"key": key, "match": {"any": values}} for values in (texts, numbers) if values]
-    }
+    either = [{"key": key, "match": {"any": values}} for values in (texts, numbers) if values]
+    return either[0] if len(either) == 1 else {"should": either}
 
 
 def _fill(groups: list[Group], found: list[JsonObject], by: GroupBy) -> None:

@@ -133,6 +133,7 @@ class Stage:
     score_threshold: float | None = None
     params: SearchParams = field(default_factory=SearchParams)
     lookup_from: LookupFrom | None = None
+    skip: frozenset[str] = frozenset()  # keys of points the answer leaves out (groups')
 
 
 # ---- answering -----------------------------------------------------------------------------------
@@ -201,8 +202,11 @@ def _leaf(
     ans: Answering, stage: Stage, raw: JsonObject | None, projection: Projection
 ) -> list[JsonObject]:
     """A stage over the whole collection (the points of `raw`)."""
-    flt = None if raw is None else compile_filter(raw)
     query, wanted = stage.query, stage.offset + stage.limit
+    if stage.skip and not isinstance(query, ByExamples):  # scored queries skip in the search
+        skipped = [ids.from_key(key) for key in stage.skip]
+        raw = both_filters(raw, {"must_not": [{"has_id": skipped}]})
+    flt = None if raw is None else compile_filter(raw)
     if query is None or isinstance(query, OrderByQuery):
         if query is None:
             points, _ = reads.scroll(ans.reader, None, wanted, flt, projection)
@@ -213,7 +217,8 @@ def _leaf(
         return _sample(ans.reader, stage.limit, flt, projection)
     if isinstance(query, (FusionQuery, FormulaQuery)):
         raise BadRequest("Fusion and formula queries need prefetches")  # checked on request
-    scorer, exclude = _scorer(ans, stage, query)
+    scorer, named = _scorer(ans, stage, query)
+    exclude = named | stage.skip
     if isinstance(query, NearestQuery) and query.mmr is not None:
         return _diverse(ans, stage, query.mmr, scorer, exclude, flt, projection)
     search = Query(
