@@ -11,10 +11,10 @@ best points gathered into groups by the values of a payload key, as Qdrant group
   `limit`: any other group's best point ranks below all of them. Then, while some of those
   groups are not full, the query asks again for the next points of just those groups (a
   filter on their values, which a keyword or integer index serves exactly), leaving out the
-  points it has seen. The answer is the one a grouping of
-  every point would give. A stage with prefetches is widened until its groups are full
-  instead: a filter would change what its prefetches find. A prefetch's limit is multiplied
-  by the number of groups, as Qdrant does.
+  points it has seen. The answer is the one a grouping of every point would give. A stage
+  with prefetches is widened until its groups are full instead: a filter would change what
+  its prefetches find. A prefetch's limit is multiplied by the number of groups, as Qdrant
+  does.
 Only ids and the key's values are read while grouping; the hits' payloads and vectors are
 read once, at the end.
 """
