@@ -29,17 +29,21 @@ from projections.payloads import compile_selector
 from projections.reads import OrderBy, Projection, Reader
 from projections.scorers import (
     Discovery,
+    Example,
     Examples,
+    ExampleScorer,
     Feedback,
     Nearest,
     Scorer,
+    SparseExamples,
     SparseNearest,
     average_vector,
     feedback_pairs,
+    sparse_average,
     wrong_kind,
 )
 from projections.search import Query, SearchParams, nearest
-from projections.sparse_table import decoded
+from projections.sparse_table import SparseVector, decoded
 from projections.vector_model import CollectionVectors
 from projections.vectors import Floats
 
@@ -351,29 +355,47 @@ def _scorer(ans: Answering, stage: Stage, query: ByExamples) -> tuple[Scorer, fr
     if spec is None:
         raise WrongInput(f"Not existing vector name error: {stage.using}")
     source = _ids_of(ans, stage, spec)
-    if spec.sparse:
-        return _sparse_scorer(reader, spec, query, source)
     if isinstance(query, NearestQuery):
         (vector,), named = _vectors(reader, spec, [query.vector], False, source)
-        return Nearest(vector), named
+        return _nearest(spec, vector), named
     if isinstance(query, DiscoverQuery):
-        return _discovery(reader, spec, query, source)
-    if isinstance(query, FeedbackQuery):
-        return _feedback(reader, spec, query, source)
-    average = query.strategy == "average_vector"
+        scorer, named = _discovery(reader, spec, query, source)
+    elif isinstance(query, FeedbackQuery):
+        scorer, named = _feedback(reader, spec, query, source)
+    elif query.strategy == "average_vector":
+        return _average(reader, spec, query, source)
+    else:
+        raws = [*query.positive, *query.negative]
+        examples, named = _vectors(reader, spec, raws, False, source)
+        positive, negative = examples[: len(query.positive)], examples[len(query.positive) :]
+        scorer = Examples(tuple(positive), tuple(negative), query.strategy == "best_score")
+    return (SparseExamples(scorer, spec.idf) if spec.sparse else scorer), named
+
+
+def _nearest(spec: VectorSpec, vector: Example) -> Scorer:
+    if isinstance(vector, tuple):
+        return SparseNearest(*vector, spec.idf)
+    return Nearest(vector)
+
+
+def _average(
+    reader: Reader, spec: VectorSpec, query: RecommendQuery, source: _Ids
+) -> tuple[Scorer, frozenset[str]]:
+    """recommend's `average_vector`: the nearest points to the examples' average."""
     raws = [*query.positive, *query.negative]
-    examples, named = _vectors(reader, spec, raws, average, source)
+    examples, named = _vectors(reader, spec, raws, True, source)
     positive, negative = examples[: len(query.positive)], examples[len(query.positive) :]
-    if not average:
-        return Examples(tuple(positive), tuple(negative), query.strategy == "best_score"), named
     if not positive:
         raise BadRequest("Positive vectors should not be empty with `average_vector` strategy")
-    return Nearest(vectors.normalise(spec, average_vector(positive, negative))), named
+    if spec.sparse:
+        return _nearest(spec, sparse_average(_sparse(positive), _sparse(negative))), named
+    average = average_vector(_dense(positive), _dense(negative))
+    return Nearest(vectors.normalise(spec, average)), named
 
 
 def _discovery(
     reader: Reader, spec: VectorSpec, query: DiscoverQuery, source: _Ids
-) -> tuple[Scorer, frozenset[str]]:
+) -> tuple[ExampleScorer, frozenset[str]]:
     raws = [example for pair in query.pairs for example in pair]
     if query.target is not None:
         raws.append(query.target)
@@ -385,59 +407,52 @@ def _discovery(
 
 def _feedback(
     reader: Reader, spec: VectorSpec, query: FeedbackQuery, source: _Ids
-) -> tuple[Scorer, frozenset[str]]:
+) -> tuple[ExampleScorer, frozenset[str]]:
     raws = [query.target, *(example for example, _ in query.examples)]
     (target, *examples), named = _vectors(reader, spec, raws, False, source)
     scored = list(zip(examples, (score for _, score in query.examples), strict=True))
     return Feedback(query.a, target, feedback_pairs(scored, query.b, query.c)), named
 
 
-def _sparse_scorer(
-    reader: Reader, spec: VectorSpec, query: ByExamples, source: _Ids
-) -> tuple[Scorer, frozenset[str]]:
-    """A sparse query: a sparse vector, or a point id (that point's sparse vector)."""
-    if not isinstance(query, NearestQuery):
-        raise BadRequest(
-            "recommend, discover, context and relevance_feedback queries over sparse vectors "
-            "are not supported yet"
-        )
-    raw = query.vector
-    if isinstance(raw, list):
-        raise wrong_kind()
-    named: frozenset[str] = frozenset()
-    if isinstance(raw, dict):
-        data = vectors.encode_vector(reader.collection, spec.name, raw, "query")
-    else:
-        key = ids.to_key(ids.parse_id(raw))
-        data = _stored(source.read([key]), key)
-        named = frozenset([key]) if source.own else named
-    indices, values = decoded(data)
-    return SparseNearest(indices, values, spec.idf), named
-
-
 def _vectors(
     reader: Reader, spec: VectorSpec, raws: list[object], as_sent: bool, source: _Ids
-) -> tuple[list[Floats], frozenset[str]]:
-    """Each vector as stored vectors are, or `as_sent` (not normalised), and a point id as
-    that point's stored vector in `source` (all of them read in one round trip); and the keys
-    of the points named, when they are the collection's own."""
+) -> tuple[list[Example], frozenset[str]]:
+    """Each vector as stored vectors are, or `as_sent` (dense ones not normalised), and a
+    point id as that point's stored vector in `source` (all of them read in one round trip);
+    and the keys of the points named, when they are the collection's own."""
     named = [ids.to_key(ids.parse_id(raw)) for raw in raws if not isinstance(raw, (list, dict))]
     stored = source.read(named)
-    found: list[Floats] = []
+    found: list[Example] = []
     for raw in raws:
-        if isinstance(raw, dict):
-            raise wrong_kind()  # a sparse vector, for a dense one
+        if isinstance(raw, dict) != spec.sparse and isinstance(raw, (list, dict)):
+            raise wrong_kind()  # a sparse vector for a dense one, or the reverse
         if isinstance(raw, list) and as_sent:
             found.append(vectors.as_sent(spec, raw, "query"))
             continue
         data = (
             vectors.encode_vector(reader.collection, spec.name, raw, "query")
-            if isinstance(raw, list)
+            if isinstance(raw, (list, dict))
             else _stored(stored, ids.to_key(ids.parse_id(raw)))
         )
-        array = np.frombuffer(data, dtype=np.float32)
-        found.append(array.reshape(-1, spec.size) if spec.multi else array)
+        found.append(_decoded(spec, data))
     return found, frozenset(named) if source.own else frozenset()
+
+
+def _decoded(spec: VectorSpec, data: bytes) -> Example:
+    """A vector from its stored bytes: sparse (indices, values), a multivector's rows, or a
+    dense vector."""
+    if spec.sparse:
+        return decoded(data)
+    array = np.frombuffer(data, dtype=np.float32)
+    return array.reshape(-1, spec.size) if spec.multi else array
+
+
+def _sparse(examples: list[Example]) -> list[SparseVector]:
+    return [cast("SparseVector", example) for example in examples]
+
+
+def _dense(examples: list[Example]) -> list[Floats]:
+    return [cast("Floats", example) for example in examples]
 
 
 def _stored(stored: dict[str, bytes | None], key: str) -> bytes:

@@ -11,11 +11,14 @@ them.
   sigmoid scaled to (0, 1). `sum_scores` sums the positives' similarities and subtracts the
   negatives'. Discovery (discover and context queries) and Feedback (relevance_feedback)
   on the same core similarities.
+- Over sparse vectors, the core similarity is the dot product, 0 when a point and an example
+  share no index (SparseExamples).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -23,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from projections.errors import WrongInput
-from projections.sparse_table import Indices, SparseTable
+from projections.sparse_table import Indices, SparseTable, SparseVector
 from projections.vector_table import SIMILARITIES, max_sim, pairwise
 from projections.vectors import Floats
 
@@ -120,34 +123,44 @@ def scaled_sigmoid(x: Floats) -> Floats:
     return cast("Floats", 0.5 * (fast_sigmoid(x) + 1.0))
 
 
-@dataclass(frozen=True, eq=False)
-class Examples(Scorer):
-    """recommend's `best_score` (best=True) or `sum_scores` over positive and negative
-    examples, each shaped as a stored vector."""
+Example = Floats | SparseVector  # a dense vector or multivector, or a sparse vector
+Similarity = Callable[[Example], Floats]  # an example's core similarity to each point scored
 
-    positive: tuple[Floats, ...]
-    negative: tuple[Floats, ...]
-    best: bool
+
+class ExampleScorer(Scorer):
+    """A score over examples: each example's core similarity to the points, combined."""
 
     def higher_first(self, distance: str) -> bool:
         return True
 
     def score(self, distance: str, matrix: Floats) -> Floats:
-        pos = [core(distance, matrix, e) for e in self.positive]
-        neg = [core(distance, matrix, e) for e in self.negative]
-        return self._merge(np.array(pos, np.float32), np.array(neg, np.float32), len(matrix))
+        return self.combine(lambda e: core(distance, matrix, _dense(e)), len(matrix))
 
     def score_multi(self, distance: str, rows: Floats) -> np.float32:
-        pos = [[core_multi(distance, rows, e)] for e in self.positive]
-        neg = [[core_multi(distance, rows, e)] for e in self.negative]
-        return np.float32(self._merge(np.array(pos, np.float32), np.array(neg, np.float32), 1)[0])
+        def similarity(example: Example) -> Floats:
+            return np.array([core_multi(distance, rows, _dense(example))], np.float32)
 
-    def _merge(self, pos: Floats, neg: Floats, n: int) -> Floats:
-        """The scores from the similarities to each example (a row per example)."""
+        return np.float32(self.combine(similarity, 1)[0])
+
+    @abstractmethod
+    def combine(self, similarity: Similarity, n: int) -> Floats:
+        """The scores of `n` points from their similarities to the examples."""
+
+
+@dataclass(frozen=True, eq=False)
+class Examples(ExampleScorer):
+    """recommend's `best_score` (best=True) or `sum_scores` over positive and negative
+    examples, each shaped as a stored vector."""
+
+    positive: tuple[Example, ...]
+    negative: tuple[Example, ...]
+    best: bool
+
+    def combine(self, similarity: Similarity, n: int) -> Floats:
+        pos = np.array([similarity(e) for e in self.positive], np.float32).reshape(-1, n)
+        neg = np.array([similarity(e) for e in self.negative], np.float32).reshape(-1, n)
         if not self.best:
-            total_pos = pos.sum(axis=0) if len(pos) else np.zeros(n, np.float32)
-            total_neg = neg.sum(axis=0) if len(neg) else np.zeros(n, np.float32)
-            return (total_pos - total_neg).astype(np.float32)
+            return cast("Floats", (pos.sum(axis=0) - neg.sum(axis=0)).astype(np.float32))
         best_pos = pos.max(axis=0) if len(pos) else np.full(n, -np.inf, np.float32)
         best_neg = neg.max(axis=0) if len(neg) else np.full(n, -np.inf, np.float32)
         with np.errstate(invalid="ignore"):
@@ -160,11 +173,11 @@ class Examples(Scorer):
 EPSILON = np.float32(1.1920929e-7)  # f32::EPSILON: a context pair's margin
 
 
-Pair = tuple[Floats, Floats]  # a context pair: (positive, negative)
+Pair = tuple[Example, Example]  # a context pair: (positive, negative)
 
 
 @dataclass(frozen=True, eq=False)
-class Discovery(Scorer):
+class Discovery(ExampleScorer):
     """discover's score: for each context pair, +1 closer to its positive, -1 closer to its
     negative (0 when equal), summed; plus the similarity to the target, scaled by a sigmoid
     to (0, 1) so that it only orders points within the same count. Without a target
@@ -172,74 +185,71 @@ class Discovery(Scorer):
     is 0 for a point closer to every positive and lower the further it lies on the wrong
     side."""
 
-    target: Floats | None
+    target: Example | None
     pairs: tuple[Pair, ...]
 
-    def higher_first(self, distance: str) -> bool:
-        return True
-
-    def score(self, distance: str, matrix: Floats) -> Floats:
-        return self._merge(
-            [(core(distance, matrix, p), core(distance, matrix, n)) for p, n in self.pairs],
-            None if self.target is None else core(distance, matrix, self.target),
-            len(matrix),
-        )
-
-    def score_multi(self, distance: str, rows: Floats) -> np.float32:
-        pairs = [
-            (np.array([core_multi(distance, rows, p)]), np.array([core_multi(distance, rows, n)]))
-            for p, n in self.pairs
-        ]
-        target = (
-            None if self.target is None else np.array([core_multi(distance, rows, self.target)])
-        )
-        return np.float32(self._merge(pairs, target, 1)[0])
-
-    def _merge(self, pairs: list[tuple[Floats, Floats]], target: Floats | None, n: int) -> Floats:
-        """The scores from each pair's similarities (positive, negative) and the target's."""
+    def combine(self, similarity: Similarity, n: int) -> Floats:
         total = np.zeros(n, np.float32)
-        for pos, neg in pairs:
-            if target is None:
+        for positive, negative in self.pairs:
+            pos, neg = similarity(positive), similarity(negative)
+            if self.target is None:
                 total += fast_sigmoid(np.minimum(pos - neg - EPSILON, 0.0))
             else:
                 total += np.sign(pos - neg)
-        if target is not None:
-            total += scaled_sigmoid(target)
+        if self.target is not None:
+            total += scaled_sigmoid(similarity(self.target))
         return total.astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False)
-class Feedback(Scorer):
+class Feedback(ExampleScorer):
     """relevance_feedback's naive strategy: `a` times the similarity to the target, plus, for
     each two examples whose feedback scores differ (the better one as positive), the
     difference between the similarities to them, weighted by `c * (score difference) ** b`."""
 
     a: float
-    target: Floats
-    pairs: tuple[tuple[Floats, Floats, float], ...]  # (positive, negative, weight)
+    target: Example
+    pairs: tuple[tuple[Example, Example, float], ...]  # (positive, negative, weight)
+
+    def combine(self, similarity: Similarity, n: int) -> Floats:
+        total = np.float32(self.a) * similarity(self.target)
+        for positive, negative, weight in self.pairs:
+            total = total + np.float32(weight) * (similarity(positive) - similarity(negative))
+        return cast("Floats", np.asarray(total, np.float32))
+
+
+@dataclass(frozen=True, eq=False)
+class SparseExamples(Scorer):
+    """recommend (best_score, sum_scores), discover, context or relevance_feedback over
+    sparse vectors: `examples` (holding sparse vectors) combines each example's dot product
+    with the points, 0 for a point that shares no index with it (as Qdrant compares them);
+    the examples' values weighted by each index's idf under the `idf` modifier."""
+
+    examples: ExampleScorer
+    idf: bool
 
     def higher_first(self, distance: str) -> bool:
         return True
 
-    def score(self, distance: str, matrix: Floats) -> Floats:
-        total = np.float32(self.a) * core(distance, matrix, self.target)
-        for positive, negative, weight in self.pairs:
-            delta = core(distance, matrix, positive) - core(distance, matrix, negative)
-            total = total + np.float32(weight) * delta
-        return cast("Floats", total.astype(np.float32))
+    def score_sparse(self, table: SparseTable, rows: npt.NDArray[np.int64] | None) -> Floats:
+        def similarity(example: Example) -> Floats:
+            indices, values = cast("SparseVector", example)
+            weights = values * table.idf(indices) if self.idf else values
+            return table.similarity(indices, weights, rows)
 
-    def score_multi(self, distance: str, rows: Floats) -> np.float32:
-        total = self.a * core_multi(distance, rows, self.target)
-        for positive, negative, weight in self.pairs:
-            total += weight * (
-                core_multi(distance, rows, positive) - core_multi(distance, rows, negative)
-            )
-        return np.float32(total)
+        scores = self.examples.combine(similarity, table.high if rows is None else len(rows))
+        scores[~table.held(rows)] = -np.inf
+        return scores
+
+
+def _dense(example: Example) -> Floats:
+    assert not isinstance(example, tuple)  # a sparse vector never meets a dense one
+    return example
 
 
 def feedback_pairs(
-    examples: list[tuple[Floats, float]], b: float, c: float
-) -> tuple[tuple[Floats, Floats, float], ...]:
+    examples: list[tuple[Example, float]], b: float, c: float
+) -> tuple[tuple[Example, Example, float], ...]:
     """The naive strategy's pairs: every ordered two examples where the first's feedback
     score is the higher, weighted by `c * difference ** b`."""
     return tuple(
@@ -248,6 +258,23 @@ def feedback_pairs(
         for j, (second, low) in enumerate(examples)
         if i != j and high - low > 0
     )
+
+
+def sparse_average(positive: list[SparseVector], negative: list[SparseVector]) -> SparseVector:
+    """`average_vector` over sparse vectors: the same arithmetic over the union of their
+    indices, an index a vector lacks counting as 0."""
+    indices = np.unique(np.concatenate([found for found, _ in [*positive, *negative]]))
+
+    def mean(vectors: list[SparseVector]) -> npt.NDArray[np.float64]:
+        total = np.zeros(len(indices), np.float64)
+        for found, values in vectors:
+            total[np.searchsorted(indices, found)] += values
+        return total / len(vectors)
+
+    average = mean(positive)
+    if negative:
+        average = average + average - mean(negative)
+    return indices.astype(np.uint32), average.astype(np.float32)
 
 
 def average_vector(positive: list[Floats], negative: list[Floats]) -> Floats:

@@ -3,7 +3,9 @@
 A sparse query scores the dot product over the indices it shares with a point; a point that
 shares none is not a result (as in Qdrant). So a query reads only the postings of its own
 indices: every (row, value) of those dimensions, kept sorted by dimension in flat arrays, and
-sums them per row with one `bincount`.
+sums them per row with one `bincount`. A dimension that many rows hold (real sparse models
+give a few such: common terms) is kept instead as a dense column by row, so a query reads it
+with one multiply-add rather than gathering a posting list as long as the table.
 
 The postings are rebuilt, never edited in place. Rows changed since the last build are
 `stale`: their old postings are masked out and their current vectors are kept in a small
@@ -32,8 +34,11 @@ if TYPE_CHECKING:  # scorers.py builds on the tables
 
 Indices = npt.NDArray[np.uint32]
 Rows = npt.NDArray[np.int64]
+SparseVector = tuple[Indices, Floats]  # indices (sorted, distinct) and their values
 REBUILD_SHARE = 0.02
 REBUILD_MIN = 1024  # stale rows kept in the delta however small the table
+HOT_SHARE = 0.125  # a dimension held by this share of the rows is kept as a dense column
+HOT_MIN = 4096  # ... and by at least this many rows: below it, postings are as quick
 
 
 class _Postings:
@@ -43,7 +48,7 @@ class _Postings:
         self.rows, self.dims, self.values = rows, dims, values
 
     @classmethod
-    def of(cls, vectors: list[tuple[int, tuple[Indices, Floats]]]) -> _Postings:
+    def of(cls, vectors: list[tuple[int, SparseVector]]) -> _Postings:
         if not vectors:
             return cls(np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.float32))
         counts = [len(v[0]) for _, v in vectors]
@@ -56,14 +61,49 @@ class _Postings:
     def nbytes(self) -> int:
         return self.rows.nbytes + self.dims.nbytes + self.values.nbytes
 
+    def subset(self, keep: npt.NDArray[np.bool_]) -> _Postings:
+        return _Postings(self.rows[keep], self.dims[keep], self.values[keep])
+
+
+class _Hot:
+    """Dense columns by row for the dimensions `dims` (sorted): `values[k, row]`, and
+    `held[k, row]` whether the row has dimension `dims[k]` at all (a value can be 0)."""
+
+    def __init__(self, postings: _Postings, dims: Indices, rows: int) -> None:
+        self.dims = dims
+        self.values = np.zeros((len(dims), rows), np.float32)
+        self.held = np.zeros((len(dims), rows), bool)
+        column = np.searchsorted(dims, postings.dims)
+        self.values[column, postings.rows] = postings.values
+        self.held[column, postings.rows] = True
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.held.nbytes
+
+    def columns(self, indices: Indices) -> list[tuple[int, int]]:
+        """(position in `indices`, column) of each index kept here."""
+        at = np.searchsorted(self.dims, indices)
+        present = at < len(self.dims)
+        present[present] = self.dims[at[present]] == indices[present]
+        return [(i, int(at[i])) for i in np.flatnonzero(present).tolist()]
+
+    def clear(self, rows: Rows) -> None:
+        """Forget the cells of rows whose vectors changed (their new ones are in the delta)."""
+        rows = rows[rows < self.values.shape[1]]
+        self.values[:, rows] = 0
+        self.held[:, rows] = False
+
 
 class SparseTable:
     def __init__(self, spec: VectorSpec) -> None:
         self.spec = spec
         self.keys: list[str | None] = []
         self.rows: dict[str, int] = {}
-        self._vectors: list[tuple[Indices, Floats] | None] = []  # by row
+        self._vectors: list[SparseVector | None] = []  # by row
         self._free: list[int] = []
+        self._present = np.zeros(0, bool)  # by row: whether it holds a vector (may run past high)
+        self._shown = np.zeros(0, bool)  # the same, as of the last commit
         self._bytes = 0
         self._stale: set[int] = set()  # rows changed since the postings were built
         self._stale_mask = np.zeros(0, dtype=bool)  # the same, by row, as of the last commit
@@ -71,6 +111,7 @@ class SparseTable:
         self._starts: Rows = np.zeros(1, np.int64)  # dimension _dims[i]: postings [i, i+1)
         self._dims: Indices = np.zeros(0, np.uint32)
         self._delta = _Postings.of([])  # the stale rows' current vectors
+        self._hot = _Hot(self._main, self._dims, 0)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -83,7 +124,8 @@ class SparseTable:
     @property
     def nbytes(self) -> int:
         """Memory held by the vectors, their postings and the delta."""
-        return self._bytes + self._main.nbytes + self._delta.nbytes + self._starts.nbytes
+        postings = self._main.nbytes + self._delta.nbytes + self._starts.nbytes
+        return self._bytes + postings + self._hot.nbytes
 
     def put(self, key: str, data: bytes) -> None:
         """Set the point's vector from its stored bytes (indices, then values)."""
@@ -106,11 +148,14 @@ class SparseTable:
 
     def commit(self) -> None:
         """Make the changes since the last commit visible to queries."""
+        self._shown = self._present[: self.high].copy()
         if len(self._stale) > max(REBUILD_MIN, math.ceil(len(self.rows) * REBUILD_SHARE)):
             self._rebuild()
             return
+        stale = np.fromiter(self._stale, np.int64, len(self._stale))
         self._stale_mask = np.zeros(self.high, dtype=bool)
-        self._stale_mask[list(self._stale)] = True
+        self._stale_mask[stale] = True
+        self._hot.clear(stale)
         self._delta = _Postings.of(self._held(sorted(self._stale)))
 
     def scores(self, scorer: Scorer) -> tuple[Floats, Sequence[str | None]]:
@@ -123,10 +168,36 @@ class SparseTable:
     def dot(self, indices: Indices, weights: Floats, rows: Rows | None = None) -> Floats:
         """Each row's dot product with the query (`rows`: only those, else every row up to
         `high`); -inf for a row that shares no index with the query, or is free."""
-        found_rows, products = self._products(indices, weights)
-        scores = np.bincount(found_rows, products, self.high).astype(np.float32)  # float64 sums
-        scores[np.bincount(found_rows, minlength=self.high) == 0] = -np.inf
+        sums, touched = self._sums(indices, weights)
+        scores = sums.astype(np.float32)
+        scores[~touched] = -np.inf
         return scores if rows is None else scores[rows]
+
+    def similarity(self, indices: Indices, weights: Floats, rows: Rows | None = None) -> Floats:
+        """As `dot`, but 0 for a row that shares no index with the query (or is free): how
+        recommend, discover and context compare a point with an example."""
+        scores = self._sums(indices, weights)[0].astype(np.float32)
+        return scores if rows is None else scores[rows]
+
+    def held(self, rows: Rows | None = None) -> npt.NDArray[np.bool_]:
+        """Whether each row (`rows`, else every row up to `high`) holds a vector."""
+        held = np.zeros(self.high, bool)
+        held[: len(self._shown)] = self._shown  # rows added since the last commit: not yet
+        return held if rows is None else held[rows]
+
+    def _sums(
+        self, indices: Indices, weights: Floats
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Each row's dot product with the query, summed in float64, and whether the row
+        shares an index with it."""
+        found_rows, products = self._products(indices, weights)
+        sums = np.bincount(found_rows, products, self.high).astype(np.float64)  # int64 if empty
+        touched = np.bincount(found_rows, minlength=self.high) > 0
+        for at, column in self._hot.columns(indices):
+            width = self._hot.values.shape[1]
+            sums[:width] += self._hot.values[column] * np.float64(weights[at])
+            touched[:width] |= self._hot.held[column]
+        return sums, touched
 
     def idf(self, indices: Indices) -> Floats:
         """Qdrant's inverse document frequency of each index, ln(1 + (N - n + 0.5) / (n + 0.5)):
@@ -134,20 +205,25 @@ class SparseTable:
         n = np.zeros(len(indices), np.float64)
         for at, lo, hi in self._spans(indices):
             n[at] = np.count_nonzero(~self._stale_mask_of(self._main.rows[lo:hi]))
+        for at, column in self._hot.columns(indices):
+            n[at] = np.count_nonzero(self._hot.held[column])
         in_delta = np.isin(self._delta.dims, indices)
         n += np.bincount(np.searchsorted(indices, self._delta.dims[in_delta]), minlength=len(n))
         total = len(self.rows)
         return cast("Floats", np.log1p((total - n + 0.5) / (n + 0.5)).astype(np.float32))
 
     def _products(self, indices: Indices, weights: Floats) -> tuple[Rows, npt.NDArray[np.float64]]:
-        """The rows and weighted values of every current posting of the query's indices."""
+        """The rows and weighted values of every current posting of the query's indices
+        (outside the dense columns)."""
         rows: list[Rows] = []
         products: list[npt.NDArray[np.float64]] = []
         for at, lo, hi in self._spans(indices):
-            posting = self._main.rows[lo:hi]
-            fresh = ~self._stale_mask_of(posting)
-            rows.append(posting[fresh])
-            products.append(self._main.values[lo:hi][fresh] * np.float64(weights[at]))
+            posting, values = self._main.rows[lo:hi], self._main.values[lo:hi]
+            if len(self._stale_mask):  # else none changed since the build: all are current
+                fresh = ~self._stale_mask[posting]
+                posting, values = posting[fresh], values[fresh]
+            rows.append(posting)
+            products.append(values * np.float64(weights[at]))
         in_delta = np.isin(self._delta.dims, indices)
         if in_delta.any():
             positions = np.searchsorted(indices, self._delta.dims[in_delta])
@@ -174,13 +250,18 @@ class SparseTable:
             return np.zeros(len(rows), dtype=bool)
         return self._stale_mask[rows]
 
-    def _held(self, rows: list[int]) -> list[tuple[int, tuple[Indices, Floats]]]:
+    def _held(self, rows: list[int]) -> list[tuple[int, SparseVector]]:
         found = ((row, self._vectors[row]) for row in rows)
         return [(row, vector) for row, vector in found if vector is not None]
 
     def _rebuild(self) -> None:
         """The postings afresh from every row."""
-        main = _Postings.of(self._held(list(range(self.high))))
+        every = _Postings.of(self._held(list(range(self.high))))
+        dims, counts = np.unique(every.dims, return_counts=True)
+        hot = dims[counts >= max(HOT_MIN, HOT_SHARE * len(self.rows))]
+        in_hot = np.isin(every.dims, hot)
+        self._hot = _Hot(every.subset(in_hot), hot, self.high)
+        main = every.subset(~in_hot)
         order = np.argsort(main.dims, kind="stable")
         self._main = _Postings(main.rows[order], main.dims[order], main.values[order])
         self._dims, first = np.unique(self._main.dims, return_index=True)
@@ -188,10 +269,13 @@ class SparseTable:
         self._stale, self._stale_mask = set(), np.zeros(0, dtype=bool)
         self._delta = _Postings.of([])
 
-    def _set(self, row: int, vector: tuple[Indices, Floats] | None) -> None:
+    def _set(self, row: int, vector: SparseVector | None) -> None:
         old = self._vectors[row]
         self._bytes += (0 if vector is None else _size(vector)) - (0 if old is None else _size(old))
         self._vectors[row] = vector
+        if row >= len(self._present):  # grown by doubling: rows are added one at a time
+            self._present = np.resize(self._present, max(2 * len(self._present), row + 1))
+        self._present[row] = vector is not None
         self._stale.add(row)
 
     def _next_row(self) -> int:
@@ -200,11 +284,11 @@ class SparseTable:
         return len(self.keys) - 1
 
 
-def decoded(data: bytes) -> tuple[Indices, Floats]:
+def decoded(data: bytes) -> SparseVector:
     """A stored sparse vector's indices and values."""
     half = len(data) // 2
     return np.frombuffer(data[:half], np.uint32), np.frombuffer(data[half:], np.float32)
 
 
-def _size(vector: tuple[Indices, Floats]) -> int:
+def _size(vector: SparseVector) -> int:
     return vector[0].nbytes + vector[1].nbytes

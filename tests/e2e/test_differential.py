@@ -19,10 +19,11 @@ count and filtered scroll for random filters; retrieve of random ids (missing on
 other UUID spellings) with random with_payload / with_vectors selectors; order_by scrolls once a
 range index exists; queries over every point, with or without a filter, compared as the set of
 points and their scores (ties are unspecified in Rust): nearest points on any vector (exact or
-default params), a recommendation (every strategy, ids or vectors as examples, negatives
-alone), a dense query rescoring a sparse prefetch; rrf or dbsf fusion of a dense and a
+default params), a recommendation on any vector (every strategy, ids or vectors as examples,
+negatives alone), a dense query rescoring a sparse prefetch; rrf or dbsf fusion of a dense and a
 sparse prefetch; MMR on any vector (ids in the order picked, where no candidate's score
-ties); discover, context and relevance feedback (ids or vectors as examples); a formula over a
+ties); discover and context on any vector, relevance feedback on a dense one (ids or vectors
+as examples); a formula over a
 dense prefetch (its score, a decay, a random filter as a condition, a default); and groups
 by a random key, every group compared as its points and scores.
 
@@ -61,6 +62,8 @@ differ, or where local mode has no way to match Rust):
   local mode normalises the stored vectors again, in place, while it scores, so a point equally
   close to a positive and a negative example (the same point twice, two points with one
   vector, both orthogonal) may count as closer to one of them: a rank, or a sign, apart.
+- relevance feedback over a sparse vector: local mode has none (it scores the query as a
+  dense one and raises); Qdrant has it, and tests/domain/test_search.py checks pointlog's.
 - MMR's query vectors (a sparse one's values) are drawn from a continuous distribution: with
   the generator's discrete components two candidates' MMR scores may tie exactly, and a tie in
   Rust's f32 arithmetic is not one in local mode's f64 (nor the reverse).
@@ -89,7 +92,7 @@ from dataclasses import dataclass, field
 import pytest
 from qdrant_client import QdrantClient, models
 
-from tests.e2e.ops import NAMES, SPARSE, VECTORS, Op, OpGenerator, canonical, short
+from tests.e2e.ops import NAMES, SPARSE, SPARSE_DIMS, VECTORS, Op, OpGenerator, canonical, short
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant"),
@@ -328,8 +331,8 @@ class Sequence:
         self.compare_groups(flt)
 
     def examples(self, using: str) -> Callable[[], object] | None:
-        """A source of random examples on a dense vector: ids of points that have it, or
-        vectors; None when no point has one."""
+        """A source of random examples on a vector: ids of points that have it, or vectors;
+        None when no point has one."""
         rng = self.checker.rng
         holders = [
             r.id for r in self.d.local.scroll(self.name, limit=1000, with_vectors=[using])[0]
@@ -339,11 +342,19 @@ class Sequence:
             return None
         return lambda: rng.choice(holders) if rng.random() < 0.5 else self.checker.vector(using)
 
+    def continuous(self, using: str) -> list[float] | models.SparseVector:
+        """A vector drawn from a continuous distribution (see EXCLUDED)."""
+        rng = self.checker.rng
+        if using in SPARSE:
+            indices = sorted(rng.sample(range(SPARSE_DIMS), rng.randint(1, 4)))
+            return models.SparseVector(indices=indices, values=[rng.gauss(0, 1) for _ in indices])
+        return [rng.gauss(0, 1) for _ in range(VECTORS[using].size)]
+
     def recommend(self) -> tuple[str, models.RecommendQuery] | None:
-        """A recommendation on a dense vector from 1-2 examples of either sign (ids of points
+        """A recommendation on any vector from 1-2 examples of either sign (ids of points
         that have the vector, or vectors); None when no point has one."""
         rng = self.checker.rng
-        using = rng.choice(sorted(VECTORS))
+        using = rng.choice(NAMES)
         example = self.examples(using)
         if example is None:
             return None
@@ -351,8 +362,7 @@ class Sequence:
         positive = [example() for _ in range(rng.randint(1, 2))]
         negative = [example() for _ in range(rng.randint(0, 2))]
         if strategy == models.RecommendStrategy.BEST_SCORE and positive:  # see EXCLUDED
-            size = VECTORS[using].size
-            negative = [[rng.gauss(0, 1) for _ in range(size)] for _ in negative]
+            negative = [self.continuous(using) for _ in negative]
         if strategy != models.RecommendStrategy.AVERAGE_VECTOR and rng.random() < 0.3:
             positive = []  # negatives alone score with these strategies
             negative = negative or [example()]
@@ -360,18 +370,15 @@ class Sequence:
         return using, models.RecommendQuery(recommend=query)
 
     def compare_by_examples(self, flt: models.Filter | None) -> None:
-        """discover, context and relevance feedback on a dense vector, over every point."""
+        """discover, context and relevance feedback (dense vectors only: see EXCLUDED) on any
+        vector, over every point."""
         rng = self.checker.rng
-        using = rng.choice(sorted(VECTORS))
+        using = rng.choice(NAMES)
         example = self.examples(using)
         if example is None:
             return
-        size = VECTORS[using].size
         pairs = [  # continuous vectors: see EXCLUDED
-            models.ContextPair(
-                positive=[rng.gauss(0, 1) for _ in range(size)],
-                negative=[rng.gauss(0, 1) for _ in range(size)],
-            )
+            models.ContextPair(positive=self.continuous(using), negative=self.continuous(using))
             for _ in range(rng.randint(1, 2))
         ]
         feedback = [
@@ -379,16 +386,17 @@ class Sequence:
             for _ in range(rng.randint(1, 3))
         ]
         naive = models.NaiveFeedbackStrategyParams(a=1.0, b=rng.choice([0.5, 1.0, 2.0]), c=0.5)
+        feedback_query = models.RelevanceFeedbackQuery(
+            relevance_feedback=models.RelevanceFeedbackInput(
+                target=example(),
+                feedback=feedback,
+                strategy=models.NaiveFeedbackStrategy(naive=naive),
+            )
+        )
         for query in (
             models.DiscoverQuery(discover=models.DiscoverInput(target=example(), context=pairs)),
             models.ContextQuery(context=pairs),
-            models.RelevanceFeedbackQuery(
-                relevance_feedback=models.RelevanceFeedbackInput(
-                    target=example(),
-                    feedback=feedback,
-                    strategy=models.NaiveFeedbackStrategy(naive=naive),
-                )
-            ),
+            *([] if using in SPARSE else [feedback_query]),
         ):
             self.compare_scored(
                 f"{short(query)} using {using}, filter={short(flt)}",

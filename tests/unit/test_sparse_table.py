@@ -1,6 +1,7 @@
-"""The sparse read model: after any mix of writes, removals and commits (the delta, and
-rebuilt postings), a query scores what a dot product over the current vectors gives, points
-sharing no index are not results, and the `idf` counts the current vectors."""
+"""The sparse read model: after any mix of writes, removals and commits (the delta, rebuilt
+postings, and dense columns for common dimensions), a query scores what a dot product over
+the current vectors gives, points sharing no index are not results (but compare as 0 with an
+example), and the `idf` counts the current vectors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from projections import sparse_table
@@ -32,11 +33,27 @@ def stored(vector: dict[int, float]) -> bytes:
     return np.array(indices, np.uint32).tobytes() + values.tobytes()
 
 
-@pytest.mark.parametrize("rebuild_min", [1024, 2], ids=["delta", "rebuilt"])
+REWRITTEN_AFTER_A_REBUILD = [
+    *[("put", point, {0: 1.0, 1: 2.0}) for point in range(4)],
+    ("commit", 0, {}),
+    ("put", 1, {1: 3.0}),
+    ("remove", 2, {}),
+    ("commit", 0, {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("rebuild_min", "hot_min"),
+    [(1024, 4096), (2, 4096), (2, 2)],
+    ids=["delta", "rebuilt", "dense-columns"],
+)
 @given(steps=st.lists(STEP, max_size=40), query=VECTOR)
-def test_scores_and_idf_follow_the_current_vectors(rebuild_min, steps, query) -> None:
+@example(steps=REWRITTEN_AFTER_A_REBUILD, query={0: 1.0, 1: 1.0})
+@example(steps=REWRITTEN_AFTER_A_REBUILD[:5], query={0: 1.0})  # dense columns alone
+def test_scores_and_idf_follow_the_current_vectors(rebuild_min, hot_min, steps, query) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sparse_table, "REBUILD_MIN", rebuild_min)
+        patch.setattr(sparse_table, "HOT_MIN", hot_min)
         check(steps, query)
 
 
@@ -67,6 +84,13 @@ def check(steps: list, query: dict[int, float]) -> None:
     assert found.keys() == expected.keys()
     for key, score in expected.items():
         assert math.isclose(found[key], score, rel_tol=1e-5, abs_tol=1e-5)
+
+    # as an example compares: every point holding a vector, 0 when it shares no index
+    similarity, holding = table.similarity(indices, weights), table.held()
+    compared = {table.keys[row]: float(s) for row, s in enumerate(similarity) if holding[row]}
+    assert compared.keys() == held.keys()
+    for key, score in compared.items():
+        assert math.isclose(score, expected.get(key, 0.0), rel_tol=1e-5, abs_tol=1e-5)
 
     frequency = [sum(1 for v in held.values() if i in v) for i in indices.tolist()]
     idf = [math.log(1 + (len(held) - n + 0.5) / (n + 0.5)) for n in frequency]
