@@ -140,6 +140,10 @@ class Stage:
     skip: frozenset[str] = frozenset()  # keys of points the answer leaves out (groups')
 
 
+# The prefetches' points: ids and scores, read again (and dropped if gone) by the stage above.
+PREFETCHED = Projection(payload=None, vectors=(), stored=False)
+
+
 # ---- answering -----------------------------------------------------------------------------------
 
 
@@ -164,8 +168,7 @@ def _stage(
     raw = both_filters(above, stage.filter)
     if not stage.prefetch:
         return _leaf(ans, stage, raw, projection)
-    bare = Projection(payload=None, vectors=())
-    found = [_stage(ans, inner, raw, bare) for inner in stage.prefetch]
+    found = [_stage(ans, inner, raw, PREFETCHED) for inner in stage.prefetch]
     if isinstance(stage.query, FusionQuery):
         return _fused(ans, stage, found, projection)
     if isinstance(stage.query, FormulaQuery):
@@ -278,12 +281,20 @@ def _page(
     ans: Answering, stage: Stage, ranked: list[tuple[str, float]], projection: Projection
 ) -> list[JsonObject]:
     """The stage's page of (key, score), best first, past its score threshold, with the
-    parts `projection` asks for."""
+    parts `projection` asks for. A point gone since its prefetch found it (a delete the read
+    model had not followed yet) leaves its place to the next one."""
     if stage.score_threshold is not None:
         ranked = [(key, score) for key, score in ranked if score >= stage.score_threshold]
-    chosen = dict(ranked[stage.offset : stage.offset + stage.limit])
-    records = reads.retrieve(ans.reader, list(chosen), projection)
-    return [_scored(record, chosen[ids.to_key(record["id"])]) for record in records]
+    ranked = ranked[stage.offset :]
+    page: list[JsonObject] = []
+    at = 0
+    while len(page) < stage.limit and at < len(ranked):
+        part = ranked[at : at + stage.limit - len(page)]
+        at += len(part)
+        chosen = dict(part)
+        records = reads.retrieve(ans.reader, list(chosen), projection)
+        page += [_scored(record, chosen[ids.to_key(record["id"])]) for record in records]
+    return page
 
 
 def _formulated(

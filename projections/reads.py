@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
@@ -48,15 +48,32 @@ def kept_candidates() -> Kept[CandidateKey, list[str]]:
     return Kept(KEPT_PLANS)
 
 
+@dataclass
+class Confirmed:
+    """The lowest `seq` a read model's checkpoint was found to be at or past during one
+    request: every write acknowledged before the request began is at or below it, so a model
+    whose checkpoint reaches it needs no check of its own (None: none checked yet)."""
+
+    seq: int | None = None
+
+    def note(self, seq: int) -> None:
+        self.seq = seq if self.seq is None else min(self.seq, seq)
+
+    def covers(self, checkpoint: int) -> bool:
+        return self.seq is not None and self.seq <= checkpoint
+
+
 @dataclass(frozen=True)
 class Reader:
-    """Runs read queries on one collection with the configured consistency."""
+    """Runs read queries on one collection with the configured consistency. One per request
+    (`confirmed` is what this request has checked so far)."""
 
     r: redis.Redis
     collection: Collection
     progress: Progress | None  # None: serve straight from the projection
     wait_seconds: float
     kept: Kept[CandidateKey, list[str]] | None = None
+    confirmed: Confirmed = field(default_factory=Confirmed)
 
     def run(self, queue: QueuedReads) -> list[Any]:
         """Execute the queued reads after the consistency check; returns their results."""
@@ -97,6 +114,7 @@ def _check_seen(reader: Reader, stored: bytes | None, seen: int) -> None:
     seq = _seq(reader, stored)
     if seq > seen:
         raise Behind(seq)
+    reader.confirmed.note(seq)
 
 
 # ---- what to return of a point ------------------------------------------------------------
@@ -104,10 +122,13 @@ def _check_seen(reader: Reader, stored: bytes | None, seen: int) -> None:
 
 @dataclass(frozen=True)
 class Projection:
-    """The parts of a point a query returns: payload (all, selected, or None), which vectors."""
+    """The parts of a point a query returns: payload (all, selected, or None), which vectors.
+    `stored` False: ids and scores only, as the read model has them, without reading the
+    projection (a prefetch's points, which the stage above reads again and drops if gone)."""
 
     payload: Selector | None
     vectors: tuple[str, ...]
+    stored: bool = True
 
     def queue(self, pipe: redis.client.Pipeline, collection: Collection, keys: list[str]) -> None:
         pipe.hmget(collection.keys.payload, keys)

@@ -25,7 +25,7 @@ best similarity to any of the point's rows (max_sim). Equal scores are ordered b
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import cast
@@ -33,6 +33,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from projections import ids
 from projections.filter_rows import FILTER_SHARE, Matched
 from projections.filters import Filter
 from projections.hnsw import MAX_EF, Graph, HnswConfig
@@ -118,7 +119,7 @@ def _from_model(
     model: CollectionVectors,
 ) -> list[JsonObject] | None:
     """The answer from the read model; None when it does not catch up in time."""
-    check = reader.progress is not None
+    check = reader.progress is not None and not reader.confirmed.covers(model.checkpoint)
     while True:
         seen = model.checkpoint if check else None
         try:
@@ -165,7 +166,7 @@ def _search(
         chunk = SCAN_CHUNK if checked_later else max(len(ranked), 1)
         for at in range(0, len(ranked), chunk):
             part = {key: (score, rank) for key, score, rank in ranked[at : at + chunk]}
-            for key, record in page(reader, list(part), flt, projection, seen):
+            for key, record in _records(reader, list(part), flt, projection, seen):
                 score, rank = part[key]
                 found.append((rank, key, {**record, "version": 0, "score": score}))
             seen = None  # checked with the first page
@@ -178,6 +179,19 @@ def _search(
         if complete:
             return _answer(query, found)
         want, approximate = want * 4, False
+
+
+def _records(
+    reader: Reader, keys: list[str], flt: Filter | None, projection: Projection, seen: int | None
+) -> Iterable[tuple[str, JsonObject]]:
+    """The records of `keys`, as `page` reads them; a prefetch's unfiltered ones are the keys
+    alone, with only the checkpoint checked (and not even that when this request has already
+    found the checkpoint current)."""
+    if projection.stored or flt is not None:
+        return page(reader, keys, flt, projection, seen)
+    if seen is not None:
+        reader.check_seen(seen)
+    return [(key, {"id": ids.from_key(key)}) for key in keys]
 
 
 def _answer(query: Query, found: list[tuple[float, str, JsonObject]]) -> list[JsonObject]:
@@ -203,7 +217,7 @@ def _ranked(
             return _best(query, table, scores, found, want)[0], False
     if matched is None:
         scores, keys = table.scores(query.scorer)
-        return _best(query, table, scores, np.arange(len(scores)), want, keys)
+        return _best(query, table, scores, None, want, keys)
     if matched.vectors is None:
         scores = table.score_rows(query.scorer, matched.rows)
     else:
@@ -252,29 +266,35 @@ def _best(
     query: Query,
     table: Table,
     scores: Floats,
-    rows: npt.NDArray[np.int64] | npt.NDArray[np.intp],
+    rows: npt.NDArray[np.int64] | npt.NDArray[np.intp] | None,
     want: int,
     keys: Sequence[str | None] | None = None,
 ) -> tuple[Ranked, bool]:
-    """The `want` best of the scored rows (more when scores tie at the cut), best first, ties
-    by key (id order), without free rows, the excluded point, or scores past the threshold;
-    and whether that is all of them (a sparse query's: those sharing an index with it)."""
+    """The `want` best of the scored rows (`rows`: the rows scored, None: every row), more when
+    scores tie at the cut, best first, ties by key (id order), without free rows, the excluded
+    point, or scores past the threshold; and whether that is all of them (a sparse query's:
+    those sharing an index with it). Cut before anything else is read: a query over the whole
+    table ranks one array, and only the few at the top are looked at again."""
     higher_first = query.scorer.higher_first(table.spec.distance)
     keys = table.keys if keys is None else keys
-    if table.spec.sparse:
-        shared = scores > -np.inf
-        scores, rows = scores[shared], rows[shared]
+    ranked = -scores if higher_first else scores  # lower first; +inf: not a result
     if query.score_threshold is not None:
         kept = passes(higher_first, scores, query.score_threshold)
-        scores, rows = scores[kept], rows[kept]
-    ranked = -scores if higher_first else scores
-    every = len(rows) <= want
-    if not every:
-        cut = ranked <= np.partition(ranked, want - 1)[want - 1]  # ties at the cut stay
-        scores, rows, ranked = scores[cut], rows[cut], ranked[cut]
+        ranked = np.where(kept, ranked, np.float32(np.inf))
+    bounded = table.spec.sparse or query.score_threshold is not None  # some may be +inf
+    every = int(np.count_nonzero(ranked < np.inf) if bounded else len(ranked)) <= want
+    if len(ranked) > want:
+        picked = np.flatnonzero(ranked <= np.partition(ranked, want - 1)[want - 1])
+    else:
+        picked = np.arange(len(ranked))
+    if bounded:
+        picked = picked[ranked[picked] < np.inf]
+    chosen = picked if rows is None else rows[picked]
     best = [
         (cast("str", keys[row]), score, rank)
-        for row, score, rank in zip(rows.tolist(), scores, ranked.tolist(), strict=True)
+        for row, score, rank in zip(
+            chosen.tolist(), scores[picked], ranked[picked].tolist(), strict=True
+        )
         if keys[row] is not None and keys[row] not in query.exclude
     ]
     best.sort(key=lambda found: (found[2], found[0]))

@@ -191,8 +191,9 @@ class SparseTable:
         """Each row's dot product with the query, summed in float64, and whether the row
         shares an index with it."""
         found_rows, products = self._products(indices, weights)
-        sums = np.bincount(found_rows, products, self.high).astype(np.float64)  # int64 if empty
-        touched = np.bincount(found_rows, minlength=self.high) > 0
+        sums = np.bincount(found_rows, products, self.high).astype(np.float64, copy=False)
+        touched = np.zeros(self.high, bool)  # (bincount gives int64 when there are none)
+        touched[found_rows] = True
         for at, column in self._hot.columns(indices):
             width = self._hot.values.shape[1]
             sums[:width] += self._hot.values[column] * np.float64(weights[at])

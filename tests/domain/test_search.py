@@ -16,6 +16,7 @@ from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.filters import compile_filter
 from projections.ids import to_key
+from projections.query_plan import Answering, FusionQuery, NearestQuery, Stage, answer
 from projections.reads import Projection, Reader
 from projections.scorers import Nearest
 from projections.search import Query, SearchParams, nearest
@@ -166,3 +167,23 @@ def test_a_graph_too_sparse_to_answer_is_not_used_and_indexing_ends(r, name) -> 
         assert model.using_graph("") is None  # measured, and below the recall target
         query = np.random.default_rng(9).normal(size=DIM).astype(np.float32)
         assert ask(r, model, query, None) == exact_ids(vectors, query, list(range(N)))
+
+
+def test_a_prefetched_point_gone_from_the_projection_leaves_its_place_to_the_next(
+    r, grouped: CollectionVectors, vectors: np.ndarray
+) -> None:
+    """Prefetches take their points from the read model alone; a point deleted behind the
+    model's back is dropped by the fusion above them, and the next fused point takes its
+    place: the page stays full and holds only existing points."""
+    rng = np.random.default_rng(11)
+    queries = [rng.normal(size=DIM).astype(np.float32) for _ in range(2)]
+    prefetch = tuple(Stage(NearestQuery(q.tolist()), limit=20) for q in queries)
+
+    def fused(limit: int) -> list[int]:
+        stage = Stage(FusionQuery("rrf"), prefetch=prefetch, limit=limit)
+        reader = Reader(r, grouped.collection, None, WAIT)
+        return [p["id"] for p in answer(Answering(reader, grouped), stage, IDS)]
+
+    before = fused(11)
+    r.hdel(grouped.collection.keys.payload, to_key(before[0]))  # behind the model's back
+    assert fused(10) == before[1:]
