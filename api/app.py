@@ -30,7 +30,8 @@ from api.queries import Classic, Groups, Query, QueryBatch
 from api.query_body import discover_stage, query_stage, recommend_stage, search_stage
 from api.service import Live, Ready, Root
 from api.writes import Writer
-from projections import collections, jobs, json_logging, reads, store
+from projections import collections, jobs, json_logging, memory, reads, store
+from projections.memory import WriteLimit
 from projections.progress import Progress
 from projections.settings import Settings
 from projections.vector_model import VectorModels
@@ -46,22 +47,24 @@ def create_app(
     if r is None:
         # Every web thread may hold a connection, plus the progress subscriber and kicks.
         r = store.connect(settings.redis_url, max_connections=settings.web_threads + 8)
+    memory.refuse_eviction(r, settings.allow_eviction)
     progress = Progress(r)
     vectors = VectorModels(r, settings.vector_cache_mb * 1024 * 1024)
-    metrics = Metrics(r, vectors)
+    limit = WriteLimit(r, settings.memory_write_limit, settings.allow_eviction)
+    metrics = Metrics(r, vectors, limit)
     queue = jobs.queue(r, settings.queue_name)
-    writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits)
+    writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits, limit)
     candidates = reads.kept_candidates()
     ctx = Context(r, settings, progress, writer, collections.Cache(r), vectors, candidates)
 
     keys = ApiKeys(settings.api_key, settings.read_only_api_key)
-    app = falcon.App(middleware=(http.Timing(), keys, metrics))
+    app = falcon.App(middleware=(http.Timing(), http.StaleWarning(), keys, metrics))
     app.req_options.strip_url_path_trailing_slash = True
     http.install(app)
     app.add_route("/", Root())
     app.add_route("/healthz", Live())
     app.add_route("/livez", Live())
-    app.add_route("/readyz", Ready(ctx))
+    app.add_route("/readyz", Ready(ctx, limit))
     app.add_route("/metrics", metrics)
     app.add_route("/collections", CollectionList(ctx))
     app.add_route("/collections/{name}", CollectionItem(ctx))

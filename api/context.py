@@ -11,6 +11,7 @@ import redis
 from api.writes import Writer
 from projections import collections
 from projections.collections import Collection
+from projections.consistency import Consistency
 from projections.kept import Kept
 from projections.progress import Progress
 from projections.reads import CandidateKey, Reader
@@ -38,4 +39,5 @@ class Context:
         """A reader that waits for acknowledged writes unless the operator turned that off."""
         wait = self.settings.read_wait_seconds if timeout is None else timeout
         progress = self.progress if self.settings.read_your_writes else None
-        return Reader(self.r, collection, progress, wait, self.candidates)
+        consistency = Consistency(warn_stale=self.settings.stale_reads == "warn")
+        return Reader(self.r, collection, progress, wait, self.candidates, consistency)

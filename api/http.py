@@ -10,7 +10,9 @@ import falcon
 import orjson
 import redis
 
+from projections.consistency import STALE
 from projections.errors import FormatError, QdrantError
+from projections.memory import StoreFull
 
 logger = logging.getLogger("pointlog.api")
 JSON = "application/json"
@@ -53,6 +55,21 @@ class Timing:
         req.context.started = time.perf_counter()
 
 
+class StaleWarning:
+    """Middleware: a read answered from what is applied after its wait ran out
+    (STALE_READS=warn) says so in a Warning header."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        STALE.set(None)
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+    ) -> None:
+        problem = STALE.get()
+        if problem is not None:
+            resp.set_header("Warning", f'110 pointlog "{problem}"')
+
+
 def _elapsed(req: falcon.Request) -> float:
     started_at = getattr(req.context, "started", None)
     return 0.0 if started_at is None else time.perf_counter() - started_at
@@ -80,9 +97,15 @@ def handle_http_error(
 def handle_redis_error(
     req: falcon.Request, resp: falcon.Response, error: redis.RedisError, params: dict[str, Any]
 ) -> None:
+    resp.content_type = JSON
+    if isinstance(error, redis.OutOfMemoryError):  # a write other than an append: see memory.py
+        logger.warning("store full: %s", error)
+        full = StoreFull(f"the store is full: Redis refused the write ({error})")
+        resp.status = full.http_status
+        resp.data = error_body(full.message, _elapsed(req))
+        return
     logger.warning("store unavailable: %s", error)
     resp.status = 503
-    resp.content_type = JSON
     resp.data = error_body(
         f"Service unavailable: the store cannot be reached ({error})", _elapsed(req)
     )

@@ -13,6 +13,7 @@ import redis
 
 from projections import collections
 from projections.collections import Figures
+from projections.memory import WriteLimit
 from projections.vector_model import Figures as VectorFigures
 from projections.vector_model import VectorModels
 
@@ -51,9 +52,10 @@ class Histogram:
 class Metrics:
     """Middleware counting requests, and the `/metrics` route."""
 
-    def __init__(self, r: redis.Redis, vectors: VectorModels) -> None:
+    def __init__(self, r: redis.Redis, vectors: VectorModels, limit: WriteLimit) -> None:
         self._r = r
         self._vectors = vectors
+        self._limit = limit
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, str, str]] = Counter()
         self._latency: dict[str, Histogram] = {}
@@ -72,7 +74,12 @@ class Metrics:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = "text/plain; version=0.0.4"
-        lines = [*self._process_lines(), *self._collection_lines(), *self._vector_lines()]
+        lines = [
+            *self._process_lines(),
+            *self._memory_lines(),
+            *self._collection_lines(),
+            *self._vector_lines(),
+        ]
         resp.text = "\n".join(lines) + "\n"
 
     def _process_lines(self) -> Iterable[str]:
@@ -88,6 +95,20 @@ class Metrics:
             yield from histogram.lines("pointlog_http_request_seconds", f'route="{route}"')
         yield "# TYPE pointlog_wait_seconds histogram"
         yield from self.waits.lines("pointlog_wait_seconds")
+
+    def _memory_lines(self) -> Iterable[str]:
+        """The store's memory against the write limit (memory.py), and appends refused."""
+        memory = self._limit.current()
+        if memory is not None:
+            limit = memory.limit(self._limit.share)
+            yield "# TYPE pointlog_redis_used_memory_bytes gauge"
+            yield f"pointlog_redis_used_memory_bytes {memory.used}"
+            yield "# TYPE pointlog_redis_maxmemory_bytes gauge"
+            yield f"pointlog_redis_maxmemory_bytes {memory.maxmemory}"
+            yield "# TYPE pointlog_write_limit_bytes gauge"
+            yield f"pointlog_write_limit_bytes {0 if limit is None else limit}"
+        yield "# TYPE pointlog_writes_refused_total counter"
+        yield f"pointlog_writes_refused_total {self._limit.refused}"
 
     def _collection_lines(self) -> Iterable[str]:
         series: dict[str, tuple[str, Callable[[Figures], int]]] = {

@@ -7,6 +7,7 @@ import orjson
 
 from api.context import Context
 from projections import store
+from projections.memory import WriteLimit
 
 # qdrant-client warns unless the server's minor version is within one of its own.
 QDRANT_API_VERSION = "1.19.0"
@@ -25,8 +26,12 @@ class Live:
 
 
 class Ready:
-    def __init__(self, ctx: Context) -> None:
+    """503 when the store does not answer. A full store keeps the pod ready (reads still
+    work) and says that writes are refused."""
+
+    def __init__(self, ctx: Context, limit: WriteLimit) -> None:
         self._ctx = ctx
+        self._limit = limit
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = falcon.MEDIA_TEXT
@@ -34,4 +39,6 @@ class Ready:
             resp.status = 503
             resp.text = "some shards are not ready"
             return
-        resp.text = "all shards are ready"
+        problem = self._limit.problem()
+        refused = "" if problem is None else f"; writes are refused: {problem}"
+        resp.text = f"all shards are ready{refused}"

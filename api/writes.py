@@ -17,6 +17,7 @@ from projections import jobs, log
 from projections.collections import Collection
 from projections.errors import Timeout
 from projections.events import Event
+from projections.memory import WriteLimit
 from projections.progress import Progress
 
 logger = logging.getLogger("pointlog.api")
@@ -44,11 +45,17 @@ class Writer:
     progress: Progress
     default_wait_seconds: float
     waits: Histogram
+    limit: WriteLimit
 
     def append(self, collection: Collection, event: Event, params: WriteParams) -> Submitted:
         """Append the event. It either is in the log once this returns, or nothing was
-        appended (CollectionGone: the collection was deleted meanwhile)."""
-        appended = log.append(self.r, collection.keys, event, collection.name)
+        appended (CollectionGone: the collection was deleted meanwhile; StoreFull: Redis's
+        memory is past the write limit)."""
+        self.limit.check(event.size, len(event.ops))
+        try:
+            appended = log.append(self.r, collection.keys, event, collection.name)
+        except redis.OutOfMemoryError as error:
+            raise self.limit.full(error) from error
         if appended.kicked:
             self._kick(collection)
         logger.info(

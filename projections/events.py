@@ -53,6 +53,11 @@ class Event:
         offset, length = ref
         return bytes(self.blob[offset : offset + length])
 
+    @property
+    def size(self) -> int:
+        """The bulk of the event's stored bytes: its vectors and payloads."""
+        return len(self.blob)
+
     def encode(self) -> dict[str, bytes]:
         return {"h": _dumps({"ops": self.ops}), "b": bytes(self.blob)}
 

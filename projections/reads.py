@@ -22,6 +22,7 @@ import redis
 
 from projections import ids, planner
 from projections.collections import Collection, CollectionGone
+from projections.consistency import Consistency
 from projections.errors import WrongInput
 from projections.filters import Filter
 from projections.indexes import Index, IndexInfo, text_indexes
@@ -48,41 +49,41 @@ def kept_candidates() -> Kept[CandidateKey, list[str]]:
     return Kept(KEPT_PLANS)
 
 
-@dataclass
-class Confirmed:
-    """The lowest `seq` a read model's checkpoint was found to be at or past during one
-    request: every write acknowledged before the request began is at or below it, so a model
-    whose checkpoint reaches it needs no check of its own (None: none checked yet)."""
-
-    seq: int | None = None
-
-    def note(self, seq: int) -> None:
-        self.seq = seq if self.seq is None else min(self.seq, seq)
-
-    def covers(self, checkpoint: int) -> bool:
-        return self.seq is not None and self.seq <= checkpoint
-
-
 @dataclass(frozen=True)
 class Reader:
     """Runs read queries on one collection with the configured consistency. One per request
-    (`confirmed` is what this request has checked so far)."""
+    (`consistency` is what this request has learnt so far)."""
 
     r: redis.Redis
     collection: Collection
     progress: Progress | None  # None: serve straight from the projection
     wait_seconds: float
     kept: Kept[CandidateKey, list[str]] | None = None
-    confirmed: Confirmed = field(default_factory=Confirmed)
+    consistency: Consistency = field(default_factory=Consistency)
 
     def run(self, queue: QueuedReads) -> list[Any]:
         """Execute the queued reads after the consistency check; returns their results."""
         results = self._once(queue)
         seq, applied = int(results[0]), int(results[1] or 0)
-        if self.progress is not None and applied < seq:
+        if self.progress is not None and self.waits and applied < seq:
             self.progress.wait(self.collection.keys, seq, self.wait_seconds)
             results = self._once(queue)
+            applied = int(results[1] or 0)
+            if applied < seq:
+                self.consistency.ran_out(seq, applied, self.wait_seconds)
         return results[2:]
+
+    @property
+    def waits(self) -> bool:
+        """Whether reads wait for acknowledged writes (not once a wait ran out)."""
+        return self.progress is not None and not self.consistency.stale
+
+    def ran_out(self, seq: int) -> None:
+        """A read model's wait for `seq` ran out: refuse (or warn) when the projection is
+        behind too, else the projection answers."""
+        applied = int(cast("bytes | None", self.r.get(self.collection.keys.applied)) or 0)
+        if applied < seq:
+            self.consistency.ran_out(seq, applied, self.wait_seconds)
 
     def seq(self) -> int:
         """The operations acknowledged so far: what a read must see (read-your-writes)."""
@@ -114,7 +115,7 @@ def _check_seen(reader: Reader, stored: bytes | None, seen: int) -> None:
     seq = _seq(reader, stored)
     if seq > seen:
         raise Behind(seq)
-    reader.confirmed.note(seq)
+    reader.consistency.note(seq)
 
 
 # ---- what to return of a point ------------------------------------------------------------

@@ -119,7 +119,7 @@ def _from_model(
     model: CollectionVectors,
 ) -> list[JsonObject] | None:
     """The answer from the read model; None when it does not catch up in time."""
-    check = reader.progress is not None and not reader.confirmed.covers(model.checkpoint)
+    check = reader.waits and not reader.consistency.covers(model.checkpoint)
     while True:
         seen = model.checkpoint if check else None
         try:
@@ -138,6 +138,7 @@ def _from_model(
             return _search(reader, query, flt, projection, source, matched, seen)
         except Behind as behind:
             if not model.wait_for(behind.seq, reader.wait_seconds):
+                reader.ran_out(behind.seq)
                 return None
             check = False  # the model has seen every write the query must see
 

@@ -25,6 +25,13 @@ def _env_first(*names: str) -> str | None:
     return next((os.environ[n] for n in names if os.environ.get(n)), None)
 
 
+def _stale_reads(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("refuse", "warn"):
+        raise ValueError(f"STALE_READS must be refuse or warn, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -50,6 +57,14 @@ class Settings:
     change_feed_commits: int = 1000
     # Memory a web process may hold in vectors (the vector read model); 0 holds none.
     vector_cache_mb: int = 1024
+    # Appends stop once Redis uses this share of its maxmemory: the rest is room for the
+    # workers to apply what was acknowledged (see memory.py).
+    memory_write_limit: float = 0.8
+    # Start even though Redis's maxmemory-policy may evict keys (acknowledged writes with them).
+    allow_eviction: bool = False
+    # A read whose read-your-writes wait runs out: "refuse" answers 503, "warn" answers what
+    # is applied with a Warning header.
+    stale_reads: str = "refuse"
     max_body_bytes: int = 32 * 1024 * 1024
     api_key: str | None = None
     read_only_api_key: str | None = None
@@ -69,6 +84,9 @@ class Settings:
             sweep_seconds=_env_float("SWEEP_SECONDS", cls.sweep_seconds),
             change_feed_commits=_env_int("CHANGE_FEED_COMMITS", cls.change_feed_commits),
             vector_cache_mb=_env_int("VECTOR_CACHE_MB", cls.vector_cache_mb),
+            memory_write_limit=_env_float("MEMORY_WRITE_LIMIT", cls.memory_write_limit),
+            allow_eviction=_env_bool("ALLOW_EVICTION", cls.allow_eviction),
+            stale_reads=_stale_reads(os.environ.get("STALE_READS", cls.stale_reads)),
             max_body_bytes=_env_int("MAX_BODY_BYTES", cls.max_body_bytes),
             api_key=_env_first("API_KEY", "QDRANT__SERVICE__API_KEY"),
             read_only_api_key=_env_first("READ_ONLY_API_KEY", "QDRANT__SERVICE__READ_ONLY_API_KEY"),

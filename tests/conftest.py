@@ -1,7 +1,7 @@
 """Shared fixtures. Integration and end-to-end tests run against a real Redis-compatible server:
 the embedded valkey-server (a fresh one in a temporary folder), or the server named by
 TEST_REDIS_URL (whose database the tests write into: use a spare one, e.g. /15; tests that need a
-database no worker process serves also use databases 2 and 3 of that server)."""
+database no worker process serves also use databases 2 to 4 of that server)."""
 
 from __future__ import annotations
 

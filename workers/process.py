@@ -9,7 +9,7 @@ import threading
 import redis
 from rq import SimpleWorker
 
-from projections import jobs, json_logging, store
+from projections import jobs, json_logging, memory, store
 from projections.settings import Settings
 from workers import catchup
 
@@ -28,6 +28,7 @@ def _sweep_forever(r: redis.Redis, settings: Settings, stop: threading.Event) ->
 def run_worker(settings: Settings) -> None:
     json_logging.configure()
     r = store.connect(settings.redis_url, max_connections=16)
+    memory.refuse_eviction(r, settings.allow_eviction)
     stop = threading.Event()
     sweeper = threading.Thread(
         target=_sweep_forever, args=(r, settings, stop), name="pointlog-sweep", daemon=True
@@ -41,8 +42,9 @@ def run_worker(settings: Settings) -> None:
                     logging_level="WARNING"
                 )
                 return  # asked to stop (SIGTERM / Ctrl-C)
-            except redis.ConnectionError as error:
-                # The store restarts or fails over: wait for it instead of exiting.
+            except (redis.ConnectionError, redis.OutOfMemoryError) as error:
+                # The store restarts, fails over, or is full (even RQ's own bookkeeping is
+                # refused): wait for it instead of exiting.
                 logger.warning("store unavailable, worker retries: %s", error)
                 stop.wait(RECONNECT_SECONDS)
     finally:
