@@ -43,6 +43,7 @@ Operation = dict[str, Any]
 class Event:
     ops: list[Operation] = field(default_factory=list)
     blob: bytearray = field(default_factory=bytearray)
+    time: int | None = None  # when it was appended (ms since the epoch), once read from the log
 
     def put(self, data: bytes) -> Ref:
         ref = [len(self.blob), len(data)]
@@ -60,10 +61,6 @@ class Event:
 
     def encode(self) -> dict[str, bytes]:
         return {"h": _dumps({"ops": self.ops}), "b": bytes(self.blob)}
-
-    @classmethod
-    def decode(cls, fields: dict[bytes, bytes]) -> Event:
-        return cls(orjson.loads(fields[b"h"])["ops"], bytearray(fields[b"b"]))
 
     def describe(self, collection: Collection) -> list[JsonObject]:
         """The operations as readable JSON: ids, payloads and vectors in place of references."""

@@ -13,20 +13,24 @@ from typing import cast
 import orjson
 import redis
 
+from projections import event_format
 from projections.collections import CollectionGone
 from projections.errors import QdrantError, from_record
 from projections.events import Event
 from projections.keys import Keys
 from projections.store import script
 
-# KEYS: seq, log, kick. ARGV: number of operations, header, blob.
+# KEYS: seq, log, kick. ARGV: number of operations, format version, header, blob.
 # Returns {seq after the event, 1 if this append raised the kick flag}, or -1 when the
-# collection is gone (its `seq` key is removed first when a collection is deleted).
+# collection is gone (its `seq` key is removed first when a collection is deleted). The entry
+# is stamped with the server's clock (event_format.py).
 _APPEND = script(
     b"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local seq = redis.call('INCRBY', KEYS[1], ARGV[1])
-redis.call('XADD', KEYS[2], seq .. '-1', 'h', ARGV[2], 'b', ARGV[3])
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('XADD', KEYS[2], seq .. '-1', 'v', ARGV[2], 't', ms, 'h', ARGV[3], 'b', ARGV[4])
 local kicked = redis.call('SET', KEYS[3], '1', 'NX')
 if kicked then return {seq, 1} end
 return {seq, 0}
@@ -45,7 +49,9 @@ def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
     encoded = event.encode()
     n = len(event.ops)
     result = _APPEND(
-        keys=[keys.seq, keys.log, keys.kick], args=[n, encoded["h"], encoded["b"]], client=r
+        keys=[keys.seq, keys.log, keys.kick],
+        args=[n, event_format.FORMAT, encoded["h"], encoded["b"]],
+        client=r,
     )
     if result == -1:
         raise CollectionGone(name)
@@ -80,7 +86,7 @@ def next_batch(r: redis.Redis, keys: Keys, count: int, until: int | None = None)
     if not found:
         return None
     applied, entries, flat = found
-    events = [(_seq_of(entry_id), Event.decode(_pairs(fields))) for entry_id, fields in entries]
+    events = [(_seq_of(entry), event_format.decode(_pairs(fields))) for entry, fields in entries]
     return Batch(int(applied), events, _pairs(flat))
 
 
@@ -99,7 +105,7 @@ def read_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> list[tup
         "list[tuple[bytes, dict[bytes, bytes]]]",
         r.xrange(keys.log, min=f"({applied}-1", max="+", count=count),
     )
-    return [(_seq_of(entry_id), Event.decode(fields)) for entry_id, fields in entries]
+    return [(_seq_of(entry_id), event_format.decode(fields)) for entry_id, fields in entries]
 
 
 def outcomes(r: redis.Redis, keys: Keys, op_ids: range) -> list[QdrantError | None]:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -20,6 +21,7 @@ import redis
 from rq import Worker
 
 from projections import collections, jobs, log, store
+from projections.events import Event
 from projections.settings import Settings
 from workers.embedded import EmbeddedServer
 from workers.process import run_worker
@@ -124,10 +126,17 @@ def _log(args: argparse.Namespace) -> int:
             return 0
         for seq_after, event in events:
             first = seq_after - len(event.ops)
-            line = {"operation_id": first, "ops": event.describe(collection)}
+            line = {"operation_id": first, "time": _when(event), "ops": event.describe(collection)}
             if seq_after > args.start:
                 sys.stdout.buffer.write(orjson.dumps(line, option=DUMP) + b"\n")
             applied = seq_after
+
+
+def _when(event: Event) -> str | None:
+    """When the event was appended, in UTC (None: an entry older than the time stamp)."""
+    if event.time is None:
+        return None
+    return datetime.fromtimestamp(event.time / 1000, UTC).isoformat(timespec="milliseconds")
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -117,11 +118,17 @@ def test_replay_while_writes_keep_coming_loses_none(client, redis_url, collectio
     assert pointlog(redis_url, "replay", collection, "--verify").returncode == 0
 
 
-def test_log_prints_every_event_in_order(client, redis_url, collection):
+def test_log_prints_every_event_in_order_with_the_time_it_was_appended(
+    client, redis_url, collection
+):
+    started = datetime.now(UTC) - timedelta(seconds=1)  # the store's clock may lag a little
     fill(client, collection)
     result = pointlog(redis_url, "log", collection)
     lines = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert [line["operation_id"] for line in lines] == list(range(7))
+    times = [datetime.fromisoformat(line["time"]) for line in lines]
+    assert times == sorted(times)
+    assert started <= times[0] and times[-1] <= datetime.now(UTC)
     upsert = lines[1]["ops"][0]
     assert upsert["type"] == "upsert"
     assert upsert["points"][2] == {

@@ -1,0 +1,47 @@
+"""How an event is kept in a log entry, by format version: the log outlives the code that
+wrote it, so every entry says its version and decoding upcasts, one step per version, to the
+current one.
+
+- v1: `h` (the operations, JSON) and `b` (their blob); no version field.
+- v2: `v` (2), `t` (when the event was appended: milliseconds since the epoch, Redis's own
+  clock, so every pod agrees), `h` and `b`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import orjson
+
+from projections.events import Event
+
+Fields = dict[bytes, bytes]  # a stream entry's fields
+FORMAT = 2  # what appends write
+
+
+class UnknownFormat(Exception):
+    """An entry written by a newer pointlog than this one."""
+
+
+def _v1_to_v2(fields: Fields) -> Fields:
+    return {**fields, b"v": b"2", b"t": b""}  # the time was not kept: unknown
+
+
+UPCASTS: dict[int, Callable[[Fields], Fields]] = {1: _v1_to_v2}  # version: to the next one
+
+
+def upcast(fields: Fields) -> Fields:
+    """The entry's fields in the current format."""
+    version = int(fields.get(b"v", b"1"))
+    if version > FORMAT:
+        raise UnknownFormat(f"a log entry of format {version}: this pointlog reads up to {FORMAT}")
+    while version < FORMAT:
+        fields = UPCASTS[version](fields)
+        version += 1
+    return fields
+
+
+def decode(fields: Fields) -> Event:
+    current = upcast(fields)
+    time = int(current[b"t"]) if current[b"t"] else None
+    return Event(orjson.loads(current[b"h"])["ops"], bytearray(current[b"b"]), time)
