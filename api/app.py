@@ -7,6 +7,7 @@ import redis
 
 from api import http
 from api.auth import ApiKeys
+from api.changes import Changes
 from api.collections import CollectionExists, CollectionItem, CollectionList
 from api.context import Context
 from api.facet import Facet
@@ -69,6 +70,7 @@ def create_app(
     app.add_route("/collections", CollectionList(ctx))
     app.add_route("/collections/{name}", CollectionItem(ctx))
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))
+    app.add_route("/collections/{name}/changes", Changes(ctx))
     points = "/collections/{name}/points"
     app.add_route(points, Points(ctx))
     app.add_route(points + "/{point_id}", Point(ctx))

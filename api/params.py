@@ -74,3 +74,22 @@ def read_params(req: falcon.Request) -> float | None:
 
 def collection_timeout(req: falcon.Request) -> None:
     _timeout(req, 1)
+
+
+def int_param(
+    req: falcon.Request, name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
+    """An integer query parameter within [minimum, maximum]."""
+    value = req.get_param(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise QueryFormatError(f"{name}: invalid value `{value}`, expected an integer") from None
+    if number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum}" + ("" if maximum is None else f" to {maximum}")
+        raise ValidationFailed(
+            f"{name}: value {number} invalid, must be {bounds}", where="query parameters"
+        )
+    return number

@@ -10,6 +10,7 @@ current one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 
@@ -39,6 +40,11 @@ def upcast(fields: Fields) -> Fields:
         fields = UPCASTS[version](fields)
         version += 1
     return fields
+
+
+def iso_time(milliseconds: int) -> str:
+    """An entry's time as users read it: ISO 8601, UTC, to the millisecond."""
+    return datetime.fromtimestamp(milliseconds / 1000, UTC).isoformat(timespec="milliseconds")
 
 
 def decode(fields: Fields) -> Event:

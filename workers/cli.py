@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -21,7 +20,7 @@ import redis
 from rq import Worker
 
 from projections import collections, jobs, log, store
-from projections.events import Event
+from projections.event_format import iso_time
 from projections.settings import Settings
 from workers.embedded import EmbeddedServer
 from workers.process import run_worker
@@ -126,17 +125,11 @@ def _log(args: argparse.Namespace) -> int:
             return 0
         for seq_after, event in events:
             first = seq_after - len(event.ops)
-            line = {"operation_id": first, "time": _when(event), "ops": event.describe(collection)}
+            time = None if event.time is None else iso_time(event.time)
+            line = {"operation_id": first, "time": time, "ops": event.describe(collection)}
             if seq_after > args.start:
                 sys.stdout.buffer.write(orjson.dumps(line, option=DUMP) + b"\n")
             applied = seq_after
-
-
-def _when(event: Event) -> str | None:
-    """When the event was appended, in UTC (None: an entry older than the time stamp)."""
-    if event.time is None:
-        return None
-    return datetime.fromtimestamp(event.time / 1000, UTC).isoformat(timespec="milliseconds")
 
 
 def _status(args: argparse.Namespace) -> int:
