@@ -52,6 +52,23 @@ def spawn(command: str, env: dict[str, str], output: Path | None = None) -> subp
         return subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def pointlog(redis_url: str, *args: str) -> subprocess.CompletedProcess:
+    """Run the `pointlog` command on the server at `redis_url`; its output, as text."""
+    command, env = _pointlog(redis_url, args)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def pointlog_following(redis_url: str, *args: str) -> subprocess.Popen:
+    """Start the `pointlog` command on the server at `redis_url`, its output piped (text)."""
+    command, env = _pointlog(redis_url, args)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+
+
+def _pointlog(redis_url: str, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    env = {"REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"}
+    return [sys.executable, "-m", "workers.cli", *args], env
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()

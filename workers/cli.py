@@ -19,14 +19,17 @@ import orjson
 import redis
 from rq import Worker
 
-from projections import collections, jobs, log, store
+from projections import collections, jobs, log, operations_feed, store
 from projections.event_format import iso_time
+from projections.progress import Progress
 from projections.settings import Settings
 from workers.embedded import EmbeddedServer
 from workers.process import run_worker
 from workers.replay import OnProgress, replay
 
 DUMP = orjson.OPT_SERIALIZE_NUMPY
+CHANGES_PAGE = 256  # operations `pointlog changes` reads at once
+FOLLOW_WAIT_SECONDS = 5.0  # a wait of `--follow` ends this often to look again
 
 
 # waitress as the Procfile's `web` line runs it. Request bodies up to 64 MiB stay in memory
@@ -132,6 +135,29 @@ def _log(args: argparse.Namespace) -> int:
             applied = seq_after
 
 
+def _changes(args: argparse.Namespace) -> int:
+    """The applied operations after `--since`, one JSON line each, as the change feed serves
+    them; with `--follow`, then each one as it is applied, until interrupted."""
+    r = _store()
+    collection = collections.load(r, args.name)
+    progress = Progress(r) if args.follow else None
+    since = args.since
+    try:
+        while True:
+            page = operations_feed.read(r, collection, since, CHANGES_PAGE)
+            for operation in page.operations:
+                sys.stdout.buffer.write(orjson.dumps(operation) + b"\n")
+            sys.stdout.flush()
+            since = page.last_operation_id
+            if page.operations:
+                continue
+            if progress is None:
+                return 0
+            progress.wait(collection.keys, since + 2, FOLLOW_WAIT_SECONDS)
+    except KeyboardInterrupt:
+        return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     r = _store()
     settings = Settings.from_env()
@@ -176,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("name")
     show.add_argument("--from", dest="start", type=int, default=0, help="first operation_id")
     show.set_defaults(run=_log)
+    feed = commands.add_parser("changes", help="print a collection's applied operations")
+    feed.add_argument("name")
+    feed.add_argument("--since", type=int, default=-1, help="the operation_id to start after")
+    feed.add_argument("--follow", action="store_true", help="then wait for more, until Ctrl-C")
+    feed.set_defaults(run=_changes)
     commands.add_parser("status", help="lag and workers").set_defaults(run=_status)
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run

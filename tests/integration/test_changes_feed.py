@@ -8,7 +8,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+import orjson
+
 from projections import collections
+from tests.support import pointlog, pointlog_following, stop
 
 
 def write(client, name: str, path: str, body: dict, wait: str = "true", method: str = "POST"):
@@ -81,9 +84,40 @@ def test_a_long_poll_returns_the_next_operation_once_it_is_applied(client, colle
     assert [op["operation_id"] for op in found[0]["operations"]] == [4]
 
 
+def test_an_event_stream_sends_each_operation_and_resumes_from_last_event_id(client, collection):
+    """The stream ends after `timeout` seconds (an EventSource then reconnects)."""
+    fill(client, collection)
+    response = client.simulate_get(
+        f"/collections/{collection}/changes",
+        params={"feed": "eventsource", "timeout": "1"},
+        headers={"Last-Event-ID": "1"},
+    )
+    assert response.headers["content-type"].startswith("text/event-stream")
+    blocks = [block for block in response.text.split("\n\n") if block]
+    assert blocks[0] == "retry: 1000"  # how soon an EventSource reconnects
+    events = [dict(line.split(": ", 1) for line in block.splitlines()) for block in blocks[1:]]
+    assert [(e["id"], e["event"]) for e in events] == [("2", "operation"), ("3", "operation")]
+    sent = [orjson.loads(e["data"]) for e in events]
+    assert sent == changes(client, collection, since=1)["operations"]
+
+
+def test_the_command_prints_the_feed_and_follows_it(client, redis_url, collection):
+    fill(client, collection)
+    printed = pointlog(redis_url, "changes", collection, "--since", "1")
+    assert [orjson.loads(line) for line in printed.stdout.splitlines()] == (
+        changes(client, collection, since=1)["operations"]
+    )
+    following = pointlog_following(redis_url, "changes", collection, "--since", "3", "--follow")
+    try:
+        write(client, collection, "/delete", {"points": [1]}, wait="false")
+        assert orjson.loads(following.stdout.readline())["operation_id"] == 4
+    finally:
+        stop(following)
+
+
 def test_bad_parameters_are_refused(client, collection):
     path = f"/collections/{collection}/changes"
     assert client.simulate_get(path, params={"since": "x"}).status_code == 400
     assert client.simulate_get(path, params={"limit": "0"}).status_code == 422
-    assert client.simulate_get(path, params={"feed": "eventsource"}).status_code == 400
+    assert client.simulate_get(path, params={"feed": "websocket"}).status_code == 400
     assert client.simulate_get("/collections/missing-one/changes").status_code == 404

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
 import orjson
 
 from projections import changes, collections, ids
-from tests.support import ROOT
-
-
-def pointlog(redis_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {"REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-m", "workers.cli", *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+from tests.support import pointlog
 
 
 def fill(client, name: str) -> None:
