@@ -29,6 +29,7 @@ from api.points import (
 )
 from api.queries import Classic, Groups, Query, QueryBatch
 from api.query_body import discover_stage, query_stage, recommend_stage, search_stage
+from api.request_log import RequestLog
 from api.service import Live, Ready, Root
 from api.writes import Writer
 from projections import collections, jobs, json_logging, memory, reads, store
@@ -59,7 +60,8 @@ def create_app(
     ctx = Context(r, settings, progress, writer, collections.Cache(r), vectors, candidates)
 
     keys = ApiKeys(settings.api_key, settings.read_only_api_key)
-    app = falcon.App(middleware=(http.Timing(), http.StaleWarning(), keys, metrics))
+    requests = RequestLog(settings.request_log, settings.request_log_min_ms)
+    app = falcon.App(middleware=(http.Timing(), http.StaleWarning(), keys, metrics, requests))
     app.req_options.strip_url_path_trailing_slash = True
     http.install(app)
     app.add_route("/", Root())

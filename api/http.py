@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import time
+import traceback
 from typing import Any
 
 import falcon
@@ -14,7 +14,6 @@ from projections.consistency import STALE
 from projections.errors import FormatError, QdrantError
 from projections.memory import StoreFull
 
-logger = logging.getLogger("pointlog.api")
 JSON = "application/json"
 DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -38,10 +37,17 @@ def read_json(req: falcon.Request, limit: int) -> object:
 def ok(req: falcon.Request, resp: falcon.Response, result: object) -> None:
     """Qdrant's success envelope: `{"result": ..., "status": "ok", "time": seconds}`."""
     resp.content_type = JSON
+    req.context.operation_id = _operation_id(result)
     elapsed = time.perf_counter() - req.context.started
     resp.data = orjson.dumps(
         {"result": result, "status": "ok", "time": elapsed}, option=DUMP_OPTIONS
     )
+
+
+def _operation_id(result: object) -> object:
+    """A write's (first) operation id, for the request log; None for anything else."""
+    first = result[0] if isinstance(result, list) and result else result
+    return first.get("operation_id") if isinstance(first, dict) else None
 
 
 def error_body(message: str, elapsed: float) -> bytes:
@@ -75,21 +81,24 @@ def _elapsed(req: falcon.Request) -> float:
     return 0.0 if started_at is None else time.perf_counter() - started_at
 
 
+def _fail(req: falcon.Request, resp: falcon.Response, status: int | str, message: str) -> None:
+    """Qdrant's error envelope; the request log (request_log.py) shows the message too."""
+    req.context.error = message
+    resp.status = status
+    resp.content_type = JSON
+    resp.data = error_body(message, _elapsed(req))
+
+
 def handle_qdrant_error(
     req: falcon.Request, resp: falcon.Response, error: QdrantError, params: dict[str, Any]
 ) -> None:
-    resp.status = error.http_status
-    resp.content_type = JSON
-    resp.data = error_body(error.message, _elapsed(req))
+    _fail(req, resp, error.http_status, error.message)
 
 
 def handle_http_error(
     req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError, params: dict[str, Any]
 ) -> None:
-    resp.status = error.status
-    resp.content_type = JSON
-    text = error.description or error.title
-    resp.data = error_body(text, _elapsed(req))
+    _fail(req, resp, error.status, error.description or error.title)
     if error.headers:  # a dict, or a list of (name, value) pairs
         resp.set_headers(error.headers)
 
@@ -97,27 +106,18 @@ def handle_http_error(
 def handle_redis_error(
     req: falcon.Request, resp: falcon.Response, error: redis.RedisError, params: dict[str, Any]
 ) -> None:
-    resp.content_type = JSON
     if isinstance(error, redis.OutOfMemoryError):  # a write other than an append: see memory.py
-        logger.warning("store full: %s", error)
         full = StoreFull(f"the store is full: Redis refused the write ({error})")
-        resp.status = full.http_status
-        resp.data = error_body(full.message, _elapsed(req))
+        _fail(req, resp, full.http_status, full.message)
         return
-    logger.warning("store unavailable: %s", error)
-    resp.status = 503
-    resp.data = error_body(
-        f"Service unavailable: the store cannot be reached ({error})", _elapsed(req)
-    )
+    _fail(req, resp, 503, f"Service unavailable: the store cannot be reached ({error})")
 
 
 def handle_unexpected(
     req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
 ) -> None:
-    logger.exception("unexpected error on %s %s", req.method, req.path)
-    resp.status = 500
-    resp.content_type = JSON
-    resp.data = error_body(f"Service internal error: {error}", _elapsed(req))
+    req.context.traceback = "".join(traceback.format_exception(error))
+    _fail(req, resp, 500, f"Service internal error: {error}")
 
 
 def install(app: falcon.App[falcon.Request, falcon.Response]) -> None:

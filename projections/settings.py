@@ -25,10 +25,10 @@ def _env_first(*names: str) -> str | None:
     return next((os.environ[n] for n in names if os.environ.get(n)), None)
 
 
-def _stale_reads(value: str) -> str:
-    value = value.strip().lower()
-    if value not in ("refuse", "warn"):
-        raise ValueError(f"STALE_READS must be refuse or warn, not {value!r}")
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     return value
 
 
@@ -65,6 +65,10 @@ class Settings:
     # A read whose read-your-writes wait runs out: "refuse" answers 503, "warn" answers what
     # is applied with a Warning header.
     stale_reads: str = "refuse"
+    # The request log (api/request_log.py): "all" or "errors"; and the shortest request it
+    # keeps when it is not an error (milliseconds).
+    request_log: str = "all"
+    request_log_min_ms: float = 0.0
     max_body_bytes: int = 32 * 1024 * 1024
     api_key: str | None = None
     read_only_api_key: str | None = None
@@ -86,7 +90,9 @@ class Settings:
             vector_cache_mb=_env_int("VECTOR_CACHE_MB", cls.vector_cache_mb),
             memory_write_limit=_env_float("MEMORY_WRITE_LIMIT", cls.memory_write_limit),
             allow_eviction=_env_bool("ALLOW_EVICTION", cls.allow_eviction),
-            stale_reads=_stale_reads(os.environ.get("STALE_READS", cls.stale_reads)),
+            stale_reads=_choice("STALE_READS", cls.stale_reads, ("refuse", "warn")),
+            request_log=_choice("REQUEST_LOG", cls.request_log, ("all", "errors")),
+            request_log_min_ms=_env_float("REQUEST_LOG_MIN_MS", cls.request_log_min_ms),
             max_body_bytes=_env_int("MAX_BODY_BYTES", cls.max_body_bytes),
             api_key=_env_first("API_KEY", "QDRANT__SERVICE__API_KEY"),
             read_only_api_key=_env_first("READ_ONLY_API_KEY", "QDRANT__SERVICE__READ_ONLY_API_KEY"),
