@@ -33,6 +33,7 @@ from api.request_log import RequestLog
 from api.service import Live, Ready, Root
 from api.writes import Writer
 from projections import collections, jobs, json_logging, memory, reads, store
+from projections.archive import open_archive
 from projections.memory import WriteLimit
 from projections.progress import Progress
 from projections.settings import Settings
@@ -72,7 +73,7 @@ def create_app(
     app.add_route("/collections", CollectionList(ctx))
     app.add_route("/collections/{name}", CollectionItem(ctx))
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))
-    app.add_route("/collections/{name}/changes", Changes(ctx))
+    app.add_route("/collections/{name}/changes", Changes(ctx, open_archive(settings.archive_url)))
     points = "/collections/{name}/points"
     app.add_route(points, Points(ctx))
     app.add_route(points + "/{point_id}", Point(ctx))

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 import falcon
 import orjson
 
+from api.context import Context
 from api.http import ok
 from api.params import int_param
 from api.points import Resource
 from projections import operations_feed
+from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import BadRequest, QueryFormatError
 from projections.jsontypes import JsonObject
@@ -31,6 +33,13 @@ RETRY = b"retry: 1000\n\n"
 
 
 class Changes(Resource):
+    def __init__(self, ctx: Context, archive: Archive | None) -> None:
+        super().__init__(ctx)
+        self._archive = archive  # where the operations moved out of the hot log are
+
+    def _page(self, collection: Collection, since: int, limit: int) -> operations_feed.Page:
+        return operations_feed.read(self._ctx.r, collection, since, limit, self._archive)
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         since = int_param(req, "since", -1, minimum=-1)
         resumed = req.get_header("Last-Event-ID")
@@ -43,7 +52,6 @@ class Changes(Resource):
         timeout = int_param(
             req, "timeout", DEFAULT_LONGPOLL_SECONDS, minimum=1, maximum=MAX_LONGPOLL_SECONDS
         )
-        r = self._ctx.r
         if feed == "eventsource":
             collection = self._ctx.using(name, lambda found: found)
             resp.content_type = "text/event-stream"
@@ -52,11 +60,11 @@ class Changes(Resource):
             return
 
         def run(collection: Collection) -> JsonObject:
-            page = operations_feed.read(r, collection, since, limit)
+            page = self._page(collection, since, limit)
             if not page.operations and feed == "longpoll":
                 # the checkpoint passes operation since + 1 once it reaches since + 2
                 self._ctx.progress.wait(collection.keys, since + 2, timeout)
-                page = operations_feed.read(r, collection, since, limit)
+                page = self._page(collection, since, limit)
             return {"operations": page.operations, "last_operation_id": page.last_operation_id}
 
         ok(req, resp, self._ctx.using(name, run))
@@ -69,7 +77,7 @@ class Changes(Resource):
         ends = time.monotonic() + seconds
         yield RETRY  # sends the headers at once, and how soon a client reconnects
         while True:
-            page = operations_feed.read(self._ctx.r, collection, since, limit)
+            page = self._page(collection, since, limit)
             for operation in page.operations:
                 head = f"id: {operation['operation_id']}\nevent: operation\ndata: ".encode()
                 yield head + orjson.dumps(operation) + b"\n\n"

@@ -18,6 +18,7 @@ import orjson
 import redis
 
 from projections import changes, ids, log
+from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
 from projections.events import Event, Operation
@@ -202,9 +203,11 @@ def apply_batch(
     keys: Keys | None = None,
     until: int | None = None,
     feed_length: int = changes.DEFAULT_LENGTH,
+    archive: Archive | None = None,
 ) -> int | None:
     """Apply the next events after the checkpoint of the projection at `keys` (the live one by
-    default), not beyond seq `until`. Returns the new checkpoint, or None when there was
+    default), not beyond seq `until`, reading those already moved out of the stream from
+    `archive`. Returns the new checkpoint, or None when there was
     nothing to apply (or the collection is gone). A commit to the live projection also
     appends its change record to the change feed, which keeps about `feed_length` of them.
     While an index is built over many points, each commit adds a slice of it and returns
@@ -214,7 +217,7 @@ def apply_batch(
         while True:
             try:
                 pipe.watch(keys.applied)
-                batch = log.next_batch(pipe, keys, max_events, until)
+                batch = log.next_batch(pipe, keys, max_events, until, archive)
                 if batch is None or not batch.events:
                     return None
                 staging = Staging(r, collection, keys, batch.indexes)

@@ -272,10 +272,15 @@ class Figures:
         return self.appended - self.applied
 
 
+def registered(r: redis.Redis) -> list[Collection]:
+    """Every collection, by name."""
+    registry = cast("dict[bytes, bytes]", r.hgetall(K.COLLECTIONS))
+    return sorted((_parse(n.decode(), raw) for n, raw in registry.items()), key=_name_of)
+
+
 def overview(r: redis.Redis) -> list[Figures]:
     """Every collection with its figures, by name, in two round trips whatever their number."""
-    registry = cast("dict[bytes, bytes]", r.hgetall(K.COLLECTIONS))
-    found = sorted((_parse(n.decode(), raw) for n, raw in registry.items()), key=_name_of)
+    found = registered(r)
     with r.pipeline(transaction=False) as pipe:
         for collection in found:
             keys = collection.keys

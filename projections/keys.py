@@ -48,6 +48,21 @@ class Keys:
         return self._key("log")
 
     @property
+    def log_bytes(self) -> str:
+        """The size of the events the stream holds (segments.raw_size), for retention."""
+        return self._key("log_bytes")
+
+    @property
+    def archived(self) -> str:
+        """Operations below this id are in the archive, no longer in the stream (absent: 0)."""
+        return self._key("archived")
+
+    @property
+    def archiver(self) -> str:
+        """Held by the one worker moving this collection's old entries to the archive."""
+        return self._key("archiver")
+
+    @property
     def kick(self) -> str:
         """Set while a catch-up job is queued or running, so writes don't pile up jobs."""
         return self._key("kick")
@@ -170,7 +185,8 @@ class Keys:
         return [*own, *(self.vectors(n) for n in vector_names), *data]
 
     def all_keys(self, vector_names: list[str], indexes: Mapping[str, Iterable[str]]) -> list[str]:
-        own = [self.seq, self.log, self.kick, self.lease, self.pause, self.changes, self.applied]
+        own = [self.seq, self.log, self.log_bytes, self.archived, self.archiver, self.kick]
+        own += [self.lease, self.pause, self.changes, self.applied]
         return own + self.projection_keys(vector_names, indexes)
 
 

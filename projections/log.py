@@ -7,6 +7,7 @@ reading after a checkpoint `applied` is XRANGE from `(<applied>-1`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -14,16 +15,20 @@ import orjson
 import redis
 
 from projections import event_format
+from projections.archive import Archive
 from projections.collections import CollectionGone
 from projections.errors import QdrantError, from_record
+from projections.event_format import Fields
 from projections.events import Event
 from projections.keys import Keys
+from projections.segments import Entry
 from projections.store import script
 
-# KEYS: seq, log, kick. ARGV: number of operations, format version, header, blob.
+# KEYS: seq, log, kick, log bytes. ARGV: number of operations, format version, header, blob.
 # Returns {seq after the event, 1 if this append raised the kick flag}, or -1 when the
 # collection is gone (its `seq` key is removed first when a collection is deleted). The entry
-# is stamped with the server's clock (event_format.py).
+# is stamped with the server's clock (event_format.py), and its size (segments.raw_size)
+# counted for retention.
 _APPEND = script(
     b"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -31,6 +36,7 @@ local seq = redis.call('INCRBY', KEYS[1], ARGV[1])
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('XADD', KEYS[2], seq .. '-1', 'v', ARGV[2], 't', ms, 'h', ARGV[3], 'b', ARGV[4])
+redis.call('INCRBY', KEYS[4], #ARGV[3] + #ARGV[4])
 local kicked = redis.call('SET', KEYS[3], '1', 'NX')
 if kicked then return {seq, 1} end
 return {seq, 0}
@@ -49,7 +55,7 @@ def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
     encoded = event.encode()
     n = len(event.ops)
     result = _APPEND(
-        keys=[keys.seq, keys.log, keys.kick],
+        keys=[keys.seq, keys.log, keys.kick, keys.log_bytes],
         args=[n, event_format.FORMAT, encoded["h"], encoded["b"]],
         client=r,
     )
@@ -59,15 +65,19 @@ def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
     return Appended(first_op=seq - n, last_op=seq - 1, kicked=kicked)
 
 
-# KEYS: checkpoint, log, index definitions. ARGV: count, highest entry id ("+" for none).
-# One round trip for what a worker's batch starts from: the checkpoint, the events after it
-# and the projection's payload indexes. False when the checkpoint is gone (collection deleted).
+# KEYS: checkpoint, log, index definitions, archived. ARGV: count, highest entry id ("+" for
+# none). One round trip for what a worker's batch starts from: the checkpoint, the events after
+# it (none when they are archived: the caller reads them there) and the projection's payload
+# indexes. False when the checkpoint is gone (collection deleted).
 _NEXT_BATCH = script(
     b"""
 local applied = redis.call('GET', KEYS[1])
 if not applied then return false end
+local indexes = redis.call('HGETALL', KEYS[3])
+local archived = tonumber(redis.call('GET', KEYS[4]) or '0')
+if tonumber(applied) < archived then return {applied, 1, {}, indexes} end
 local entries = redis.call('XRANGE', KEYS[2], '(' .. applied .. '-1', ARGV[2], 'COUNT', ARGV[1])
-return {applied, entries, redis.call('HGETALL', KEYS[3])}
+return {applied, 0, entries, indexes}
 """
 )
 
@@ -79,15 +89,38 @@ class Batch:
     indexes: dict[bytes, bytes]  # payload index definitions of the projection
 
 
-def next_batch(r: redis.Redis, keys: Keys, count: int, until: int | None = None) -> Batch | None:
-    """The events after the checkpoint of the projection at `keys` (up to seq `until`)."""
+class ArchiveNeeded(Exception):
+    """The entries to read were moved to the archive, and no archive was given."""
+
+
+def next_batch(
+    r: redis.Redis, keys: Keys, count: int, until: int | None = None, archive: Archive | None = None
+) -> Batch | None:
+    """The events after the checkpoint of the projection at `keys` (up to seq `until`): from
+    the stream, or from the archive when they have been moved there."""
     high = "+" if until is None else f"{until}-1"
-    found = _NEXT_BATCH(keys=[keys.applied, keys.log, keys.indexes], args=[count, high], client=r)
+    found = _NEXT_BATCH(
+        keys=[keys.applied, keys.log, keys.indexes, keys.archived], args=[count, high], client=r
+    )
     if not found:
         return None
-    applied, entries, flat = found
-    events = [(_seq_of(entry), event_format.decode(_pairs(fields))) for entry, fields in entries]
-    return Batch(int(applied), events, _pairs(flat))
+    applied, in_archive, entries, flat = found
+    if in_archive:
+        moved = _archived(archive, keys.cid, int(applied), count, until)
+        return Batch(int(applied), _decoded(moved), _pairs(flat))
+    return Batch(int(applied), _decoded((_seq_of(e), _pairs(f)) for e, f in entries), _pairs(flat))
+
+
+def _archived(
+    archive: Archive | None, cid: int, applied: int, count: int, until: int | None
+) -> list[Entry]:
+    if archive is None:
+        raise ArchiveNeeded(f"operation {applied} is archived: set ARCHIVE_URL to read it")
+    return archive.entries_after(cid, applied, count, until)
+
+
+def _decoded(entries: Iterable[Entry]) -> list[tuple[int, Event]]:
+    return [(seq_after, event_format.decode(fields)) for seq_after, fields in entries]
 
 
 def _seq_of(entry_id: bytes) -> int:
@@ -98,14 +131,65 @@ def _pairs(flat: list[bytes]) -> dict[bytes, bytes]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-def read_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> list[tuple[int, Event]]:
+def read_after(
+    r: redis.Redis, keys: Keys, applied: int, count: int, archive: Archive | None = None
+) -> list[tuple[int, Event]]:
     """Up to `count` events after the checkpoint, each with the seq reached once it is
-    applied."""
-    entries = cast(
-        "list[tuple[bytes, dict[bytes, bytes]]]",
-        r.xrange(keys.log, min=f"({applied}-1", max="+", count=count),
+    applied: from the stream, or from the archive for those moved there."""
+    with r.pipeline(transaction=True) as pipe:
+        pipe.get(keys.archived)
+        _xrange_after(pipe, keys, applied, count)
+        archived, entries = pipe.execute()
+    if applied < int(archived or 0):
+        return _decoded(_archived(archive, keys.cid, applied, count, None))
+    return _decoded(_entries(entries))
+
+
+def entries_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> list[Entry]:
+    """Up to `count` entries the stream holds after the checkpoint, as stored."""
+    return _entries(_xrange_after(r, keys, applied, count))
+
+
+def _xrange_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> object:
+    return r.xrange(keys.log, min=f"({applied}-1", max="+", count=count)
+
+
+def _entries(found: object) -> list[Entry]:
+    listed = cast("list[tuple[bytes, Fields]]", found)
+    return [(_seq_of(entry_id), fields) for entry_id, fields in listed]
+
+
+# KEYS: log, archived, log bytes, checkpoint. ARGV: the first archived operation the segment
+# holds (where `archived` must still be), the seq after its last entry, the segment's bytes.
+# Trims the entries a stored and checked segment holds, all or nothing: 1 when done, 0 when
+# another archiver got there first or the segment is not all applied (a replay rewound the
+# checkpoint), -1 when the collection is gone.
+_TRIM = script(
+    b"""
+local applied = redis.call('GET', KEYS[4])
+if not applied then return -1 end
+local archived = tonumber(redis.call('GET', KEYS[2]) or '0')
+local upto = tonumber(ARGV[2])
+if archived ~= tonumber(ARGV[1]) or upto > tonumber(applied) then return 0 end
+redis.call('XTRIM', KEYS[1], 'MINID', (upto + 1) .. '-0')
+redis.call('SET', KEYS[2], upto)
+local left = redis.call('DECRBY', KEYS[3], ARGV[3])
+if left < 0 then redis.call('SET', KEYS[3], 0) end
+return 1
+"""
+)
+
+
+def trim(r: redis.Redis, keys: Keys, first: int, upto: int, size: int) -> int:
+    """Drop the entries of operations `first`..`upto - 1`, now held by an archived segment of
+    `size` bytes; see _TRIM for the answer."""
+    return int(
+        _TRIM(
+            keys=[keys.log, keys.archived, keys.log_bytes, keys.applied],
+            args=[first, upto, size],
+            client=r,
+        )
     )
-    return [(_seq_of(entry_id), event_format.decode(fields)) for entry_id, fields in entries]
 
 
 def outcomes(r: redis.Redis, keys: Keys, op_ids: range) -> list[QdrantError | None]:

@@ -16,6 +16,7 @@ from typing import cast
 import redis
 
 from projections import changes, event_format, ids, log
+from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import QdrantError
 from projections.events import Operation
@@ -31,15 +32,21 @@ class Page:
     last_operation_id: int  # where the next page starts: its `since`
 
 
-def read(r: redis.Redis, collection: Collection, since: int, limit: int) -> Page:
-    """Up to `limit` applied operations with ids above `since`, oldest first."""
+def read(
+    r: redis.Redis, collection: Collection, since: int, limit: int, archive: Archive | None = None
+) -> Page:
+    """Up to `limit` applied operations with ids above `since`, oldest first (those moved out
+    of the hot log read from `archive`)."""
     keys = collection.keys
     applied = int(cast("bytes | None", r.get(keys.applied)) or 0)  # operations [0, applied)
     first, last = since + 1, min(applied, since + 1 + limit) - 1
     if last < first:
         return Page([], since)
+    events = log.read_after(r, keys, first, limit, archive)
+    if events:  # fewer than asked when they end a segment of the archive
+        last = min(last, events[-1][0] - 1)
     found: list[tuple[int, Operation, int | None]] = []  # (operation_id, operation, time)
-    for seq_after, event in log.read_after(r, keys, first, limit):
+    for seq_after, event in events:
         start = seq_after - len(event.ops)
         found += [
             (start + i, op, event.time)

@@ -55,6 +55,13 @@ class Settings:
     sweep_seconds: float = 2.0
     # Commits the change feed keeps; a read model further behind reloads from the projection.
     change_feed_commits: int = 1000
+    # Where log entries go once the hot log has enough of them (an fsspec URL: file://...,
+    # s3://bucket/prefix); unset: the whole log stays in Redis.
+    archive_url: str | None = None
+    # The hot log of a collection keeps this many applied operations and megabytes of events
+    # at most (retention.py): whichever is passed first moves the oldest to the archive.
+    hot_log_operations: int = 100_000
+    hot_log_mb: float = 16.0
     # Memory a web process may hold in vectors (the vector read model); 0 holds none.
     vector_cache_mb: int = 1024
     # Appends stop once Redis uses this share of its maxmemory: the rest is room for the
@@ -87,6 +94,9 @@ class Settings:
             max_job_seconds=_env_float("MAX_JOB_SECONDS", cls.max_job_seconds),
             sweep_seconds=_env_float("SWEEP_SECONDS", cls.sweep_seconds),
             change_feed_commits=_env_int("CHANGE_FEED_COMMITS", cls.change_feed_commits),
+            archive_url=os.environ.get("ARCHIVE_URL") or None,
+            hot_log_operations=_env_int("HOT_LOG_OPERATIONS", cls.hot_log_operations),
+            hot_log_mb=_env_float("HOT_LOG_MB", cls.hot_log_mb),
             vector_cache_mb=_env_int("VECTOR_CACHE_MB", cls.vector_cache_mb),
             memory_write_limit=_env_float("MEMORY_WRITE_LIMIT", cls.memory_write_limit),
             allow_eviction=_env_bool("ALLOW_EVICTION", cls.allow_eviction),

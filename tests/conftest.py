@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import fsspec
 import pytest
 import redis
 from hypothesis import settings
 
-from tests.support import Cluster, embedded_server
+from tests.support import Cluster, S3Server, embedded_server
 
 TESTS = Path(__file__).resolve().parent
 
@@ -49,6 +50,25 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = embedded_server(tmp_path_factory.mktemp("valkey"))
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's), started when a test first asks for one."""
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new, empty bucket on the S3 server, which this process's S3 clients reach; its URL."""
+    for variable, value in s3.env.items():
+        monkeypatch.setenv(variable, value)
+    name = f"pl-{uuid.uuid4().hex[:12]}"
+    fs, _ = fsspec.core.url_to_fs(f"s3://{name}")
+    fs.mkdir(name)
+    return f"s3://{name}"
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -52,10 +53,16 @@ def spawn(command: str, env: dict[str, str], output: Path | None = None) -> subp
         return subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def pointlog(redis_url: str, *args: str) -> subprocess.CompletedProcess:
-    """Run the `pointlog` command on the server at `redis_url`; its output, as text."""
-    command, env = _pointlog(redis_url, args)
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+def pointlog(
+    redis_url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the `pointlog` command on the server at `redis_url` (with `env` on top); its output,
+    as text."""
+    command, base = _pointlog(redis_url, args)
+    full_env = {**base, **(env or {})}
+    return subprocess.run(
+        command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def pointlog_following(redis_url: str, *args: str) -> subprocess.Popen:
@@ -189,6 +196,56 @@ class Cluster:
 
     def _log(self, name: str) -> Path | None:
         return None if self.logs is None else self.logs / f"{name}.log"
+
+
+class S3Server:
+    """moto's S3-compatible server in a process of its own, on a free port. It keeps every
+    request in `folder/requests.jsonl` (moto's recorder), so `restart` brings it back with the
+    objects it held, as a real object store comes back from a restart."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self._recording = folder / "requests.jsonl"
+        self.process = self._start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a process needs to reach it (any key is accepted)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "pointlog",
+            "AWS_SECRET_ACCESS_KEY": "pointlog",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def _start(self) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "MOTO_ENABLE_RECORDING": "1",
+            "MOTO_RECORDER_FILEPATH": str(self._recording),
+        }
+        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for_port(self.port, process)
+        return process
+
+    def restart(self) -> None:
+        """SIGKILL the server, start it again on its port and replay what it was asked to keep."""
+        kill(self.process)
+        self.process = self._start()
+        replay = urllib.request.Request(
+            f"{self.endpoint}/moto-api/recorder/replay-recording", method="POST"
+        )
+        urllib.request.urlopen(replay, timeout=60).close()
+
+    def stop(self) -> None:
+        stop(self.process)
 
 
 def unserved_database(redis_url: str, db: int) -> str:

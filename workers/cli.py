@@ -2,6 +2,7 @@
 
 pointlog up       run everything on this machine: (embedded server,) web, workers
 pointlog worker   one worker process (the Procfile's `worker`)
+and tools for operators: replay, log, changes, status, archive status.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import orjson
 import redis
 from rq import Worker
 
-from projections import collections, jobs, log, operations_feed, store
+from projections import collections, jobs, log, operations_feed, retention, store
+from projections.archive import open_archive
 from projections.event_format import iso_time
 from projections.progress import Progress
 from projections.settings import Settings
@@ -28,6 +30,7 @@ from workers.process import run_worker
 from workers.replay import OnProgress, replay
 
 DUMP = orjson.OPT_SERIALIZE_NUMPY
+MB = 1024 * 1024
 CHANGES_PAGE = 256  # operations `pointlog changes` reads at once
 FOLLOW_WAIT_SECONDS = 5.0  # a wait of `--follow` ends this often to look again
 
@@ -54,6 +57,7 @@ def _up(args: argparse.Namespace) -> int:
     Ctrl-C (or SIGTERM) stops them all, the server last so nothing is lost."""
     server = None
     env = dict(os.environ)
+    env.setdefault("ARCHIVE_URL", (Path(args.data_dir) / "archive").resolve().as_uri())
     if not env.get("REDIS_URL"):
         server = EmbeddedServer(Path(args.data_dir), args.redis_port, fsync=args.fsync)
         server.start()
@@ -121,9 +125,10 @@ def _replay(args: argparse.Namespace) -> int:
 def _log(args: argparse.Namespace) -> int:
     r = _store()
     collection = collections.load(r, args.name)
+    archive = open_archive(Settings.from_env().archive_url)
     applied = args.start
     while True:
-        events = log.read_after(r, collection.keys, applied, 256)
+        events = log.read_after(r, collection.keys, applied, 256, archive)
         if not events:
             return 0
         for seq_after, event in events:
@@ -140,11 +145,12 @@ def _changes(args: argparse.Namespace) -> int:
     them; with `--follow`, then each one as it is applied, until interrupted."""
     r = _store()
     collection = collections.load(r, args.name)
+    archive = open_archive(Settings.from_env().archive_url)
     progress = Progress(r) if args.follow else None
     since = args.since
     try:
         while True:
-            page = operations_feed.read(r, collection, since, CHANGES_PAGE)
+            page = operations_feed.read(r, collection, since, CHANGES_PAGE, archive)
             for operation in page.operations:
                 sys.stdout.buffer.write(orjson.dumps(operation) + b"\n")
             sys.stdout.flush()
@@ -170,6 +176,27 @@ def _status(args: argparse.Namespace) -> int:
     queue = jobs.queue(r, settings.queue_name)
     alive = Worker.all(connection=r)
     print(f"pending jobs: {len(queue)}; workers alive: {len(alive)}")
+    return 0
+
+
+def _archive_status(args: argparse.Namespace) -> int:
+    """Per collection: the operations the hot log holds and the archive holds, and their bytes."""
+    r = _store()
+    archive = open_archive(Settings.from_env().archive_url)
+    print(f"archive: {'none (ARCHIVE_URL is not set)' if archive is None else archive.url}")
+    print(f"{'collection':<24} {'hot operations':>20} {'hot MB':>8} {'archived':>20} {'MB':>8}")
+    for found in collections.overview(r):
+        keys = found.collection.keys
+        hot = retention.hot_log(r, keys)
+        if hot is None:
+            continue
+        held = archive.holdings(found.collection.cid) if archive is not None else None
+        cold = f"0..{hot.archived - 1} ({held.segments} seg)" if held and hot.archived else "-"
+        cold_mb = held.bytes / MB if held else 0.0
+        print(
+            f"{found.collection.name:<24} {f'{hot.archived}..{found.appended - 1}':>20} "
+            f"{hot.bytes / MB:>8.1f} {cold:>20} {cold_mb:>8.1f}"
+        )
     return 0
 
 
@@ -208,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("--follow", action="store_true", help="then wait for more, until Ctrl-C")
     feed.set_defaults(run=_changes)
     commands.add_parser("status", help="lag and workers").set_defaults(run=_status)
+    archived = commands.add_parser("archive", help="the archive of old log entries")
+    archived.add_argument("action", choices=("status",))
+    archived.set_defaults(run=_archive_status)
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     return run(args)

@@ -1,5 +1,6 @@
 """The worker process: an RQ SimpleWorker (jobs run in-process: no fork per job) plus a sweep
-thread that catches up collections left behind, without waiting for RQ's maintenance."""
+thread that catches up collections left behind, without waiting for RQ's maintenance, and,
+with an archive configured, a thread that moves old log entries there (archiver.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import redis
 from rq import SimpleWorker
 
 from projections import jobs, json_logging, memory, store
+from projections.archive import open_archive
 from projections.settings import Settings
 from workers import catchup
+from workers.archiver import archive_forever
 
 logger = logging.getLogger("pointlog.worker")
 RECONNECT_SECONDS = 1.0
@@ -34,6 +37,15 @@ def run_worker(settings: Settings) -> None:
         target=_sweep_forever, args=(r, settings, stop), name="pointlog-sweep", daemon=True
     )
     sweeper.start()
+    archive = open_archive(settings.archive_url)
+    if archive is not None:
+        archiving = threading.Thread(
+            target=archive_forever,
+            args=(r, archive, settings, stop),
+            name="pointlog-archive",
+            daemon=True,
+        )
+        archiving.start()
     queue = jobs.queue(r, settings.queue_name)
     try:
         while True:

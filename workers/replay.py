@@ -1,4 +1,5 @@
-"""Rebuilding a collection's projection from its log, and checking one against the other.
+"""Rebuilding a collection's projection from its log (the archive's segments, then the
+stream), and checking one against the other.
 
 The rebuild is applied by the same code as the workers', into the `rebuild:` keyspace beside
 the live projection, while the API keeps taking writes and workers keep applying them. Then
@@ -18,6 +19,7 @@ import redis
 
 from projections import changes, collections
 from projections.apply import apply_batch
+from projections.archive import Archive, open_archive
 from projections.collections import Collection
 from projections.index_data import index_fields, stored_indexes, stored_terms
 from projections.keys import Keys
@@ -46,18 +48,19 @@ def replay(
     """Rebuild the projection of `name` from its log. With `verify`, compare the rebuild with
     the live projection at the same checkpoint and keep the live one; else switch to the rebuild."""
     collection = collections.load(r, name)
+    archive = open_archive(settings.archive_url)
     live = collection.keys
     rebuilt = live.rebuild()
     r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)
     r.set(rebuilt.applied, 0)
-    _follow(r, collection, rebuilt, settings, progress, until=None)
+    _follow(r, collection, rebuilt, settings, archive, progress, until=None)
     r.set(live.pause, 1, ex=PAUSE_SECONDS)
     lease = _take_lease(r, live)
     try:
         target = int(r.get(live.seq) or 0)
-        _follow(r, collection, rebuilt, settings, progress, until=target)
+        _follow(r, collection, rebuilt, settings, archive, progress, until=target)
         if verify:
-            _follow(r, collection, live, settings, None, until=target)
+            _follow(r, collection, live, settings, archive, None, until=target)
             return Outcome(target, differences=compare(r, collection, live, rebuilt))
         _switch(r, collection, live, rebuilt, target)
         return Outcome(target)
@@ -75,12 +78,19 @@ def _follow(
     collection: Collection,
     keys: Keys,
     settings: Settings,
+    archive: Archive | None,
     progress: OnProgress | None,
     until: int | None,
 ) -> None:
     while True:
         checkpoint = apply_batch(
-            r, collection, settings.apply_batch_events, keys, until, settings.change_feed_commits
+            r,
+            collection,
+            settings.apply_batch_events,
+            keys,
+            until,
+            settings.change_feed_commits,
+            archive,
         )
         if checkpoint is None:
             return

@@ -6,11 +6,14 @@ otherwise sweep up their collections and apply them behind the tests' backs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import fakeredis
 import pytest
 import redis
 
 from projections import collections
+from projections.archive import Archive
 from tests.support import unserved_database
 
 DOMAIN_DB = 2
@@ -35,3 +38,11 @@ def col(r: redis.Redis, name: str) -> collections.Collection:
         {"vectors": {"a": {"size": 2, "distance": "Dot"}, "b": {"size": 2, "distance": "Dot"}}}
     )
     return collections.create(r, name, config)
+
+
+@pytest.fixture(params=["folder", pytest.param("s3", marks=pytest.mark.integration)])
+def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
+    """An archive in each kind of storage pointlog supports: a folder, and a real S3 server."""
+    if request.param == "folder":
+        return Archive(f"file://{tmp_path}/archive")
+    return Archive(f"{request.getfixturevalue('bucket')}/archive")

@@ -1,0 +1,53 @@
+"""Archiving inside the worker processes: a thread that, every sweep, moves the oldest log
+entries of each collection whose hot log is over its limits to the archive (retention.py).
+One worker at a time archives a collection (a lease); a failed write trims nothing and is
+tried again at the next sweep."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+
+from projections import collections, retention
+from projections.archive import Archive
+from projections.retention import Limits
+from projections.settings import Settings
+from workers.lease import Lease
+
+logger = logging.getLogger("pointlog.archive")
+LEASE_SECONDS = 60.0  # a segment's write and check fit well within it
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(settings.hot_log_operations, settings.hot_log_mb)
+
+
+def archive_due(r: redis.Redis, archive: Archive, limits: Limits) -> None:
+    """Move out what is over the limits, collection by collection."""
+    for collection in collections.registered(r):
+        keys = collection.keys
+        hot = retention.hot_log(r, keys)
+        if hot is None or not hot.over(limits, retention.SEGMENT_SHARE):
+            continue
+        lease = Lease(r, keys.archiver, LEASE_SECONDS)
+        if not lease.acquire():
+            continue  # another worker is on it
+        try:
+            moved = retention.move_out(r, keys, archive, limits, renew=lease.renew)
+        finally:
+            lease.release()
+        if moved:
+            logger.info("archived", extra={"collection": collection.name, "segments": moved})
+
+
+def archive_forever(
+    r: redis.Redis, archive: Archive, settings: Settings, stop: threading.Event
+) -> None:
+    limits = limits_of(settings)
+    while not stop.wait(settings.sweep_seconds):
+        try:
+            archive_due(r, archive, limits)
+        except Exception as error:  # storage away, Redis away: nothing was trimmed
+            logger.warning("archiving skipped: %s", error)
