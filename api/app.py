@@ -11,6 +11,7 @@ from api.changes import Changes
 from api.collections import CollectionExists, CollectionItem, CollectionList
 from api.context import Context
 from api.facet import Facet
+from api.history import PointHistory
 from api.matrix import MatrixOffsets, MatrixPairs
 from api.metrics import Metrics
 from api.points import (
@@ -73,10 +74,12 @@ def create_app(
     app.add_route("/collections", CollectionList(ctx))
     app.add_route("/collections/{name}", CollectionItem(ctx))
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))
-    app.add_route("/collections/{name}/changes", Changes(ctx, open_archive(settings.archive_url)))
+    archive = open_archive(settings.archive_url)
+    app.add_route("/collections/{name}/changes", Changes(ctx, archive))
     points = "/collections/{name}/points"
     app.add_route(points, Points(ctx))
     app.add_route(points + "/{point_id}", Point(ctx))
+    app.add_route(points + "/{point_id}/history", PointHistory(ctx, archive))
     app.add_route(points + "/delete", DeletePoints(ctx))
     app.add_route(points + "/payload", Payload(ctx))
     app.add_route(points + "/payload/delete", DeletePayload(ctx))

@@ -21,7 +21,7 @@ from projections import changes, ids, log
 from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
-from projections.events import Event, Operation
+from projections.events import Event, Operation, points_named
 from projections.indexes import Index, root_of
 from projections.jsonpath import clone
 from projections.jsontypes import JsonObject
@@ -171,6 +171,20 @@ def _creates_index(event: Event) -> bool:
     return bool(event.ops) and event.ops[0]["type"] == "create_index"
 
 
+def _resolved_when_applied(event: Event, first_op: int) -> list[int]:
+    """The operations of the event whose points only applying them says (by a filter)."""
+    return [first_op + i for i, op in enumerate(event.ops) if points_named(op) is None]
+
+
+def _keep_resolved(
+    pipe: redis.client.Pipeline, keys: Keys, change: changes.Change, by_filter: set[int]
+) -> None:
+    """Keep the points each filter-based operation touched (for point history)."""
+    resolved = {op: orjson.dumps(change.ops[op]) for op in by_filter if op in change.ops}
+    if resolved:
+        pipe.hset(keys.resolved, mapping=resolved)  # type: ignore[arg-type]
+
+
 def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, ErrorRecord]:
     """Apply an event's operations in order; the errors they met, by operation_id."""
     for index, op in enumerate(event.ops):
@@ -223,13 +237,16 @@ def apply_batch(
                 staging = Staging(r, collection, keys, batch.indexes)
                 errors: dict[int, ErrorRecord] = {}
                 checkpoint, applied = batch.applied, 0
+                by_filter: set[int] = set()
                 for seq_after, event in batch.events:
                     if _creates_index(event) and applied:
                         break  # an index build reads the committed points: it starts a batch
-                    errors.update(apply_event(staging, event, seq_after - len(event.ops)))
+                    first_op = seq_after - len(event.ops)
+                    errors.update(apply_event(staging, event, first_op))
                     if staging.building:
                         break  # the checkpoint stays before the event until its build is done
                     checkpoint, applied = seq_after, applied + 1
+                    by_filter.update(_resolved_when_applied(event, first_op))
                 pipe.multi()
                 staging.write(pipe)
                 if errors:
@@ -240,6 +257,7 @@ def apply_batch(
                 if keys.live:
                     change = staging.change(batch.applied, checkpoint)
                     changes.append(pipe, keys, change, feed_length)
+                    _keep_resolved(pipe, keys, change, by_filter)
                     pipe.publish(keys.channel, checkpoint)
                 pipe.execute()
                 _log_commit(collection, keys, checkpoint, applied, errors)

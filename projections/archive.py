@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import bisect
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from projections import segments
-from projections.segments import Entry, Segment, Span
+from projections import segment_index, segments
+from projections.errors import QdrantError
+from projections.kept import Kept
+from projections.segment_index import SegmentIndex
+from projections.segments import DamagedSegment, Entry, Segment, Span
 
 CACHED_SEGMENTS = 2  # decoded segments kept, so a reader going through one reads it once
+CACHED_INDEXES = 256  # segment indexes kept (point history reads every one of a collection)
+IMMUTABLE = 0  # the stamp of what is kept: a stored file never changes
 
 
-class MissingSegment(Exception):
+class ArchiveUnavailable(QdrantError):
+    """Storage failed to answer: an archived operation cannot be read just now."""
+
+    http_status = 503
+    prefix = "Service unavailable: the archive cannot be read: "
+
+
+class MissingSegment(ArchiveUnavailable):
     """An operation the log says is archived that no segment holds."""
 
 
@@ -43,10 +53,12 @@ def open_archive(url: str | None) -> Archive | None:
 class Archive:
     def __init__(self, url: str) -> None:
         self.url = url
-        self._fs, self._root = fsspec.core.url_to_fs(url)
+        # A client of its own: fsspec's shared instances would keep the endpoint and keys of
+        # the environment the first one was made in.
+        self._fs, self._root = fsspec.core.url_to_fs(url, skip_instance_cache=True)
         self._local = isinstance(self._fs, LocalFileSystem)
-        self._lock = threading.Lock()
-        self._decoded: OrderedDict[tuple[int, Span], Segment] = OrderedDict()
+        self._decoded: Kept[tuple[int, Span], Segment] = Kept(CACHED_SEGMENTS)
+        self._indexes: Kept[tuple[int, Span], SegmentIndex] = Kept(CACHED_INDEXES)
         self._listed: dict[int, list[Span]] = {}  # each collection's spans, as last listed
 
     def _folder(self, cid: int) -> str:
@@ -67,6 +79,8 @@ class Archive:
             found = self._fs.ls(folder, detail=True)
         except FileNotFoundError:
             return {}
+        except Exception as error:  # whatever the storage's client raises
+            raise ArchiveUnavailable(f"{self.url}: {error!r}") from error
         listed = ((Span.parse(item["name"].rsplit("/", 1)[-1]), item["size"]) for item in found)
         return {span: size for span, size in listed if span is not None}
 
@@ -76,16 +90,43 @@ class Archive:
         return Holdings(len(listing), last + 1, sum(listing.values()))
 
     def write(self, cid: int, first: int, entries: list[Entry]) -> Segment:
-        """Store a segment of `entries` (starting at operation `first`) durably, then read it
-        back: what is returned is what storage holds, checked."""
-        data = segments.encode(first, entries)
+        """Store a segment of `entries` (starting at operation `first`) durably, and check
+        that storage gives back exactly its bytes."""
         span = Span(first, entries[-1][0] - 1)
-        path = self._path(cid, span)
+        self._store(self._path(cid, span), segments.encode(first, entries))
+        return Segment(span, entries, segments.raw_bytes(entries))
+
+    def write_index(self, cid: int, span: Span, index: SegmentIndex) -> None:
+        """Store the index of the segment `span` (segment_index.py) beside it."""
+        self._store(self._index_path(cid, span), segment_index.encode(index))
+        self._indexes.put((cid, span), IMMUTABLE, index)
+
+    def index(self, cid: int, span: Span) -> SegmentIndex:
+        """The index of the segment `span` (`DamagedSegment` if it does not decode)."""
+        index = self._indexes.get((cid, span), IMMUTABLE)
+        if index is None:
+            index = segment_index.decode(self._fetch(self._index_path(cid, span)))
+            self._indexes.put((cid, span), IMMUTABLE, index)
+        return index
+
+    def _fetch(self, path: str) -> bytes:
+        try:
+            data: bytes = self._fs.cat_file(path)
+        except Exception as error:  # whatever the storage's client raises
+            raise ArchiveUnavailable(f"{path}: {error!r}") from error
+        return data
+
+    def _index_path(self, cid: int, span: Span) -> str:
+        return self._path(cid, span).removesuffix(segments.SUFFIX) + segment_index.SUFFIX
+
+    def _store(self, path: str, data: bytes) -> None:
+        """Write durably, then check that storage gives back exactly these bytes."""
         if self._local:
             self._write_local(path, data)
         else:
             self._fs.pipe_file(path, data)  # an object store's put is all or nothing
-        return self.read(cid, span, fresh=True)
+        if self._fs.cat_file(path) != data:
+            raise DamagedSegment(f"{path} does not read back as written")
 
     def _write_local(self, path: str, data: bytes) -> None:
         """Write beside, flush to disk, then rename: the name never shows a partial file."""
@@ -105,16 +146,10 @@ class Archive:
 
     def read(self, cid: int, span: Span, fresh: bool = False) -> Segment:
         """A segment, checked (`DamagedSegment` otherwise); `fresh` reads storage again."""
-        key = (cid, span)
-        with self._lock:
-            cached = None if fresh else self._decoded.get(key)
-        if cached is not None:
-            return cached
-        segment = segments.decode(self._fs.cat_file(self._path(cid, span)))
-        with self._lock:
-            self._decoded[key] = segment
-            while len(self._decoded) > CACHED_SEGMENTS:
-                self._decoded.popitem(last=False)
+        segment = None if fresh else self._decoded.get((cid, span), IMMUTABLE)
+        if segment is None:
+            segment = segments.decode(self._fetch(self._path(cid, span)))
+            self._decoded.put((cid, span), IMMUTABLE, segment)
         return segment
 
     def entries_after(self, cid: int, applied: int, count: int, until: int | None) -> list[Entry]:

@@ -47,7 +47,10 @@ def iso_time(milliseconds: int) -> str:
     return datetime.fromtimestamp(milliseconds / 1000, UTC).isoformat(timespec="milliseconds")
 
 
-def decode(fields: Fields) -> Event:
+def decode(fields: Fields, blob: bool = True) -> Event:
+    """The entry's event; without `blob`, its operations and time alone (no vector bytes are
+    copied: for what only needs to know which points each operation names)."""
     current = upcast(fields)
     time = int(current[b"t"]) if current[b"t"] else None
-    return Event(orjson.loads(current[b"h"])["ops"], bytearray(current[b"b"]), time)
+    data = bytearray(current[b"b"]) if blob else bytearray()
+    return Event(orjson.loads(current[b"h"])["ops"], data, time)

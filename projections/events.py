@@ -39,6 +39,16 @@ Ref = list[int]  # [offset, length] into an event's blob
 Operation = dict[str, Any]
 
 
+def points_named(op: Operation) -> list[str] | None:
+    """The points an operation names itself; None when a filter selects them (or decides
+    which of the named ones it changes): only applying it resolves them."""
+    if "filter" in op or "update_filter" in op:
+        return None
+    if "points" in op:
+        return [point[0] for point in op["points"]]
+    return list(op.get("ids", []))
+
+
 @dataclass
 class Event:
     ops: list[Operation] = field(default_factory=list)

@@ -83,6 +83,12 @@ class Keys:
         return self._key("changes")
 
     @property
+    def resolved(self) -> str:
+        """Hash: operation_id -> the points (JSON) an operation selecting them by a filter
+        touched, as applied; for point history, until the archive holds the operation."""
+        return self._key("resolved")
+
+    @property
     def channel(self) -> str:
         """Pub/sub channel announcing each new checkpoint of the live projection."""
         return self._key("applied")
@@ -186,7 +192,7 @@ class Keys:
 
     def all_keys(self, vector_names: list[str], indexes: Mapping[str, Iterable[str]]) -> list[str]:
         own = [self.seq, self.log, self.log_bytes, self.archived, self.archiver, self.kick]
-        own += [self.lease, self.pause, self.changes, self.applied]
+        own += [self.lease, self.pause, self.changes, self.resolved, self.applied]
         return own + self.projection_keys(vector_names, indexes)
 
 

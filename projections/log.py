@@ -7,7 +7,7 @@ reading after a checkpoint `applied` is XRANGE from `(<applied>-1`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -89,8 +89,9 @@ class Batch:
     indexes: dict[bytes, bytes]  # payload index definitions of the projection
 
 
-class ArchiveNeeded(Exception):
-    """The entries to read were moved to the archive, and no archive was given."""
+class ArchiveNeeded(QdrantError):
+    """The entries to read were moved to the archive, and no archive was given (ARCHIVE_URL
+    is not set in this process)."""
 
 
 def next_batch(
@@ -119,8 +120,8 @@ def _archived(
     return archive.entries_after(cid, applied, count, until)
 
 
-def _decoded(entries: Iterable[Entry]) -> list[tuple[int, Event]]:
-    return [(seq_after, event_format.decode(fields)) for seq_after, fields in entries]
+def _decoded(entries: Iterable[Entry], blob: bool = True) -> list[tuple[int, Event]]:
+    return [(seq_after, event_format.decode(fields, blob)) for seq_after, fields in entries]
 
 
 def _seq_of(entry_id: bytes) -> int:
@@ -132,17 +133,23 @@ def _pairs(flat: list[bytes]) -> dict[bytes, bytes]:
 
 
 def read_after(
-    r: redis.Redis, keys: Keys, applied: int, count: int, archive: Archive | None = None
+    r: redis.Redis,
+    keys: Keys,
+    applied: int,
+    count: int,
+    archive: Archive | None = None,
+    blob: bool = True,
 ) -> list[tuple[int, Event]]:
     """Up to `count` events after the checkpoint, each with the seq reached once it is
-    applied: from the stream, or from the archive for those moved there."""
+    applied: from the stream, or from the archive for those moved there (without `blob`, their
+    operations alone: event_format.decode)."""
     with r.pipeline(transaction=True) as pipe:
         pipe.get(keys.archived)
         _xrange_after(pipe, keys, applied, count)
         archived, entries = pipe.execute()
     if applied < int(archived or 0):
-        return _decoded(_archived(archive, keys.cid, applied, count, None))
-    return _decoded(_entries(entries))
+        return _decoded(_archived(archive, keys.cid, applied, count, None), blob)
+    return _decoded(_entries(entries), blob)
 
 
 def entries_after(r: redis.Redis, keys: Keys, applied: int, count: int) -> list[Entry]:
@@ -159,11 +166,12 @@ def _entries(found: object) -> list[Entry]:
     return [(_seq_of(entry_id), fields) for entry_id, fields in listed]
 
 
-# KEYS: log, archived, log bytes, checkpoint. ARGV: the first archived operation the segment
-# holds (where `archived` must still be), the seq after its last entry, the segment's bytes.
-# Trims the entries a stored and checked segment holds, all or nothing: 1 when done, 0 when
-# another archiver got there first or the segment is not all applied (a replay rewound the
-# checkpoint), -1 when the collection is gone.
+# KEYS: log, archived, log bytes, checkpoint, resolved. ARGV: the first archived operation the
+# segment holds (where `archived` must still be), the seq after its last entry, the segment's
+# bytes, then the operations whose `resolved` records its index holds. Trims what a stored
+# and checked segment holds, all or nothing: 1 when done, 0 when another archiver got there
+# first or the segment is not all applied (a replay rewound the checkpoint), -1 when the
+# collection is gone.
 _TRIM = script(
     b"""
 local applied = redis.call('GET', KEYS[4])
@@ -175,24 +183,26 @@ redis.call('XTRIM', KEYS[1], 'MINID', (upto + 1) .. '-0')
 redis.call('SET', KEYS[2], upto)
 local left = redis.call('DECRBY', KEYS[3], ARGV[3])
 if left < 0 then redis.call('SET', KEYS[3], 0) end
+for i = 4, #ARGV do redis.call('HDEL', KEYS[5], ARGV[i]) end
 return 1
 """
 )
 
 
-def trim(r: redis.Redis, keys: Keys, first: int, upto: int, size: int) -> int:
+def trim(r: redis.Redis, keys: Keys, first: int, upto: int, size: int, resolved: list[int]) -> int:
     """Drop the entries of operations `first`..`upto - 1`, now held by an archived segment of
-    `size` bytes; see _TRIM for the answer."""
+    `size` bytes, and the `resolved` records of these operations, now in its index; see _TRIM
+    for the answer."""
     return int(
         _TRIM(
-            keys=[keys.log, keys.archived, keys.log_bytes, keys.applied],
-            args=[first, upto, size],
+            keys=[keys.log, keys.archived, keys.log_bytes, keys.applied, keys.resolved],
+            args=[first, upto, size, *resolved],
             client=r,
         )
     )
 
 
-def outcomes(r: redis.Redis, keys: Keys, op_ids: range) -> list[QdrantError | None]:
+def outcomes(r: redis.Redis, keys: Keys, op_ids: Sequence[int]) -> list[QdrantError | None]:
     """What each applied operation met: its error, or None when it succeeded."""
     records = r.hmget(keys.errors, list(op_ids))
     return [None if record is None else from_record(orjson.loads(record)) for record in records]

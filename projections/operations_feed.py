@@ -19,7 +19,7 @@ from projections import changes, event_format, ids, log
 from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import QdrantError
-from projections.events import Operation
+from projections.events import Operation, points_named
 from projections.jsontypes import JsonObject
 from projections.keys import Keys
 
@@ -42,7 +42,7 @@ def read(
     first, last = since + 1, min(applied, since + 1 + limit) - 1
     if last < first:
         return Page([], since)
-    events = log.read_after(r, keys, first, limit, archive)
+    events = log.read_after(r, keys, first, limit, archive, blob=False)
     if events:  # fewer than asked when they end a segment of the archive
         last = min(last, events[-1][0] - 1)
     found: list[tuple[int, Operation, int | None]] = []  # (operation_id, operation, time)
@@ -56,7 +56,7 @@ def read(
     errors = log.outcomes(r, keys, range(first, last + 1))
     touched = _touched(r, keys, first, last)
     operations = [
-        _described(op_id, op, time, touched.get(op_id, _named(op)), errors[op_id - first])
+        _described(op_id, op, time, touched.get(op_id, points_named(op)), errors[op_id - first])
         for op_id, op, time in found
     ]
     return Page(operations, last)
@@ -78,15 +78,6 @@ def _touched(r: redis.Redis, keys: Keys, first: int, last: int) -> dict[int, lis
         if len(entries) < CHANGES_READ:
             return touched
         newest = b"(" + entries[-1][0]
-
-
-def _named(op: Operation) -> list[str] | None:
-    """The points an operation names itself (None: it selects them by a filter)."""
-    if "filter" in op or "update_filter" in op:
-        return None
-    if "points" in op:
-        return [point[0] for point in op["points"]]
-    return list(op.get("ids", []))
 
 
 def _described(

@@ -5,8 +5,9 @@ limit is passed first moves the oldest entries out. Entries not yet applied alwa
 workers read them from the stream). So that segments are not tiny, moving starts once the hot
 log is over a limit by SEGMENT_SHARE of it, and then goes on until it is within both.
 
-Each segment is stored and read back before the stream is trimmed (log.trim), so an entry is
-always in Redis or in a checked segment. A crash between the two leaves a segment whose
+Each segment, and then its index for point history (segment_index.py), is stored and read back
+before the stream is trimmed (log.trim), so an entry is always in Redis or in a checked
+segment. A crash between the two leaves a segment whose
 entries are still in the stream: the next run finds it by its first operation and trims them.
 """
 
@@ -15,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
 import redis
 
-from projections import log
+from projections import event_format, log, segment_index
 from projections.archive import Archive
 from projections.keys import Keys
 from projections.segments import DamagedSegment, Entry, Segment, raw_size
@@ -74,15 +76,14 @@ def move_out(
     """Move the oldest entries out while the hot log is over its limits (see the module's
     docstring); `renew` is called after each segment. Returns the segments moved."""
     hot = hot_log(r, keys)
-    if hot is None or not hot.over(limits, SEGMENT_SHARE):
-        return 0
     moved = 0
-    while hot is not None and hot.over(limits):
+    while hot is not None and hot.over(limits, SEGMENT_SHARE):
         segment = _stored_segment(r, keys, archive, hot, limits)
         if segment is None:
             break
+        resolved = _store_index(r, keys, archive, segment)
         span = segment.span
-        if log.trim(r, keys, span.first, span.last + 1, segment.raw_bytes) != 1:
+        if log.trim(r, keys, span.first, span.last + 1, segment.raw_bytes, resolved) != 1:
             break  # another archiver moved it, or the collection is gone
         moved += 1
         renew()
@@ -103,6 +104,18 @@ def _stored_segment(
             pass  # cut short by a crash: written again below
     entries = _entries_to_move(r, keys, hot, limits)
     return archive.write(keys.cid, hot.archived, entries) if entries else None
+
+
+def _store_index(r: redis.Redis, keys: Keys, archive: Archive, segment: Segment) -> list[int]:
+    """Store the segment's index (segment_index.py); returns the filter-based operations whose
+    `resolved` records it now holds."""
+    entries = segment.entries
+    events = [(seq_after, event_format.decode(fields, blob=False)) for seq_after, fields in entries]
+    filtered = segment_index.by_filter(events)
+    found = r.hmget(keys.resolved, filtered) if filtered else []
+    resolved = {op: orjson.loads(keys) for op, keys in zip(filtered, found, strict=True) if keys}
+    archive.write_index(keys.cid, segment.span, segment_index.build(events, resolved))
+    return filtered
 
 
 def _entries_to_move(r: redis.Redis, keys: Keys, hot: HotLog, limits: Limits) -> list[Entry]:

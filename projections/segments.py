@@ -22,6 +22,8 @@ from functools import cached_property
 
 import orjson
 
+from projections.errors import QdrantError
+
 MAGIC = b"PLSEG1\n"
 SUFFIX = ".seg"
 # zlib's fastest level: vectors (most of a log's bytes) barely compress at any level, and
@@ -35,8 +37,11 @@ _VALUE_LEN = struct.Struct(">I")
 Entry = tuple[int, dict[bytes, bytes]]  # (seq after the entry, its fields)
 
 
-class DamagedSegment(Exception):
+class DamagedSegment(QdrantError):
     """A segment whose bytes do not match its checksum or its header."""
+
+    http_status = 503
+    prefix = "Service unavailable: the archive is damaged: "
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,10 @@ def raw_size(fields: dict[bytes, bytes]) -> int:
     return len(fields.get(b"h", b"")) + len(fields.get(b"b", b""))
 
 
+def raw_bytes(entries: list[Entry]) -> int:
+    return sum(raw_size(fields) for _, fields in entries)
+
+
 def encode(first: int, entries: list[Entry]) -> bytes:
     """A segment of `entries`, the first of which starts at operation `first`."""
     parts = []
@@ -87,7 +96,7 @@ def encode(first: int, entries: list[Entry]) -> bytes:
         "first": first,
         "last": entries[-1][0] - 1,
         "entries": len(entries),
-        "raw_bytes": sum(raw_size(fields) for _, fields in entries),
+        "raw_bytes": raw_bytes(entries),
         "body_bytes": len(body),
         "sha256": hashlib.sha256(body).hexdigest(),
     }

@@ -60,8 +60,8 @@ class Settings:
     archive_url: str | None = None
     # The hot log of a collection keeps this many applied operations and megabytes of events
     # at most (retention.py): whichever is passed first moves the oldest to the archive.
-    hot_log_operations: int = 100_000
-    hot_log_mb: float = 16.0
+    hot_log_operations: int = 10_000
+    hot_log_mb: float = 4.0
     # Memory a web process may hold in vectors (the vector read model); 0 holds none.
     vector_cache_mb: int = 1024
     # Appends stop once Redis uses this share of its maxmemory: the rest is room for the

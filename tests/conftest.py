@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import fsspec
 import pytest
 import redis
 from hypothesis import settings
@@ -65,10 +64,7 @@ def bucket(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
     """A new, empty bucket on the S3 server, which this process's S3 clients reach; its URL."""
     for variable, value in s3.env.items():
         monkeypatch.setenv(variable, value)
-    name = f"pl-{uuid.uuid4().hex[:12]}"
-    fs, _ = fsspec.core.url_to_fs(f"s3://{name}")
-    fs.mkdir(name)
-    return f"s3://{name}"
+    return s3.make_bucket(f"pl-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import fsspec
 import redis
 
 from workers.embedded import EmbeddedServer
@@ -221,6 +222,18 @@ class S3Server:
             "AWS_SECRET_ACCESS_KEY": "pointlog",
             "AWS_DEFAULT_REGION": "us-east-1",
         }
+
+    def make_bucket(self, name: str) -> str:
+        """A new bucket; its URL."""
+        fs = fsspec.filesystem(
+            "s3",
+            key="pointlog",
+            secret="pointlog",
+            client_kwargs={"endpoint_url": self.endpoint},
+            skip_instance_cache=True,
+        )
+        fs.mkdir(name)
+        return f"s3://{name}"
 
     def _start(self) -> subprocess.Popen:
         env = {

@@ -17,7 +17,11 @@ from projections.settings import Settings
 from workers.lease import Lease
 
 logger = logging.getLogger("pointlog.archive")
-LEASE_SECONDS = 60.0  # a segment's write and check fit well within it
+# A segment's write and check fit well within it, and a killed archiver's lease frees soon.
+# Should one outlive it anyway, two archivers may store overlapping segments: harmless, since
+# the log never changes (any segment holding an operation holds the same entries around it)
+# and only one of them trims the stream (log.trim).
+LEASE_SECONDS = 10.0
 
 
 def limits_of(settings: Settings) -> Limits:

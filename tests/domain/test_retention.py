@@ -7,6 +7,7 @@ import pytest
 
 from projections import events, log, operations_feed, retention
 from projections.apply import apply_batch
+from projections.archive import Archive, ArchiveUnavailable
 from projections.retention import Limits
 from tests.domain.writes import settle, write
 from workers.replay import compare
@@ -131,3 +132,15 @@ def test_the_change_feed_pages_through_archived_and_hot_operations(r, col, archi
         since = page[-1]["operation_id"]
     assert [op["operation_id"] for op in seen] == list(range(30))
     assert seen[0]["points"] == [0] and seen[29]["points"] == [4]
+
+
+def test_archived_operations_that_storage_no_longer_holds_answer_a_clear_503(r, col, archive):
+    fill(r, col, 30)
+    retention.move_out(r, col.keys, archive, Limits(8, NO_BYTE_LIMIT))
+    reader = Archive(archive.url)  # another process: nothing of it cached
+    for span in archive.spans(col.cid):
+        archive._fs.rm(f"{archive._folder(col.cid)}/{span.name}")
+    with pytest.raises(ArchiveUnavailable) as raised:
+        operations_feed.read(r, col, -1, 10, reader)
+    assert raised.value.http_status == 503
+    assert raised.value.message.startswith("Service unavailable: the archive cannot be read")

@@ -7,18 +7,26 @@ applied exactly once (checkpoint = last operation id, applied-ops counter = log 
 wait=true call outlived its timeout, the change feed is contiguous and ends at the checkpoint,
 and the live projection equals a replay of the log.
 
-    python -m tests.faults.chaos --seconds 30 [--restart-server]
+With `--archive folder` or `--archive s3` the workers also move old log entries to an archive
+(a folder, or moto's S3 server) throughout, so worker kills land in the middle of archiving;
+`--restart-s3` kills and restarts the S3 server once. The archive and the stream must then
+hold every operation exactly once, in order.
+
+    python -m tests.faults.chaos --seconds 30 [--restart-server] [--archive s3 --restart-s3]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -26,12 +34,15 @@ from pathlib import Path
 import httpx
 import redis
 
-from projections import changes, collections
-from tests.support import ROOT, Cluster, embedded_server
+from projections import changes, collections, log
+from projections.archive import Archive
+from projections.keys import Keys
+from tests.support import ROOT, Cluster, S3Server, embedded_server
 from workers.embedded import EmbeddedServer
 
 COLLECTION = "chaos"
 WAIT_TIMEOUT = 5  # seconds, given to every wait=true call
+HOT_LOG_OPERATIONS = 100  # small, so archiving runs all through the run
 BACKOFF = 0.05  # seconds a client waits after a failed request
 SLACK = 3.0  # what a wait=true call may take beyond its timeout (HTTP, a pod under load)
 
@@ -118,13 +129,38 @@ def client_loop(seed: int, pods: list[str], until: float, tally: Tally) -> None:
                     tally.waits.append(took)
 
 
+@dataclass
+class Archiving:
+    """Where the run's archive is, and the S3 server holding it (None: a folder)."""
+
+    env: dict[str, str]
+    s3: S3Server | None
+
+
+def start_archive(kind: str | None, folder: Path) -> Archiving | None:
+    if kind is None:
+        return None
+    settings = {"HOT_LOG_OPERATIONS": str(HOT_LOG_OPERATIONS), "SWEEP_SECONDS": "0.2"}
+    if kind == "folder":
+        return Archiving({**settings, "ARCHIVE_URL": f"file://{folder}/archive"}, None)
+    s3 = S3Server(folder)
+    url = s3.make_bucket("chaos")
+    return Archiving({**settings, **s3.env, "ARCHIVE_URL": f"{url}/archive"}, s3)
+
+
 def run(
-    seconds: float, restart_server: bool, clients: int = 6, data_dir: Path | None = None
+    seconds: float,
+    restart_server: bool,
+    clients: int = 6,
+    data_dir: Path | None = None,
+    archive: str | None = None,
+    restart_s3: bool = False,
 ) -> dict:
     """Run the faults; returns the figures (and raises AssertionError on a broken promise)."""
     folder = data_dir or Path(tempfile.mkdtemp(prefix="pointlog-chaos-"))
+    archiving = start_archive(archive, folder)
     server = embedded_server(folder, fsync="always")
-    cluster = Cluster(server.url)
+    cluster = Cluster(server.url, archiving.env if archiving else None)
     try:
         cluster.start_workers(3)
         pods = cluster.start_webs(2)
@@ -137,28 +173,42 @@ def run(
         ]
         for thread in threads:
             thread.start()
-        kills = inflict_faults(cluster, server, seconds, until, restart_server)
+        s3 = archiving.s3 if archiving and restart_s3 else None
+        kills = inflict_faults(cluster, server, seconds, until, restart_server, s3)
         for thread in threads:
             thread.join()
-        return check(server.url, pods, tally, kills)
+        return check(server.url, pods, tally, kills, archiving)
     finally:
         cluster.stop()
         server.stop()
+        if archiving and archiving.s3:
+            archiving.s3.stop()
 
 
 def inflict_faults(
-    cluster: Cluster, server: EmbeddedServer, seconds: float, until: float, restart_server: bool
+    cluster: Cluster,
+    server: EmbeddedServer,
+    seconds: float,
+    until: float,
+    restart_server: bool,
+    s3: S3Server | None,
 ) -> dict[str, int]:
     """Until `until`: every 1 to 3 s a random worker SIGKILLed and restarted; once, after 30% of
-    the run, the first web pod; once, after 60%, the server (with `restart_server`)."""
+    the run, the first web pod; once, after 45%, the S3 server (when given); once, after 60%,
+    the server (with `restart_server`)."""
     rng = random.Random(7)
-    kills = {"workers": 0, "web": 0, "server": 0}
+    kills = {"workers": 0, "web": 0, "server": 0, "s3": 0}
     web_killed_at = time.monotonic() + seconds * 0.3
+    s3_killed_at = time.monotonic() + seconds * 0.45 if s3 else float("inf")
     server_killed_at = time.monotonic() + seconds * 0.6 if restart_server else float("inf")
     while time.monotonic() < until:
         time.sleep(rng.uniform(1.0, 3.0))  # the fault schedule, not a synchronisation
         cluster.restart_worker(rng.randrange(len(cluster.workers)))
         kills["workers"] += 1
+        if s3 is not None and time.monotonic() > s3_killed_at:
+            s3.restart()
+            kills["s3"] += 1
+            s3_killed_at = float("inf")
         if time.monotonic() > web_killed_at:
             cluster.restart_web(0)
             kills["web"] += 1
@@ -181,7 +231,24 @@ def create_collection(pod: str) -> None:
     httpx.put(f"{pod}/collections/{COLLECTION}/index", params={"wait": "true"}, json=index)
 
 
-def check(url: str, pods: list[str], tally: Tally, kills: dict) -> dict:
+def check_archive(r: redis.Redis, keys: Keys, archive: Archive, seq: int) -> tuple[int, int]:
+    """Reading the log as replay and the change feed do (the archive's segments, then the
+    stream, while the workers may still be moving entries out) gives every operation 0..seq-1
+    once, in order; returns (archived operations, segments)."""
+    at = 0
+    while at < seq:
+        events = log.read_after(r, keys, at, 256, archive, blob=False)
+        assert events, f"the log ends at operation {at}, not {seq}"
+        for seq_after, event in events:
+            first = seq_after - len(event.ops)
+            assert first == at, f"the log jumps from operation {at} to {first}"
+            at = seq_after
+    return int(r.get(keys.archived) or 0), len(archive.spans(keys.cid))
+
+
+def check(
+    url: str, pods: list[str], tally: Tally, kills: dict, archiving: Archiving | None
+) -> dict:
     # A read waits (read-your-writes) until everything acknowledged is applied.
     count = httpx.post(f"{pods[1]}/collections/{COLLECTION}/points/count", json={}, timeout=60)
     count.raise_for_status()
@@ -201,9 +268,15 @@ def check(url: str, pods: list[str], tally: Tally, kills: dict) -> dict:
     assert all(a.after == b.before for a, b in pairwise(feed)), "the change feed has a gap"
     slowest = max(tally.waits, default=0.0)
     assert slowest <= WAIT_TIMEOUT + SLACK, f"a wait=true call took {slowest:.1f}s"
+    archived = segments = 0
+    env = {"REDIS_URL": url, "PATH": "/usr/bin:/bin", **(archiving.env if archiving else {})}
+    if archiving is not None:
+        with _environment(archiving.env):
+            archive = Archive(archiving.env["ARCHIVE_URL"])
+            archived, segments = check_archive(r, keys, archive, seq)
     verify = subprocess.run(
         [sys.executable, "-m", "workers.cli", "replay", COLLECTION, "--verify"],
-        cwd=ROOT, env={"REDIS_URL": url, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+        cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert verify.returncode == 0, verify.stdout[-2000:] + verify.stderr[-2000:]
     return {
@@ -216,17 +289,37 @@ def check(url: str, pods: list[str], tally: Tally, kills: dict) -> dict:
         "worker kills": kills["workers"],
         "web kills": kills["web"],
         "server kills": kills["server"],
+        "S3 server restarts": kills["s3"],
+        "operations archived": archived,
+        "segments": segments,
         "slowest wait=true (s)": round(slowest, 2),
         "replay equals live": True,
     }
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """This process's environment with `variables` set (an S3 client reads its endpoint and
+    keys there), as it was afterwards."""
+    saved = dict(os.environ)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--restart-server", action="store_true")
+    parser.add_argument("--archive", choices=("folder", "s3"))
+    parser.add_argument("--restart-s3", action="store_true")
     args = parser.parse_args()
-    figures = run(args.seconds, args.restart_server)
+    figures = run(
+        args.seconds, args.restart_server, archive=args.archive, restart_s3=args.restart_s3
+    )
     for name, value in figures.items():
         print(f"{name:>24}: {value}")
 

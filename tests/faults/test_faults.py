@@ -18,3 +18,12 @@ def test_a_server_crash_mid_load_loses_no_acknowledged_operation(tmp_path: Path)
     figures = chaos.run(seconds=12, restart_server=True, data_dir=tmp_path)
     assert figures["server kills"] == 1
     assert figures["operations acknowledged"] > 100
+
+
+def test_archiving_through_killed_workers_and_an_s3_restart_loses_nothing(tmp_path: Path) -> None:
+    figures = chaos.run(
+        seconds=12, restart_server=False, data_dir=tmp_path, archive="s3", restart_s3=True
+    )
+    assert figures["S3 server restarts"] == 1 and figures["worker kills"] >= 3
+    # the log moved out while workers were being killed (chaos.check_archive: all of it reads)
+    assert figures["operations archived"] > 0 and figures["segments"] > 1
