@@ -6,6 +6,7 @@ import falcon
 import redis
 
 from api import http
+from api.aliases import AliasChanges, AliasList, CollectionAliases
 from api.auth import ApiKeys
 from api.changes import Changes
 from api.collections import CollectionExists, CollectionItem, CollectionList
@@ -72,6 +73,9 @@ def create_app(
     app.add_route("/readyz", Ready(ctx, limit))
     app.add_route("/metrics", metrics)
     app.add_route("/collections", CollectionList(ctx))
+    app.add_route("/collections/aliases", AliasChanges(ctx))
+    app.add_route("/aliases", AliasList(ctx))
+    app.add_route("/collections/{name}/aliases", CollectionAliases(ctx))
     app.add_route("/collections/{name}", CollectionItem(ctx))
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))
     archive = open_archive(settings.archive_url)

@@ -66,7 +66,7 @@ class CollectionExists:
         self._ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        ok(req, resp, {"exists": collections.find(self._ctx.r, name) is not None})
+        ok(req, resp, {"exists": collections.exists(self._ctx.r, name)})
 
 
 def info(

@@ -18,6 +18,7 @@ from projections.errors import (
     NotFound,
     QdrantError,
     ValidationFailed,
+    WrongInput,
 )
 from projections.jsontypes import JsonObject
 from projections.keys import Keys
@@ -34,6 +35,7 @@ ACCEPTED_FIELDS = {
     "write_consistency_factor", "on_disk_payload", "hnsw_config", "wal_config",
     "optimizers_config", "quantization_config", "strict_mode_config", "metadata", "init_from",
 }  # fmt: skip
+COUNTS = ("shard_number", "replication_factor", "write_consistency_factor")  # u32, at least 1
 VECTOR_PARAM_FIELDS = {
     "size", "distance", "hnsw_config", "quantization_config", "on_disk", "datatype",
     "multivector_config",
@@ -50,6 +52,7 @@ class VectorSpec:
     multi: bool = False
     sparse: bool = False
     idf: bool = False  # a sparse vector's `modifier: idf`
+    datatype: str = "float32"  # what a dense vector's values are stored as (vectors.py)
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,22 @@ def validate_create(body: object) -> JsonObject:
     if not isinstance(body, dict):
         raise FormatError("invalid type: expected struct CreateCollection")
     config = {k: v for k, v in body.items() if k in ACCEPTED_FIELDS and v is not None}
+    for field in COUNTS:
+        if field in config:
+            _validate_count(config[field], field)
     config["vectors"] = _validate_vectors(config.get("vectors", {}))
     if "sparse_vectors" in config:
         config["sparse_vectors"] = _validate_sparse(config["sparse_vectors"])
     return config
+
+
+def _validate_count(raw: object, field: str) -> None:
+    """A u32 of at least 1, as Qdrant's `shard_number` and its kin: 400 for what is not a
+    u32, 422 for 0."""
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw < 2**32:
+        raise FormatError(f"{field}: invalid value: {raw!r}, expected u32")
+    if raw == 0:
+        raise ValidationFailed(f"{field}: value 0 invalid, must be 1 or larger")
 
 
 def _validate_vectors(raw: object) -> JsonObject:
@@ -143,7 +158,11 @@ def vector_specs(config: JsonObject) -> dict[str, VectorSpec]:
     named = {"": vectors} if "size" in vectors else vectors
     specs = {
         name: VectorSpec(
-            name, p["distance"], p["size"], multi=p.get("multivector_config") is not None
+            name,
+            p["distance"],
+            p["size"],
+            multi=p.get("multivector_config") is not None,
+            datatype=p.get("datatype", "float32"),
         )
         for name, p in named.items()
     }
@@ -181,6 +200,14 @@ def load(r: redis.Redis, name: str) -> Collection:
     return _parse(name, raw)
 
 
+def exists(r: redis.Redis, name: str) -> bool:
+    """Whether a collection, or an alias, has the name."""
+    with r.pipeline(transaction=False) as pipe:
+        pipe.hexists(K.COLLECTIONS, name)
+        pipe.hexists(K.ALIASES, name)
+        return any(pipe.execute())
+
+
 def find(r: redis.Redis, name: str) -> Collection | None:
     raw = _entry(r, name)
     return None if raw is None else _parse(name, raw)
@@ -192,10 +219,26 @@ def create(r: redis.Redis, name: str, config: JsonObject) -> Collection:
     keys = Keys(cid)
     r.mset({keys.seq: 0, keys.applied: 0})
     raw = orjson.dumps({"cid": cid, "config": config})
-    if not r.hsetnx(K.COLLECTIONS, name, raw):
+    registered = _register(keys=[K.COLLECTIONS, K.ALIASES], args=[name, raw], client=r)
+    if registered != 1:
         r.delete(keys.seq, keys.applied)
+    if registered == 0:
         raise AlreadyExists(f"Collection `{name}` already exists!")
+    if registered == -1:
+        raise WrongInput(
+            f"Can't create collection with name {name}. Alias with the same name already exists"
+        )
     return _parse(name, raw)
+
+
+# KEYS: the registry, the aliases. ARGV: name, entry. 1: registered; 0: the name is taken by a
+# collection, -1: by an alias (checked in the same step, so an alias change cannot slip in).
+_register = script(
+    b"""
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -1 end
+return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+"""
+)
 
 
 def delete(r: redis.Redis, name: str) -> bool:
@@ -205,6 +248,7 @@ def delete(r: redis.Redis, name: str) -> bool:
     raw = _entry(r, name)
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False
+    _drop_aliases(keys=[K.ALIASES], args=[name], client=r)
     collection = _parse(name, raw)
     keys, rebuild = collection.keys, collection.keys.rebuild()
     r.unlink(keys.seq, keys.applied, rebuild.applied)
@@ -214,6 +258,18 @@ def delete(r: redis.Redis, name: str) -> bool:
     r.unlink(*rebuild.projection_keys(names, index_data.stored_indexes(r, rebuild)))
     return True
 
+
+# KEYS: the aliases. ARGV: a collection name. Drops every alias of the collection, as Qdrant
+# does when it deletes one.
+_drop_aliases = script(
+    b"""
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do
+  if flat[i + 1] == ARGV[1] then redis.call('HDEL', KEYS[1], flat[i]) end
+end
+return 0
+"""
+)
 
 _DELETE_IF_SAME_LUA = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
@@ -226,6 +282,8 @@ _delete_if_same = script(_DELETE_IF_SAME_LUA.encode())
 
 class Cache:
     """Each web process keeps the collections it has seen, saving a round trip per request.
+    A name that is an alias (aliases.py) is looked up on every request, so a switch shows at
+    once on every pod; the collection it names is kept as any other.
     A stale entry cannot do harm: an append or read on a deleted collection's cid finds no
     `seq` and raises CollectionGone, and any other error met with a cached entry is checked
     against a fresh look-up; either way the work runs again on the fresh collection. `work`
@@ -244,7 +302,15 @@ class Cache:
                 if find(self._r, name) == known:
                     raise  # a real error, not a stale entry
                 self._known.pop(name, None)
-        collection = load(self._r, name)
+        with self._r.pipeline(transaction=False) as pipe:
+            pipe.hget(K.COLLECTIONS, name)
+            pipe.hget(K.ALIASES, name)
+            raw, target = pipe.execute()
+        if raw is None and target is not None:
+            return self.using(target.decode(), work)  # an alias: resolved again next time
+        if raw is None:
+            raise NotFound(f"Collection `{name}` doesn't exist!")
+        collection = _parse(name, raw)
         self._known[name] = collection
         return work(collection)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 COLLECTIONS = "pl:collections"  # hash: name -> collection config JSON (with its cid)
+ALIASES = "pl:aliases"  # hash: alias -> collection name (aliases.py)
 NEXT_CID = "pl:next_cid"  # string: last assigned collection id
 APPLIED_CHANNEL_PATTERN = "pl:*:applied"
 REBUILD = "rebuild:"

@@ -101,6 +101,7 @@ def encode_vector(collection: Collection, name: object, value: object, where: st
     return _encode_dense(spec, value, where)
 
 
+HALF_MAX = float(np.finfo(np.float16).max)
 NUMBERS = frozenset({int, float})  # JSON's numbers; a bool is not one
 
 
@@ -129,12 +130,28 @@ def normalise(spec: VectorSpec, array: Floats) -> Floats:
     return normalised
 
 
+def stored_values(spec: VectorSpec, array: Floats) -> Floats:
+    """The values as the vector's datatype keeps them, as Qdrant stores them: `uint8` truncates
+    toward zero and saturates at 0 and 255, `float16` rounds to half precision. (A Cosine
+    vector is normalised as sent, whatever its datatype.)"""
+    if spec.distance == "Cosine":
+        return array
+    if spec.datatype == "uint8":
+        clipped: Floats = np.clip(np.trunc(array), 0, 255)
+        return clipped
+    if spec.datatype == "float16":  # beyond its range: its largest finite value, not inf
+        half = np.clip(array, -HALF_MAX, HALF_MAX).astype(np.float16)
+        rounded: Floats = half.astype(np.float32)
+        return rounded
+    return array
+
+
 def _encode_dense(spec: VectorSpec, value: object, where: str) -> bytes:
-    return normalise(spec, _dense(spec, value, where)).tobytes()
+    return normalise(spec, stored_values(spec, _dense(spec, value, where))).tobytes()
 
 
 def _encode_multi(spec: VectorSpec, value: object, where: str) -> bytes:
-    return normalise(spec, _multi(spec, value, where)).tobytes()
+    return normalise(spec, stored_values(spec, _multi(spec, value, where))).tobytes()
 
 
 def as_sent(spec: VectorSpec, value: object, where: str) -> Floats:
