@@ -8,7 +8,10 @@ A request travels through:
 - `writes.py`: the event is appended to the log (`projections.log`), a worker is kicked
   (`projections.jobs`), and the answer waits for the worker when `wait=true`;
 - reads go to `projections.reads` and `projections.search` (`facet.py` and `matrix.py` to
-  `projections.facets` and `projections.distance_matrix`), after read-your-writes.
+  `projections.facets` and `projections.distance_matrix`), after read-your-writes;
+- pointlog's own: `changes.py` (the change feed) and `history.py` (a point's history);
+  `aliases.py` changes and lists aliases, which every route resolves (`context.py`);
+  `request_log.py` writes a line a request.
 
 Nothing here talks to Redis itself: the domain functions of `projections` do.
 """

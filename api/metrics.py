@@ -118,6 +118,8 @@ class Metrics:
             "pointlog_points": ("gauge", lambda f: f.points),
             "pointlog_apply_ops_total": ("counter", lambda f: f.ops_applied),
             "pointlog_apply_batches_total": ("counter", lambda f: f.batches),
+            "pointlog_operations_archived": ("gauge", lambda f: f.archived),
+            "pointlog_hot_log_bytes": ("gauge", lambda f: f.hot_log_bytes),
         }
         figures = collections.overview(self._r)
         for metric, (kind, figure) in series.items():

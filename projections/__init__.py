@@ -23,6 +23,14 @@ Where a write goes:
    from the projection while it holds (`kept.py`: a filter's candidates, and the rows a
    filter matches in the read model, `filter_rows.py`).
 
+The log over time: `event_format.py` versions each stored entry and upcasts old ones;
+`retention.py` moves old applied entries out of the stream into the archive (`archive.py`,
+any fsspec URL) as checked segment files (`segments.py`), each with an index of the points
+its operations touched (`segment_index.py`); `operations_feed.py` (the users' change feed)
+and `point_history.py` read the archive, then the stream. `memory.py` keeps Redis from
+evicting or filling up; `consistency.py` says what a read that waited too long answers.
+Other names for collections: `aliases.py`; `slices.py` is the `slice` condition's hash.
+
 The filter language is `filters.py`, with its parts: `ranges.py` (numeric bounds, compared
 as f64), `datetimes.py`, `geo.py`, `text.py` (full-text tokens), `prechecks.py` (byte-level
 tests, made by the compiler, that skip parsing payloads that cannot match); `payloads.py`

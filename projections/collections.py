@@ -332,6 +332,8 @@ class Figures:
     points: int
     ops_applied: int  # counted by the commits (equals `applied` unless a replay reset it)
     batches: int
+    archived: int  # operations moved out of Redis to the archive
+    hot_log_bytes: int  # the size of the events the stream holds
 
     @property
     def lag(self) -> int:
@@ -350,17 +352,17 @@ def overview(r: redis.Redis) -> list[Figures]:
     with r.pipeline(transaction=False) as pipe:
         for collection in found:
             keys = collection.keys
-            pipe.mget(keys.seq, keys.applied)
+            pipe.mget(keys.seq, keys.applied, keys.archived, keys.log_bytes)
             pipe.zcard(keys.ids)
             pipe.hmget(keys.stats, "ops", "batches")
         results = pipe.execute()
     figures = []
     for i, collection in enumerate(found):
-        (seq, applied), points, (ops, batches) = results[3 * i : 3 * i + 3]
+        (seq, applied, archived, size), points, (ops, batches) = results[3 * i : 3 * i + 3]
         if seq is None:
             continue  # deleted between the two round trips
         counts = (int(seq), int(applied or 0), int(points), int(ops or 0), int(batches or 0))
-        figures.append(Figures(collection, *counts))
+        figures.append(Figures(collection, *counts, int(archived or 0), int(size or 0)))
     return figures
 
 

@@ -36,6 +36,7 @@ from projections.jsontypes import (
 )
 from projections.prechecks import Precheck
 from projections.ranges import COMPARE, f64_bounds, given_bounds, within
+from projections.slices import slice_of
 from projections.text import Tokenizer, text_test
 
 VectorNames = Collection[str]  # the names of the vectors a point has ("" for the unnamed one)
@@ -268,6 +269,9 @@ class _Compiler:
             return _has_id(raw["has_id"], nested)
         if "has_vector" in raw:
             return _Part(self.has_vector(raw["has_vector"], nested))
+        if "slice" in raw:
+            self.uses_ids = True
+            return _Part(self.slice(raw["slice"], nested))
         if "nested" in raw:
             return _Part(self.nested(raw["nested"]))
         if raw.keys() <= set(CLAUSES):
@@ -330,6 +334,20 @@ class _Compiler:
                 self.text_matches.append(text_match)
                 return text_match, Text(path, form, query, text_match)
         return _match(raw, path)
+
+    def slice(self, raw: object, nested: bool) -> Check:
+        """`slice: {total, index}`: the points whose id falls in that slice (slices.py)."""
+        fields = expect_object(raw, "Slice")
+        total, index = (_u32(fields.get(name), f"slice.{name}") for name in ("total", "index"))
+        if total < 1:
+            self.invalid.append(f"slice.total: value {total} invalid, must be 1 or larger")
+        elif index >= total:
+            self.invalid.append(f"slice.index: value {index} invalid, must be less than {total}")
+        if nested or not 0 <= index < total:  # array elements are not points
+            return _never
+        return lambda point_id, _payload, _vectors: (
+            point_id is not None and slice_of(point_id, total) == index
+        )
 
     def has_vector(self, raw: object, nested: bool) -> Check:
         if not isinstance(raw, str):
@@ -509,6 +527,14 @@ def _flag(raw: JsonObject, name: str) -> bool | None:
 
 
 # ---- conditions on the point itself --------------------------------------------------------
+
+
+def _u32(raw: object, where: str) -> int:
+    if raw is None:
+        raise FormatError(f"{where}: missing field")
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw < 2**32:
+        raise FormatError(f"{where}: invalid value: {json_kind(raw)}, expected u32")
+    return raw
 
 
 def _has_id(raw: object, nested: bool) -> _Part:

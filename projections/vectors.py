@@ -170,7 +170,7 @@ def _dense(spec: VectorSpec, value: object, where: str) -> Floats:
 
 def _multi(spec: VectorSpec, value: object, where: str) -> Floats:
     if not isinstance(value, list) or not value:
-        raise ValidationFailed(f"{where}: multi vector must not be empty")
+        raise ValidationFailed(f"{where}: dense vector must not be empty")  # Qdrant's text
     if not all(isinstance(row, list) for row in value):
         # A plain dense vector is a one-row multivector.
         value = [value]

@@ -143,3 +143,28 @@ def test_scroll_order_by_errors(client: QdrantClient, name: str) -> None:
     client.create_payload_index(name, "price", models.PayloadSchemaType.INTEGER)
     with fails(400, contains="Wrong input: Cannot use an `offset` when using `order_by`"):
         client.scroll(name, order_by="price", offset=1)
+
+
+def test_parallel_scrolls_over_slices_split_the_points_as_local_mode(
+    client: QdrantClient, name: str
+) -> None:
+    """Qdrant 1.19's `slice` condition: each of `total` scrolls takes its own slice of the ids,
+    the same slice as local mode, and together they read every point once."""
+    ids = [*range(1, 41), U1, U2]
+
+    def slices(target: QdrantClient) -> list[list]:
+        dense(target, name)
+        target.upsert(name, [point(i, V1, {"i": str(i)}) for i in ids])
+        return [
+            [r.id for r in target.scroll(name, scroll_filter=_slice(index), limit=100)[0]]
+            for index in range(3)
+        ]
+
+    seen = slices(client)
+    assert seen == slices(QdrantClient(":memory:"))
+    assert sorted(str(i) for page in seen for i in page) == sorted(map(str, ids))
+
+
+def _slice(index: int) -> models.Filter:
+    condition = models.SliceCondition(slice=models.Slice(total=3, index=index))
+    return models.Filter(must=[condition])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from falcon import testing
 
@@ -88,6 +90,9 @@ def test_metrics_show_log_progress_and_requests(client, collection):
     assert f'pointlog_operations_appended{{collection="{collection}"}} 1' in text
     assert f'pointlog_operations_applied{{collection="{collection}"}} 1' in text
     assert f'pointlog_apply_lag{{collection="{collection}"}} 0' in text
+    assert f'pointlog_operations_archived{{collection="{collection}"}} 0' in text
+    [size] = re.findall(rf'pointlog_hot_log_bytes{{collection="{collection}"}} (\d+)', text)
+    assert int(size) > 16  # the event's operations and its vector's bytes
     assert (
         'pointlog_http_requests_total{method="PUT",route="/collections/{name}/points",status="200"}'
         in text
