@@ -9,7 +9,12 @@ from api import http
 from api.aliases import AliasChanges, AliasList, CollectionAliases
 from api.auth import ApiKeys
 from api.changes import Changes
-from api.collections import CollectionExists, CollectionItem, CollectionList
+from api.collections import (
+    CollectionCluster,
+    CollectionExists,
+    CollectionItem,
+    CollectionList,
+)
 from api.context import Context
 from api.facet import Facet
 from api.history import PointHistory
@@ -32,7 +37,7 @@ from api.points import (
 from api.queries import Classic, Groups, Query, QueryBatch
 from api.query_body import discover_stage, query_stage, recommend_stage, search_stage
 from api.request_log import RequestLog
-from api.service import Live, Ready, Root
+from api.service import Cluster, Live, Ready, Root
 from api.writes import Writer
 from projections import collections, jobs, json_logging, memory, reads, store
 from projections.archive import open_archive
@@ -78,6 +83,8 @@ def create_app(
     app.add_route("/collections/{name}/aliases", CollectionAliases(ctx))
     app.add_route("/collections/{name}", CollectionItem(ctx))
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))
+    app.add_route("/collections/{name}/cluster", CollectionCluster(ctx))
+    app.add_route("/cluster", Cluster())
     archive = open_archive(settings.archive_url)
     app.add_route("/collections/{name}/changes", Changes(ctx, archive))
     points = "/collections/{name}/points"

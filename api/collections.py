@@ -110,3 +110,25 @@ def _merged(defaults: JsonObject, given: object) -> JsonObject:
     if not isinstance(given, dict):
         return dict(defaults)
     return {**defaults, **{k: v for k, v in given.items() if k in defaults and v is not None}}
+
+
+class CollectionCluster:
+    """`GET /collections/{name}/cluster`: how Qdrant describes a collection on one node, a
+    single local shard holding every point."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        def describe(collection: Collection) -> JsonObject:
+            points, _ = reads.overview(self._ctx.reader(collection))
+            shard = {"shard_id": 0, "points_count": points, "state": "Active"}
+            return {
+                "peer_id": 0,
+                "shard_count": 1,
+                "local_shards": [shard],
+                "remote_shards": [],
+                "shard_transfers": [],
+            }
+
+        ok(req, resp, self._ctx.using(name, describe))

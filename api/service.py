@@ -6,6 +6,7 @@ import falcon
 import orjson
 
 from api.context import Context
+from api.http import ok
 from projections import store
 from projections.memory import WriteLimit
 
@@ -17,6 +18,14 @@ class Root:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = "application/json"
         resp.data = orjson.dumps({"title": "pointlog", "version": QDRANT_API_VERSION})
+
+
+class Cluster:
+    """`GET /cluster`: Qdrant's answer when it runs without distributed mode. pointlog scales
+    through Redis and its pods, not Qdrant's consensus."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ok(req, resp, {"status": "disabled"})
 
 
 class Live:
