@@ -21,7 +21,7 @@ from projections import changes, ids, log
 from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
-from projections.events import Event, Operation, points_named
+from projections.events import Event, Operation, by_filter
 from projections.indexes import Index, root_of
 from projections.jsonpath import clone
 from projections.jsontypes import JsonObject
@@ -173,7 +173,7 @@ def _creates_index(event: Event) -> bool:
 
 def _resolved_when_applied(event: Event, first_op: int) -> list[int]:
     """The operations of the event whose points only applying them says (by a filter)."""
-    return [first_op + i for i, op in enumerate(event.ops) if points_named(op) is None]
+    return [first_op + i for i, op in enumerate(event.ops) if by_filter(op)]
 
 
 def _keep_resolved(

@@ -39,10 +39,15 @@ Ref = list[int]  # [offset, length] into an event's blob
 Operation = dict[str, Any]
 
 
+def by_filter(op: Operation) -> bool:
+    """Whether a filter selects the operation's points (or decides which of the named ones it
+    changes): only applying it resolves them."""
+    return "filter" in op or "update_filter" in op
+
+
 def points_named(op: Operation) -> list[str] | None:
-    """The points an operation names itself; None when a filter selects them (or decides
-    which of the named ones it changes): only applying it resolves them."""
-    if "filter" in op or "update_filter" in op:
+    """The points an operation names itself; None when it selects them by a filter."""
+    if by_filter(op):
         return None
     if "points" in op:
         return [point[0] for point in op["points"]]

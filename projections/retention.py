@@ -111,7 +111,7 @@ def _store_index(r: redis.Redis, keys: Keys, archive: Archive, segment: Segment)
     `resolved` records it now holds."""
     entries = segment.entries
     events = [(seq_after, event_format.decode(fields, blob=False)) for seq_after, fields in entries]
-    filtered = segment_index.by_filter(events)
+    filtered = segment_index.filtered_operations(events)
     found = r.hmget(keys.resolved, filtered) if filtered else []
     resolved = {op: orjson.loads(keys) for op, keys in zip(filtered, found, strict=True) if keys}
     archive.write_index(keys.cid, segment.span, segment_index.build(events, resolved))

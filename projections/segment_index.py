@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from projections import events as E
 from projections.events import Event, points_named
 from projections.segments import LEVEL, DamagedSegment
 
@@ -27,13 +28,13 @@ class SegmentIndex:
     ops: dict[int, tuple[str, int | None]]  # operation id -> (type, time appended)
 
 
-def by_filter(events: list[tuple[int, Event]]) -> list[int]:
+def filtered_operations(events: list[tuple[int, Event]]) -> list[int]:
     """The operations whose points only applying them resolved (their `resolved` records)."""
     return [
         seq_after - len(event.ops) + i
         for seq_after, event in events
         for i, op in enumerate(event.ops)
-        if points_named(op) is None
+        if E.by_filter(op)
     ]
 
 

@@ -24,10 +24,6 @@ logger = logging.getLogger("pointlog.archive")
 LEASE_SECONDS = 10.0
 
 
-def limits_of(settings: Settings) -> Limits:
-    return Limits(settings.hot_log_operations, settings.hot_log_mb)
-
-
 def archive_due(r: redis.Redis, archive: Archive, limits: Limits) -> None:
     """Move out what is over the limits, collection by collection."""
     for collection in collections.registered(r):
@@ -49,7 +45,7 @@ def archive_due(r: redis.Redis, archive: Archive, limits: Limits) -> None:
 def archive_forever(
     r: redis.Redis, archive: Archive, settings: Settings, stop: threading.Event
 ) -> None:
-    limits = limits_of(settings)
+    limits = Limits(settings.hot_log_operations, settings.hot_log_mb)
     while not stop.wait(settings.sweep_seconds):
         try:
             archive_due(r, archive, limits)

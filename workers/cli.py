@@ -20,7 +20,7 @@ import orjson
 import redis
 from rq import Worker
 
-from projections import collections, jobs, log, operations_feed, retention, store
+from projections import collections, jobs, log, operations_feed, store
 from projections.archive import open_archive
 from projections.event_format import iso_time
 from projections.progress import Progress
@@ -186,16 +186,13 @@ def _archive_status(args: argparse.Namespace) -> int:
     print(f"archive: {'none (ARCHIVE_URL is not set)' if archive is None else archive.url}")
     print(f"{'collection':<24} {'hot operations':>20} {'hot MB':>8} {'archived':>20} {'MB':>8}")
     for found in collections.overview(r):
-        keys = found.collection.keys
-        hot = retention.hot_log(r, keys)
-        if hot is None:
-            continue
+        archived = found.archived
         held = archive.holdings(found.collection.cid) if archive is not None else None
-        cold = f"0..{hot.archived - 1} ({held.segments} seg)" if held and hot.archived else "-"
+        cold = f"0..{archived - 1} ({held.segments} seg)" if held and archived else "-"
         cold_mb = held.bytes / MB if held else 0.0
         print(
-            f"{found.collection.name:<24} {f'{hot.archived}..{found.appended - 1}':>20} "
-            f"{hot.bytes / MB:>8.1f} {cold:>20} {cold_mb:>8.1f}"
+            f"{found.collection.name:<24} {f'{archived}..{found.appended - 1}':>20} "
+            f"{found.hot_log_bytes / MB:>8.1f} {cold:>20} {cold_mb:>8.1f}"
         )
     return 0
 
