@@ -15,6 +15,7 @@ from api.collections import (
     CollectionItem,
     CollectionList,
 )
+from api.config import VectorName
 from api.context import Context
 from api.facet import Facet
 from api.history import PointHistory
@@ -84,6 +85,7 @@ def create_app(
     app.add_route("/collections/{name}", CollectionItem(ctx))
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))
     app.add_route("/collections/{name}/cluster", CollectionCluster(ctx))
+    app.add_route("/collections/{name}/vectors/{vector}", VectorName(ctx))
     app.add_route("/cluster", Cluster())
     archive = open_archive(settings.archive_url)
     app.add_route("/collections/{name}/changes", Changes(ctx, archive))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import falcon
 
+from api.config import change_config
 from api.context import Context
 from api.http import ok, read_json
-from api.params import collection_timeout
-from projections import collections, reads
+from api.params import WriteParams, collection_timeout
+from projections import collections, config_changes, reads
 from projections.collections import Collection
 from projections.indexes import IndexInfo
 from projections.jsontypes import JsonObject
@@ -56,6 +57,18 @@ class CollectionItem:
 
         ok(req, resp, self._ctx.using(name, describe))
 
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Change the config: answered once the change is applied, as Qdrant's blocks."""
+        collection_timeout(req)
+        body = read_json(req, self._ctx.settings.max_body_bytes)
+
+        def patch(config: JsonObject) -> JsonObject:
+            return config_changes.patched(config, body)
+
+        applied = WriteParams(wait=True, ordering="weak", timeout=None)
+        change_config(self._ctx, name, applied, "update_collection", patch)
+        ok(req, resp, True)
+
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         collection_timeout(req)
         ok(req, resp, collections.delete(self._ctx.r, name))
@@ -100,6 +113,7 @@ def info(
             "optimizer_config": _merged(OPTIMIZER_DEFAULTS, config.get("optimizers_config")),
             "wal_config": _merged(WAL_DEFAULTS, config.get("wal_config")),
             "quantization_config": config.get("quantization_config"),
+            **{k: config[k] for k in ("strict_mode_config", "metadata") if k in config},
         },
         "payload_schema": payload_schema,
     }

@@ -131,7 +131,8 @@ def _query(raw: object) -> QueryKind | None:
         return DiscoverQuery(None, _pairs(raw["context"], "query.context"))
     if "order_by" in raw:
         order = fields.order_by(raw["order_by"])
-        assert order is not None
+        if order is None:
+            raise FormatError("query.order_by: invalid type: null, expected a key or OrderBy")
         return OrderByQuery(order)
     if "fusion" in raw:
         if raw["fusion"] not in FUSIONS:

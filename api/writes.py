@@ -17,6 +17,7 @@ from projections import jobs, log
 from projections.collections import Collection
 from projections.errors import Timeout
 from projections.events import Event
+from projections.jsontypes import JsonObject
 from projections.memory import WriteLimit
 from projections.progress import Progress
 
@@ -47,13 +48,20 @@ class Writer:
     waits: Histogram
     limit: WriteLimit
 
-    def append(self, collection: Collection, event: Event, params: WriteParams) -> Submitted:
-        """Append the event. It either is in the log once this returns, or nothing was
-        appended (CollectionGone: the collection was deleted meanwhile; StoreFull: Redis's
-        memory is past the write limit)."""
+    def append(
+        self,
+        collection: Collection,
+        event: Event,
+        params: WriteParams,
+        config: JsonObject | None = None,
+    ) -> Submitted:
+        """Append the event (with `config`: one that changes the collection's config to it).
+        It either is in the log once this returns, or nothing was appended (CollectionGone:
+        the collection was deleted meanwhile; ConfigChanged: its config changed since the event
+        was checked; StoreFull: Redis's memory is past the write limit)."""
         self.limit.check(event.size, len(event.ops))
         try:
-            appended = log.append(self.r, collection.keys, event, collection.name)
+            appended = log.append(self.r, collection, event, config)
         except redis.OutOfMemoryError as error:
             raise self.limit.full(error) from error
         if appended.kicked:

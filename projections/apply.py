@@ -17,7 +17,7 @@ from typing import cast
 import orjson
 import redis
 
-from projections import changes, ids, log
+from projections import changes, collections, ids, log
 from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
@@ -152,6 +152,17 @@ def _delete_index(staging: Staging, op: Operation, event: Event) -> None:
     staging.drop_index(op["field"])
 
 
+def _reconfigure(staging: Staging, op: Operation, event: Event) -> None:
+    """A config change (`update_collection`, `create_vector`): the events after it are applied
+    with the config it carries; a vector name added holds nothing yet."""
+    staging.reconfigure(op["config"])
+
+
+def _delete_vector(staging: Staging, op: Operation, event: Event) -> None:
+    staging.drop_vector(op["name"])
+    staging.reconfigure(op["config"])
+
+
 OPERATIONS: dict[str, Apply] = {
     "upsert": _upsert,
     "delete": _delete,
@@ -163,12 +174,23 @@ OPERATIONS: dict[str, Apply] = {
     "delete_vectors": _delete_vectors,
     "create_index": _create_index,
     "delete_index": _delete_index,
+    "update_collection": _reconfigure,
+    "create_vector": _reconfigure,
+    "delete_vector": _delete_vector,
 }
+CONFIG_CHANGES = ("update_collection", "create_vector", "delete_vector")
 
 
 def _creates_index(event: Event) -> bool:
     """Whether the event creates a payload index (such an event holds that one operation)."""
     return bool(event.ops) and event.ops[0]["type"] == "create_index"
+
+
+def _changes_config(event: Event) -> bool:
+    """Whether the event changes the collection's config (such an event holds that one
+    operation). It is applied in a batch of its own: the events before it with the old config,
+    those after it with the new one."""
+    return bool(event.ops) and event.ops[0]["type"] in CONFIG_CHANGES
 
 
 def _resolved_when_applied(event: Event, first_op: int) -> list[int]:
@@ -234,19 +256,23 @@ def apply_batch(
                 batch = log.next_batch(pipe, keys, max_events, until, archive)
                 if batch is None or not batch.events:
                     return None
-                staging = Staging(r, collection, keys, batch.indexes)
+                at = collections.at_checkpoint(collection, batch.schema)
+                staging = Staging(r, at, keys, batch.indexes)
                 errors: dict[int, ErrorRecord] = {}
                 checkpoint, applied = batch.applied, 0
                 by_filter: set[int] = set()
                 for seq_after, event in batch.events:
-                    if _creates_index(event) and applied:
-                        break  # an index build reads the committed points: it starts a batch
+                    # An index build reads the committed points; a config change stands alone.
+                    if (_creates_index(event) or _changes_config(event)) and applied:
+                        break
                     first_op = seq_after - len(event.ops)
                     errors.update(apply_event(staging, event, first_op))
                     if staging.building:
                         break  # the checkpoint stays before the event until its build is done
                     checkpoint, applied = seq_after, applied + 1
                     by_filter.update(_resolved_when_applied(event, first_op))
+                    if _changes_config(event):
+                        break
                 pipe.multi()
                 staging.write(pipe)
                 if errors:

@@ -11,7 +11,9 @@ A record says, for the commit that took the checkpoint from `before` to `after`:
   vector of that name was set or removed (upserted and deleted points are not repeated there);
 - `ops`: per operation id, the points it touched, in order (filter-based operations resolved
   as applied), which a user-facing feed of operations can be served from;
-- `indexes`: the payload index fields created or dropped.
+- `indexes`: the payload index fields created or dropped;
+- `config`: whether the commit changed the collection's config (a vector name added or
+  removed, a new HNSW config...): a read model reloads with the new config.
 
 Records are contiguous: each one's `before` is the previous one's `after`. A reader that meets
 a gap (its position was trimmed away, the stream is bounded) or a `reset` record (a replay
@@ -46,6 +48,7 @@ class Change:
     vectors: dict[str, list[str]] = field(default_factory=dict)
     ops: dict[int, list[str]] = field(default_factory=dict)
     indexes: list[str] = field(default_factory=list)
+    config: bool = False
     reset: bool = False
     entry_id: bytes = START  # its position in the stream, once read
 
@@ -57,6 +60,7 @@ class Change:
             "vectors": self.vectors,
             "ops": self.ops,
             "indexes": self.indexes,
+            "config": self.config,
         }
         return {
             "before": str(self.before).encode(),
@@ -77,6 +81,7 @@ class Change:
             vectors=body["vectors"],
             ops={int(op): keys for op, keys in body["ops"].items()},
             indexes=body["indexes"],
+            config=body.get("config", False),  # absent from records of older versions
             reset=fields[b"reset"] == b"1",
             entry_id=entry_id,
         )

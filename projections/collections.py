@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TypeVar, cast
 
@@ -59,8 +59,10 @@ class VectorSpec:
 class Collection:
     name: str
     cid: int
-    config: JsonObject  # as validate_create keeps it
+    config: JsonObject  # as validate_create keeps it, with the changes since (config_changes.py)
     vectors: dict[str, VectorSpec]
+    version: int = 0  # how many times the config changed since creation (keys.version)
+    created: JsonObject | None = None  # the config it was created with, when it changed since
 
     @property
     def keys(self) -> Keys:
@@ -97,14 +99,14 @@ def validate_create(body: object) -> JsonObject:
     config = {k: v for k, v in body.items() if k in ACCEPTED_FIELDS and v is not None}
     for field in COUNTS:
         if field in config:
-            _validate_count(config[field], field)
+            validate_count(config[field], field)
     config["vectors"] = _validate_vectors(config.get("vectors", {}))
     if "sparse_vectors" in config:
         config["sparse_vectors"] = _validate_sparse(config["sparse_vectors"])
     return config
 
 
-def _validate_count(raw: object, field: str) -> None:
+def validate_count(raw: object, field: str) -> None:
     """A u32 of at least 1, as Qdrant's `shard_number` and its kin: 400 for what is not a
     u32, 422 for 0."""
     if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw < 2**32:
@@ -117,11 +119,11 @@ def _validate_vectors(raw: object) -> JsonObject:
     if not isinstance(raw, dict):
         raise FormatError("vectors: data did not match any variant of untagged enum VectorsConfig")
     if "size" in raw or "distance" in raw:
-        return _validate_vector_params(raw, "vectors")
-    return {name: _validate_vector_params(p, f"vectors.{name}") for name, p in raw.items()}
+        return validate_vector_params(raw, "vectors")
+    return {name: validate_vector_params(p, f"vectors.{name}") for name, p in raw.items()}
 
 
-def _validate_vector_params(raw: object, where: str) -> JsonObject:
+def validate_vector_params(raw: object, where: str) -> JsonObject:
     if not isinstance(raw, dict):
         raise FormatError(f"{where}: invalid type, expected struct VectorParams")
     size, distance = raw.get("size"), raw.get("distance")
@@ -181,23 +183,62 @@ class CollectionGone(NotFound):
         super().__init__(f"Collection `{name}` doesn't exist!")
 
 
+class ConfigChanged(QdrantError):
+    """The collection's config changed since this request looked it up: its work runs again
+    on the fresh config (Cache)."""
+
+    http_status = 409
+    prefix = "Conflict: "
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The config of collection `{name}` changed meanwhile, try again")
+
+
+def check_version(collection: Collection, stored: bytes | None) -> None:
+    """Raise ConfigChanged unless the stored `version` is the collection's."""
+    if int(stored or 0) != collection.version:
+        raise ConfigChanged(collection.name)
+
+
 @lru_cache(maxsize=1024)
-def _parse(name: str, raw: bytes) -> Collection:
+def _parse(name: str, raw: bytes, changed: bytes | None = None) -> Collection:
+    """A collection from its registry entry and, when its config changed since creation, its
+    `config` key (which the registry cannot hold: it lives in the collection's own slot)."""
     stored = orjson.loads(raw)
-    config = stored["config"]
-    return Collection(name, stored["cid"], config, vector_specs(config))
+    if changed is None:
+        return Collection(name, stored["cid"], stored["config"], vector_specs(stored["config"]))
+    latest = orjson.loads(changed)
+    config = latest["config"]
+    return Collection(
+        name, stored["cid"], config, vector_specs(config), latest["version"], stored["config"]
+    )
+
+
+def at_checkpoint(collection: Collection, schema: bytes | None) -> Collection:
+    """The collection as a projection's `schema` key says it was at its checkpoint (absent:
+    as created): what the events after the checkpoint are applied with."""
+    config = orjson.loads(schema) if schema is not None else collection.created
+    if config is None or config == collection.config:
+        return collection
+    return replace(collection, config=config, vectors=vector_specs(config))
 
 
 def _entry(r: redis.Redis, name: str) -> bytes | None:
-    """The registry's entry of a collection: its cid and config, as JSON."""
+    """The registry's entry of a collection: its cid and config as created, as JSON."""
     return cast("bytes | None", r.hget(K.COLLECTIONS, name))
+
+
+def _complete(r: redis.Redis, name: str, raw: bytes) -> Collection:
+    """The collection of a registry entry, with its config's changes since creation."""
+    cid = _parse(name, raw).cid
+    return _parse(name, raw, cast("bytes | None", r.get(Keys(cid).config)))
 
 
 def load(r: redis.Redis, name: str) -> Collection:
     raw = _entry(r, name)
     if raw is None:
         raise NotFound(f"Collection `{name}` doesn't exist!")
-    return _parse(name, raw)
+    return _complete(r, name, raw)
 
 
 def exists(r: redis.Redis, name: str) -> bool:
@@ -210,7 +251,7 @@ def exists(r: redis.Redis, name: str) -> bool:
 
 def find(r: redis.Redis, name: str) -> Collection | None:
     raw = _entry(r, name)
-    return None if raw is None else _parse(name, raw)
+    return None if raw is None else _complete(r, name, raw)
 
 
 def create(r: redis.Redis, name: str, config: JsonObject) -> Collection:
@@ -285,7 +326,8 @@ class Cache:
     A name that is an alias (aliases.py) is looked up on every request, so a switch shows at
     once on every pod; the collection it names is kept as any other.
     A stale entry cannot do harm: an append or read on a deleted collection's cid finds no
-    `seq` and raises CollectionGone, and any other error met with a cached entry is checked
+    `seq` and raises CollectionGone, one whose config changed since finds another `version`
+    and raises ConfigChanged, and any other error met with a cached entry is checked
     against a fresh look-up; either way the work runs again on the fresh collection. `work`
     must therefore be safe to run twice: a read, or checking a write before it is appended."""
 
@@ -310,7 +352,7 @@ class Cache:
             return self.using(target.decode(), work)  # an alias: resolved again next time
         if raw is None:
             raise NotFound(f"Collection `{name}` doesn't exist!")
-        collection = _parse(name, raw)
+        collection = _complete(self._r, name, raw)
         self._known[name] = collection
         return work(collection)
 
@@ -343,7 +385,13 @@ class Figures:
 def registered(r: redis.Redis) -> list[Collection]:
     """Every collection, by name."""
     registry = cast("dict[bytes, bytes]", r.hgetall(K.COLLECTIONS))
-    return sorted((_parse(n.decode(), raw) for n, raw in registry.items()), key=_name_of)
+    entries = [(name.decode(), raw) for name, raw in registry.items()]
+    with r.pipeline(transaction=False) as pipe:
+        for name, raw in entries:
+            pipe.get(_parse(name, raw).keys.config)
+        changed = pipe.execute()
+    found = [_parse(n, raw, c) for (n, raw), c in zip(entries, changed, strict=True)]
+    return sorted(found, key=_name_of)
 
 
 def overview(r: redis.Redis) -> list[Figures]:

@@ -35,7 +35,9 @@ Ref = list[int]  # [offset, length] into an event's blob
 # - delete_vectors: `vector` (names) and `ids`, `filter` or both;
 # - set_payload: `payload`, a selection, maybe `key` (a path); overwrite_payload: `payload` and
 #   a selection; delete_payload: `keys` (paths) and a selection;
-# - create_index: `field` and `schema`; delete_index: `field`.
+# - create_index: `field` and `schema`; delete_index: `field`;
+# - update_collection: `config`, the collection's config from then on; create_vector and
+#   delete_vector: `name` (a vector name) and `config`.
 Operation = dict[str, Any]
 
 
@@ -342,6 +344,18 @@ def add_create_index(event: Event, collection: Collection, body: object) -> None
 def add_delete_index(event: Event, field: str) -> None:
     parse_path(field)
     event.ops.append({"type": "delete_index", "field": field})
+
+
+# ---- the collection's config ------------------------------------------------------------------
+
+
+def config_change(kind: str, config: JsonObject, vector: str | None = None) -> Event:
+    """An event changing the collection's config (config_changes.py) to `config`: `kind` is
+    update_collection, create_vector or delete_vector (these two name the `vector`)."""
+    op: Operation = {"type": kind, "config": config}
+    if vector is not None:
+        op["name"] = vector
+    return Event([op])
 
 
 # ---- batch update -----------------------------------------------------------------------------

@@ -64,6 +64,18 @@ class Keys:
         return self._key("archiver")
 
     @property
+    def config(self) -> str:
+        """String: the collection's config as changed since creation, JSON
+        `{"version": n, "config": {...}}` (config_changes.py); absent: as created."""
+        return self._key("config")
+
+    @property
+    def version(self) -> str:
+        """How many times the config changed (absent: 0). Every append checks it against the
+        config its event was validated with, and every read against the config it plans with."""
+        return self._key("version")
+
+    @property
     def kick(self) -> str:
         """Set while a catch-up job is queued or running, so writes don't pile up jobs."""
         return self._key("kick")
@@ -100,6 +112,12 @@ class Keys:
     def applied(self) -> str:
         """The checkpoint: number of operations applied to the projection."""
         return self._projected("applied")
+
+    @property
+    def schema(self) -> str:
+        """The config as of the checkpoint (absent: the config the collection was created
+        with): what the worker applies the next events with."""
+        return self._projected("schema")
 
     @property
     def errors(self) -> str:
@@ -188,12 +206,13 @@ class Keys:
         data, each with its terms."""
         fixed = [self.errors, self.payload, self.ids, self.indexes, self.index_points, self.stats]
         data = [k for f, terms in indexes.items() for k in self.index_keys(f, terms)]
-        own = [*fixed, self.indexed, self.builds]
+        own = [*fixed, self.schema, self.indexed, self.builds]
         return [*own, *(self.vectors(n) for n in vector_names), *data]
 
     def all_keys(self, vector_names: list[str], indexes: Mapping[str, Iterable[str]]) -> list[str]:
         own = [self.seq, self.log, self.log_bytes, self.archived, self.archiver, self.kick]
         own += [self.lease, self.pause, self.changes, self.resolved, self.applied]
+        own += [self.config, self.version]
         return own + self.projection_keys(vector_names, indexes)
 
 

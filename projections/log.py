@@ -16,27 +16,35 @@ import redis
 
 from projections import event_format
 from projections.archive import Archive
-from projections.collections import CollectionGone
+from projections.collections import Collection, CollectionGone, ConfigChanged
 from projections.errors import QdrantError, from_record
 from projections.event_format import Fields
 from projections.events import Event
+from projections.jsontypes import JsonObject
 from projections.keys import Keys
 from projections.segments import Entry
 from projections.store import script
 
-# KEYS: seq, log, kick, log bytes. ARGV: number of operations, format version, header, blob.
-# Returns {seq after the event, 1 if this append raised the kick flag}, or -1 when the
-# collection is gone (its `seq` key is removed first when a collection is deleted). The entry
-# is stamped with the server's clock (event_format.py), and its size (segments.raw_size)
-# counted for retention.
+# KEYS: seq, log, kick, log bytes, config version, config. ARGV: number of operations, format
+# version, header, blob, the config version the event was checked against, and (for an event
+# that changes the config) the new config as the `config` key keeps it.
+# Returns {seq after the event, 1 if this append raised the kick flag}; -1 when the collection
+# is gone (its `seq` key is removed first when a collection is deleted); -2 when its config
+# changed since the event was checked. The entry is stamped with the server's clock
+# (event_format.py), and its size (segments.raw_size) counted for retention.
 _APPEND = script(
     b"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if tonumber(redis.call('GET', KEYS[5]) or '0') ~= tonumber(ARGV[5]) then return -2 end
 local seq = redis.call('INCRBY', KEYS[1], ARGV[1])
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('XADD', KEYS[2], seq .. '-1', 'v', ARGV[2], 't', ms, 'h', ARGV[3], 'b', ARGV[4])
 redis.call('INCRBY', KEYS[4], #ARGV[3] + #ARGV[4])
+if ARGV[6] then
+  redis.call('SET', KEYS[6], ARGV[6])
+  redis.call('INCR', KEYS[5])
+end
 local kicked = redis.call('SET', KEYS[3], '1', 'NX')
 if kicked then return {seq, 1} end
 return {seq, 0}
@@ -51,33 +59,51 @@ class Appended:
     kicked: bool  # this append raised the collection's kick flag: a job must be queued
 
 
-def append(r: redis.Redis, keys: Keys, event: Event, name: str) -> Appended:
+def append(
+    r: redis.Redis, collection: Collection, event: Event, config: JsonObject | None = None
+) -> Appended:
+    """Append an event checked against `collection`'s config; with `config`, the event
+    changes the collection's config to it, in the same step."""
     encoded = event.encode()
     n = len(event.ops)
+    keys = collection.keys
+    args: list[bytes | int] = [
+        n,
+        event_format.FORMAT,
+        encoded["h"],
+        encoded["b"],
+        collection.version,
+    ]
+    if config is not None:
+        args.append(orjson.dumps({"version": collection.version + 1, "config": config}))
     result = _APPEND(
-        keys=[keys.seq, keys.log, keys.kick, keys.log_bytes],
-        args=[n, event_format.FORMAT, encoded["h"], encoded["b"]],
+        keys=[keys.seq, keys.log, keys.kick, keys.log_bytes, keys.version, keys.config],
+        args=args,
         client=r,
     )
     if result == -1:
-        raise CollectionGone(name)
+        raise CollectionGone(collection.name)
+    if result == -2:
+        raise ConfigChanged(collection.name)
     seq, kicked = int(result[0]), bool(result[1])
     return Appended(first_op=seq - n, last_op=seq - 1, kicked=kicked)
 
 
-# KEYS: checkpoint, log, index definitions, archived. ARGV: count, highest entry id ("+" for
-# none). One round trip for what a worker's batch starts from: the checkpoint, the events after
-# it (none when they are archived: the caller reads them there) and the projection's payload
-# indexes. False when the checkpoint is gone (collection deleted).
+# KEYS: checkpoint, log, index definitions, archived, schema. ARGV: count, highest entry id
+# ("+" for none). One round trip for what a worker's batch starts from: the checkpoint, the
+# events after it (none when they are archived: the caller reads them there), the projection's
+# payload indexes and the config it is at. False when the checkpoint is gone (collection
+# deleted).
 _NEXT_BATCH = script(
     b"""
 local applied = redis.call('GET', KEYS[1])
 if not applied then return false end
 local indexes = redis.call('HGETALL', KEYS[3])
+local schema = redis.call('GET', KEYS[5])
 local archived = tonumber(redis.call('GET', KEYS[4]) or '0')
-if tonumber(applied) < archived then return {applied, 1, {}, indexes} end
+if tonumber(applied) < archived then return {applied, 1, {}, indexes, schema} end
 local entries = redis.call('XRANGE', KEYS[2], '(' .. applied .. '-1', ARGV[2], 'COUNT', ARGV[1])
-return {applied, 0, entries, indexes}
+return {applied, 0, entries, indexes, schema}
 """
 )
 
@@ -87,6 +113,7 @@ class Batch:
     applied: int
     events: list[tuple[int, Event]]  # (seq after the event, event)
     indexes: dict[bytes, bytes]  # payload index definitions of the projection
+    schema: bytes | None  # the config the projection is at (collections.at_checkpoint)
 
 
 class ArchiveNeeded(QdrantError):
@@ -101,15 +128,18 @@ def next_batch(
     the stream, or from the archive when they have been moved there."""
     high = "+" if until is None else f"{until}-1"
     found = _NEXT_BATCH(
-        keys=[keys.applied, keys.log, keys.indexes, keys.archived], args=[count, high], client=r
+        keys=[keys.applied, keys.log, keys.indexes, keys.archived, keys.schema],
+        args=[count, high],
+        client=r,
     )
     if not found:
         return None
-    applied, in_archive, entries, flat = found
+    applied, in_archive, entries, flat, schema = found
     if in_archive:
-        moved = _archived(archive, keys.cid, int(applied), count, until)
-        return Batch(int(applied), _decoded(moved), _pairs(flat))
-    return Batch(int(applied), _decoded((_seq_of(e), _pairs(f)) for e, f in entries), _pairs(flat))
+        events = _decoded(_archived(archive, keys.cid, int(applied), count, until))
+    else:
+        events = _decoded((_seq_of(e), _pairs(f)) for e, f in entries)
+    return Batch(int(applied), events, _pairs(flat), schema or None)
 
 
 def _archived(

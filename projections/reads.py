@@ -21,7 +21,7 @@ import orjson
 import redis
 
 from projections import ids, planner
-from projections.collections import Collection, CollectionGone
+from projections.collections import Collection, CollectionGone, check_version
 from projections.consistency import Consistency
 from projections.errors import WrongInput
 from projections.filters import Filter
@@ -64,7 +64,7 @@ class Reader:
     def run(self, queue: QueuedReads) -> list[Any]:
         """Execute the queued reads after the consistency check; returns their results."""
         results = self._once(queue)
-        seq, applied = int(results[0]), int(results[1] or 0)
+        seq, applied = _seq(self, results[0]), int(results[1] or 0)
         if self.progress is not None and self.waits and applied < seq:
             self.progress.wait(self.collection.keys, seq, self.wait_seconds)
             results = self._once(queue)
@@ -87,31 +87,39 @@ class Reader:
 
     def seq(self) -> int:
         """The operations acknowledged so far: what a read must see (read-your-writes)."""
-        return _seq(self, cast("bytes | None", self.r.get(self.collection.keys.seq)))
+        return _seq(self, self._position())
 
     def check_seen(self, seen: int) -> None:
         """Raise Behind when operations were acknowledged past a read model's checkpoint."""
-        _check_seen(self, cast("bytes | None", self.r.get(self.collection.keys.seq)), seen)
+        _check_seen(self, self._position(), seen)
+
+    def _position(self) -> Position:
+        keys = self.collection.keys
+        return cast("Position", self.r.mget(keys.seq, keys.version))
 
     def _once(self, queue: QueuedReads) -> list[Any]:
         keys = self.collection.keys
         with self.r.pipeline(transaction=True) as pipe:
-            pipe.get(keys.seq)
+            pipe.mget(keys.seq, keys.version)
             pipe.get(keys.applied)
             queue(pipe)
-            results = pipe.execute()
-        if results[0] is None:
-            raise CollectionGone(self.collection.name)
-        return results
+            return pipe.execute()
 
 
-def _seq(reader: Reader, stored: bytes | None) -> int:
-    if stored is None:
+Position = list[bytes | None]  # a collection's `seq` and config `version`, as stored
+
+
+def _seq(reader: Reader, stored: Position) -> int:
+    """The collection's `seq`, once it is known to exist still with the config the reader
+    plans with (CollectionGone, ConfigChanged: the Cache runs the request again)."""
+    seq, version = stored
+    if seq is None:
         raise CollectionGone(reader.collection.name)
-    return int(stored)
+    check_version(reader.collection, version)
+    return int(seq)
 
 
-def _check_seen(reader: Reader, stored: bytes | None, seen: int) -> None:
+def _check_seen(reader: Reader, stored: Position, seen: int) -> None:
     seq = _seq(reader, stored)
     if seq > seen:
         raise Behind(seq)
@@ -546,7 +554,7 @@ def page(
         for name in extra:
             pipe.hmget(collection.keys.vectors(name), keys)
         if seen is not None:
-            pipe.get(collection.keys.seq)
+            pipe.mget(collection.keys.seq, collection.keys.version)
         results = pipe.execute()
     if seen is not None:
         _check_seen(reader, results.pop(), seen)

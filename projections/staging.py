@@ -52,6 +52,8 @@ class Staging:
         self._built: set[str] = set()  # indexes whose build this batch completes
         self._dropped: set[str] = set()  # fields whose stored definition and data go
         self._build: index_data.Build | None = None  # the slice of an index build it adds
+        self._schema: JsonObject | None = None  # the config a config change leaves
+        self._dropped_vectors: list[str] = []  # vector names removed from the collection
         # Operation id -> the points it touched, in order (for the change feed).
         self._touched: dict[int, dict[str, None]] = {}
         self._current: dict[str, None] = {}
@@ -215,6 +217,15 @@ class Staging:
         if self._build is not None and self._build.index.field == field:
             self._build = None
 
+    def reconfigure(self, config: JsonObject) -> None:
+        """The collection's config from this commit on (an event changing it is applied in a
+        batch of its own, so nothing else in the batch depends on it)."""
+        self._schema = config
+
+    def drop_vector(self, name: str) -> None:
+        """Remove a vector name from every point."""
+        self._dropped_vectors.append(name)
+
     def set_payload(self, key: str, payload: JsonObject, roots: set[str] | None = None) -> None:
         """The point's new payload, which differs from its current one only under the top-level
         keys `roots` (None: anywhere)."""
@@ -250,6 +261,7 @@ class Staging:
             },
             ops={op: list(keys) for op, keys in self._touched.items() if keys},
             indexes=sorted(self._built | self._dropped),
+            config=self._schema is not None,
         )
 
     def write(self, pipe: redis.client.Pipeline) -> None:
@@ -269,6 +281,10 @@ class Staging:
                 pipe.hset(k.vectors(name), mapping=self._vec_set[name])  # type: ignore[arg-type]
             if self._vec_del[name]:
                 pipe.hdel(k.vectors(name), *self._vec_del[name])
+        for name in self._dropped_vectors:
+            pipe.unlink(k.vectors(name))
+        if self._schema is not None:
+            pipe.set(k.schema, orjson.dumps(self._schema))
         self._write_indexes(pipe)
 
     def _write_indexes(self, pipe: redis.client.Pipeline) -> None:

@@ -10,8 +10,8 @@ vector seen during the load that changed later is read again, so the model conve
 projection, and its checkpoint is that of the last record it followed. A query that must see
 operation `seq` waits, push-based and bounded, until the checkpoint reaches it, exactly as
 reads of the projection do: read-your-writes holds across pods. A gap in the feed (this reader
-fell further behind than the feed keeps) or a reset record (a replay switched the projection)
-makes it load afresh.
+fell further behind than the feed keeps), a reset record (a replay switched the projection)
+or a config record (a vector name added or removed, a new HNSW config) makes it load afresh.
 
 Memory. A process holds at most `VECTOR_CACHE_MB` of vectors; a collection that does not fit
 is not held, and its queries read Redis as before (correct, slower).
@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
-from projections import changes
+from projections import changes, collections
 from projections.collections import Collection
 from projections.filter_rows import FILTER_SHARE, filter_rows
 from projections.hnsw import Graph, HnswConfig
@@ -240,12 +240,25 @@ class CollectionVectors:
                 if record.reset or record.before != self.checkpoint:
                     self.checkpoint = -1  # replaced, or fell behind the feed: load again
                     return
+                if record.config:
+                    self._reconfigure()
+                    return
                 self._apply(record)
                 self._position = record.entry_id
                 self._advance(record.after)
             if not records and not self._r.exists(self.keys.applied):
                 self._stop.set()  # the collection was deleted
                 return
+
+    def _reconfigure(self) -> None:
+        """The collection's config changed (a vector name added or removed, a new HNSW
+        config): load again with the config as it is now."""
+        fresh = collections.find(self._r, self.collection.name)
+        if fresh is None or fresh.cid != self.collection.cid:
+            self._stop.set()  # the collection is gone
+            return
+        self.collection = fresh
+        self.checkpoint = -1
 
     def _apply(self, record: changes.Change) -> None:
         """Re-read, in one round trip, the vectors a commit may have changed."""

@@ -1,6 +1,6 @@
 """The vector read model of a web process: loads the collection, follows the change feed to
 the checkpoint a query must see, and reloads when the feed says the projection was replaced or
-when it fell further behind than the feed keeps."""
+when it fell further behind than the feed keeps, or the collection's config changed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import redis
 
-from projections import changes, collections, events
+from projections import changes, collections, config_changes, events, log
 from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.ids import to_key
@@ -78,6 +78,20 @@ def test_a_reset_record_makes_it_load_afresh(r, col, model) -> None:
     upsert(r, col, 2)  # the reload sees it too
     assert model.wait_for(2, WAIT)
     assert held(model)[to_key(1)] == [5.0, 5.0]
+
+
+def test_a_config_change_makes_it_load_again_with_the_new_config(r, col, model) -> None:
+    upsert(r, col, 1)
+    assert model.wait_for(1, WAIT)
+    config = config_changes.with_vector(col.config, "c", {"dense": {"size": 3, "distance": "Dot"}})
+    log.append(r, col, events.config_change("create_vector", config, "c"), config)
+    fresh = collections.load(r, col.name)
+    write(r, fresh, events.add_upsert, {"points": [{"id": 2, "vector": {"c": [1, 2, 3]}}]})
+    while (step := apply_batch(r, fresh, max_events=64)) is not None:
+        checkpoint = step
+    assert model.wait_for(checkpoint, WAIT)
+    assert model.collection.version == 1
+    assert held(model, "c") == {to_key(2): [1.0, 2.0, 3.0]}
 
 
 def test_falling_behind_the_feed_makes_it_load_afresh(r, col) -> None:

@@ -15,7 +15,7 @@ from projections.reads import Reader
 def write(r: redis.Redis, col: Collection, build: Builder, body: object) -> log.Appended:
     event = Event()
     build(event, col, body)
-    return log.append(r, col.keys, event, col.name)
+    return log.append(r, col, event)
 
 
 def settle(r: redis.Redis, col: Collection) -> None:

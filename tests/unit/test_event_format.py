@@ -66,7 +66,7 @@ def test_an_appended_event_reads_back_with_the_time_it_was_appended() -> None:
     event = Event()
     events.add_upsert(event, collection, {"points": [{"id": 1, "vector": {"image": [1, 2]}}]})
     before = time.time() * 1000
-    log.append(r, collection.keys, event, "c")
+    log.append(r, collection, event)
     after = time.time() * 1000
     [(_, stored)] = log.read_after(r, collection.keys, 0, 10)
     assert stored.ops == event.ops and stored.blob == event.blob

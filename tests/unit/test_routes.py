@@ -35,6 +35,7 @@ def allowed(response: testing.Result) -> set[str]:
         (POINTS + "/vectors/delete", {"POST"}),
         ("/collections/c/index", {"PUT"}),
         ("/collections/c/index/city", {"DELETE"}),
+        ("/collections/c/vectors/extra", {"PUT", "DELETE"}),
     ],
 )
 def test_a_wrong_method_is_405_naming_the_allowed_ones(client, path, methods) -> None:
