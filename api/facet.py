@@ -9,6 +9,7 @@ from api import fields
 from api.http import ok
 from api.params import read_params
 from api.points import Resource
+from api.strict import check_read
 from projections import facets
 from projections.collections import Collection
 from projections.errors import FormatError
@@ -33,6 +34,7 @@ class Facet(Resource):
         flt = fields.filter_of(body)
 
         def run(collection: Collection) -> JsonObject:
+            check_read(self._ctx, collection, body, timeout, limit)
             hits = facets.facet(self._ctx.reader(collection, timeout), key, flt, limit)
             return {"hits": [{"value": value, "count": count} for value, count in hits]}
 

@@ -16,7 +16,8 @@ SEARCH_PARAMS = {"hnsw_ef", "exact", "indexed_only", "quantization", "acorn"}
 
 def search_params(raw: object) -> search.SearchParams:
     """`params`: `hnsw_ef`, `exact`, `indexed_only` (quantization and ACORN settings are
-    accepted and have no effect: vectors are held unquantized)."""
+    accepted and have no effect: vectors are held unquantized; strict mode reads
+    `quantization.oversampling`)."""
     if raw is None:
         return search.SearchParams()
     if not isinstance(raw, dict):
@@ -31,7 +32,12 @@ def search_params(raw: object) -> search.SearchParams:
     for name, value in flags.items():
         if value is not None and not isinstance(value, bool):
             raise FormatError(f"params.{name}: invalid type, expected a boolean")
-    return search.SearchParams(hnsw_ef, bool(flags["exact"]), bool(flags["indexed_only"]))
+    quantization = raw.get("quantization")
+    oversampling = None
+    if isinstance(quantization, dict):
+        oversampling = number(quantization.get("oversampling"), "params.quantization.oversampling")
+    exact, indexed_only = bool(flags["exact"]), bool(flags["indexed_only"])
+    return search.SearchParams(hnsw_ef, exact, indexed_only, oversampling)
 
 
 def unsigned(raw: object, name: str) -> int:

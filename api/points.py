@@ -10,6 +10,7 @@ from api import fields
 from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, read_params, write_params
+from api.strict import check_read, check_write
 from api.writes import Submitted, UpdateResult
 from projections import events, ids, reads
 from projections.collections import Collection
@@ -52,6 +53,7 @@ class Write(Resource):
             # before appending anything or appends as its last step.
             event = Event()
             build(event, collection)
+            check_write(self._ctx, collection, event, params.timeout)
             return self._ctx.writer.append(collection, event, params)
 
         return self._ctx.writer.answer(self._ctx.using(name, append), params)
@@ -171,6 +173,7 @@ class Scroll(Resource):
             )
 
         def scroll(collection: Collection) -> JsonObject:
+            check_read(self._ctx, collection, body, timeout, limit)
             projection = fields.projection(collection, body, default_payload=True)
             reader = self._ctx.reader(collection, timeout)
             if order is not None:
@@ -187,11 +190,13 @@ class Count(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         timeout = read_params(req)
         body = self._body(req)
-        if not isinstance(body.get("exact", True), bool):
+        exact = body.get("exact", True)
+        if not isinstance(exact, bool):
             raise FormatError("exact: invalid type, expected a boolean")
         flt = fields.filter_of(body)
 
         def count(collection: Collection) -> int:
+            check_read(self._ctx, collection, body, timeout, exact=exact)
             return reads.count(self._ctx.reader(collection, timeout), flt)
 
         ok(req, resp, {"count": self._ctx.using(name, count)})

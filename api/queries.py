@@ -14,6 +14,7 @@ from api.http import ok
 from api.params import read_params
 from api.points import Resource
 from api.query_body import Lookup, group_by, query_stage, with_lookup
+from api.strict import check_query
 from projections import ids, reads
 from projections.collections import Collection
 from projections.errors import FormatError, QdrantError
@@ -36,6 +37,7 @@ class _Queries(Resource):
         stage = stage_of(body)
 
         def run(collection: Collection) -> list[JsonObject]:
+            check_query(self._ctx, collection, stage, timeout)
             projection = fields.projection(collection, body, self.default_payload)
             return answer(self._answering(collection, timeout), stage, projection)
 
@@ -100,6 +102,7 @@ class Groups(_Queries):
         stage, by, lookup = self._stage_of(body), group_by(body, self._classic), with_lookup(body)
 
         def run(collection: Collection) -> JsonObject:
+            check_query(self._ctx, collection, stage, timeout, by.size)
             projection = fields.projection(collection, body, self.default_payload)
             ans = self._answering(collection, timeout)
             answered = shown(ans.reader, grouped(ans, stage, by), projection)

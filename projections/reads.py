@@ -245,6 +245,11 @@ def plan_filter(reader: Reader, flt: Filter | None) -> Planned:
     return Planned(indexes, int(points), planner.plan(reader.r, keys, indexes, flt))
 
 
+def index_definitions(r: redis.Redis, collection: Collection) -> dict[str, Index]:
+    """The collection's payload indexes, by field."""
+    return _definitions(cast("dict[bytes, bytes]", r.hgetall(collection.keys.indexes)))
+
+
 def _definitions(stored: dict[bytes, bytes]) -> dict[str, Index]:
     return {f.decode(): Index(f.decode(), orjson.loads(raw)) for f, raw in stored.items()}
 

@@ -67,6 +67,7 @@ class SearchParams:
     hnsw_ef: int | None = None  # None: the graph's own, tuned for recall
     exact: bool = False
     indexed_only: bool = False  # skip what a graph should serve but does not yet
+    oversampling: float | None = None  # quantization's, kept for strict mode (no effect)
 
 
 @dataclass(frozen=True)
