@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import falcon
 import redis
 
-from api import http
+from api import http, unsupported
 from api.aliases import AliasChanges, AliasList, CollectionAliases
 from api.auth import ApiKeys
 from api.changes import Changes
@@ -19,8 +21,10 @@ from api.config import VectorName
 from api.context import Context
 from api.facet import Facet
 from api.history import PointHistory
+from api.issues import Issues
 from api.matrix import MatrixOffsets, MatrixPairs
 from api.metrics import Metrics
+from api.optimizations import Optimizations
 from api.points import (
     Batch,
     ClearPayload,
@@ -38,7 +42,10 @@ from api.points import (
 from api.queries import Classic, Groups, Query, QueryBatch
 from api.query_body import discover_stage, query_stage, recommend_stage, search_stage
 from api.request_log import RequestLog
+from api.request_stats import RequestStats
 from api.service import Cluster, Live, Ready, Root
+from api.telemetry import Telemetry
+from api.unsupported import NotServed
 from api.writes import Writer
 from projections import collections, jobs, json_logging, memory, reads, store
 from projections.archive import open_archive
@@ -57,12 +64,15 @@ def create_app(
     json_logging.configure()
     if r is None:
         # Every web thread may hold a connection, plus the progress subscriber and kicks.
-        r = store.connect(settings.redis_url, max_connections=settings.web_threads + 8)
+        r = store.connect(
+            settings.redis_url, settings.web_threads + 8, settings.redis_ssl_cert_reqs
+        )
     memory.refuse_eviction(r, settings.allow_eviction)
     progress = Progress(r)
     vectors = VectorModels(r, settings.vector_cache_mb * 1024 * 1024)
     limit = WriteLimit(r, settings.memory_write_limit, settings.allow_eviction)
-    metrics = Metrics(r, vectors, limit)
+    stats = RequestStats()
+    metrics = Metrics(r, vectors, limit, stats)
     queue = jobs.queue(r, settings.queue_name)
     writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits, limit)
     candidates = reads.kept_candidates()
@@ -78,6 +88,8 @@ def create_app(
     app.add_route("/livez", Live())
     app.add_route("/readyz", Ready(ctx, limit))
     app.add_route("/metrics", metrics)
+    app.add_route("/telemetry", Telemetry(ctx, stats, datetime.now(UTC)))
+    app.add_route("/issues", Issues(ctx))
     app.add_route("/collections", CollectionList(ctx))
     app.add_route("/collections/aliases", AliasChanges(ctx))
     app.add_route("/aliases", AliasList(ctx))
@@ -86,6 +98,7 @@ def create_app(
     app.add_route("/collections/{name}/exists", CollectionExists(ctx))
     app.add_route("/collections/{name}/cluster", CollectionCluster(ctx))
     app.add_route("/collections/{name}/vectors/{vector}", VectorName(ctx))
+    app.add_route("/collections/{name}/optimizations", Optimizations(ctx))
     app.add_route("/cluster", Cluster())
     archive = open_archive(settings.archive_url)
     app.add_route("/collections/{name}/changes", Changes(ctx, archive))
@@ -122,4 +135,6 @@ def create_app(
     discover = Classic(ctx, discover_stage)
     app.add_route(points + "/discover", discover)
     app.add_route(points + "/discover/batch", discover, suffix="batch")
+    for template, what in unsupported.ROUTES.items():
+        app.add_route(template, NotServed(what))
     return app

@@ -8,6 +8,7 @@ from api.config import change_config
 from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, collection_timeout
+from api.unsupported import refuse
 from projections import collections, config_changes, reads
 from projections.collections import Collection
 from projections.indexes import IndexInfo
@@ -92,15 +93,6 @@ def info(
     """Collection info in the shape qdrant-client's models require: `yellow` while a vector
     index is being built, and how many vectors the usable indexes hold."""
     config = collection.config
-    params = {
-        "vectors": config["vectors"],
-        "shard_number": config.get("shard_number", 1),
-        "replication_factor": config.get("replication_factor", 1),
-        "write_consistency_factor": config.get("write_consistency_factor", 1),
-        "on_disk_payload": config.get("on_disk_payload", True),
-    }
-    if "sparse_vectors" in config:
-        params["sparse_vectors"] = config["sparse_vectors"]
     return {
         "status": "yellow" if indexing else "green",
         "optimizer_status": "ok",
@@ -108,7 +100,7 @@ def info(
         "points_count": points,
         "segments_count": 1,
         "config": {
-            "params": params,
+            "params": params(collection),
             "hnsw_config": _merged(HNSW_DEFAULTS, config.get("hnsw_config")),
             "optimizer_config": _merged(OPTIMIZER_DEFAULTS, config.get("optimizers_config")),
             "wal_config": _merged(WAL_DEFAULTS, config.get("wal_config")),
@@ -117,6 +109,21 @@ def info(
         },
         "payload_schema": payload_schema,
     }
+
+
+def params(collection: Collection) -> JsonObject:
+    """Qdrant's `CollectionParams` of a collection."""
+    config = collection.config
+    shown = {
+        "vectors": config["vectors"],
+        "shard_number": config.get("shard_number", 1),
+        "replication_factor": config.get("replication_factor", 1),
+        "write_consistency_factor": config.get("write_consistency_factor", 1),
+        "on_disk_payload": config.get("on_disk_payload", True),
+    }
+    if "sparse_vectors" in config:
+        shown["sparse_vectors"] = config["sparse_vectors"]
+    return shown
 
 
 def _merged(defaults: JsonObject, given: object) -> JsonObject:
@@ -146,3 +153,6 @@ class CollectionCluster:
             }
 
         ok(req, resp, self._ctx.using(name, describe))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        refuse(req, "shard operations (a collection is one shard)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import falcon
@@ -9,6 +10,7 @@ import falcon
 from api import fields
 from api.context import Context
 from api.http import ok, read_json
+from api.issues import note_slow_read
 from api.params import WriteParams, read_params, write_params
 from api.strict import check_read, check_write
 from api.writes import Submitted, UpdateResult
@@ -173,6 +175,7 @@ class Scroll(Resource):
             )
 
         def scroll(collection: Collection) -> JsonObject:
+            started = time.perf_counter()
             check_read(self._ctx, collection, body, timeout, limit)
             projection = fields.projection(collection, body, default_payload=True)
             reader = self._ctx.reader(collection, timeout)
@@ -180,6 +183,7 @@ class Scroll(Resource):
                 points = reads.scroll_ordered(reader, order, limit, flt, projection)
                 return {"points": points, "next_page_offset": None}
             points, next_key = reads.scroll(reader, start, limit, flt, projection)
+            note_slow_read(self._ctx, collection, body.get("filter"), started)
             next_offset = None if next_key is None else ids.from_key(next_key)
             return {"points": points, "next_page_offset": next_offset}
 
@@ -196,7 +200,10 @@ class Count(Resource):
         flt = fields.filter_of(body)
 
         def count(collection: Collection) -> int:
+            started = time.perf_counter()
             check_read(self._ctx, collection, body, timeout, exact=exact)
-            return reads.count(self._ctx.reader(collection, timeout), flt)
+            counted = reads.count(self._ctx.reader(collection, timeout), flt)
+            note_slow_read(self._ctx, collection, body.get("filter"), started)
+            return counted
 
         ok(req, resp, {"count": self._ctx.using(name, count)})

@@ -4,6 +4,7 @@ points where `/query` answers `{"points": [...]}`; and the `/groups` variant of 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import falcon
@@ -11,6 +12,7 @@ import falcon
 from api import fields
 from api.context import Context
 from api.http import ok
+from api.issues import note_slow_read
 from api.params import read_params
 from api.points import Resource
 from api.query_body import Lookup, group_by, query_stage, with_lookup
@@ -37,9 +39,12 @@ class _Queries(Resource):
         stage = stage_of(body)
 
         def run(collection: Collection) -> list[JsonObject]:
+            started = time.perf_counter()
             check_query(self._ctx, collection, stage, timeout)
             projection = fields.projection(collection, body, self.default_payload)
-            return answer(self._answering(collection, timeout), stage, projection)
+            answered = answer(self._answering(collection, timeout), stage, projection)
+            note_slow_read(self._ctx, collection, stage.filter, started)
+            return answered
 
         return run
 
@@ -102,12 +107,14 @@ class Groups(_Queries):
         stage, by, lookup = self._stage_of(body), group_by(body, self._classic), with_lookup(body)
 
         def run(collection: Collection) -> JsonObject:
+            started = time.perf_counter()
             check_query(self._ctx, collection, stage, timeout, by.size)
             projection = fields.projection(collection, body, self.default_payload)
             ans = self._answering(collection, timeout)
             answered = shown(ans.reader, grouped(ans, stage, by), projection)
             if lookup is not None:
                 self._look_up(lookup, answered, timeout)
+            note_slow_read(self._ctx, collection, stage.filter, started)
             return {"groups": answered}
 
         ok(req, resp, self._ctx.using(name, run))

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import redis
+from prometheus_client import Histogram
 from rq import Queue
 
-from api.metrics import Histogram
 from api.params import WriteParams
 from projections import jobs, log
 from projections.collections import Collection

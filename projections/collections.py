@@ -103,6 +103,9 @@ def validate_create(body: object) -> JsonObject:
     config["vectors"] = _validate_vectors(config.get("vectors", {}))
     if "sparse_vectors" in config:
         config["sparse_vectors"] = _validate_sparse(config["sparse_vectors"])
+        dense = config["vectors"] if "size" not in config["vectors"] else {"": None}
+        for name in sorted(set(dense) & set(config["sparse_vectors"])):
+            raise WrongInput(f"Vector name `{name}` is given to both a dense and a sparse vector")
     return config
 
 

@@ -109,3 +109,10 @@ class Unauthorized(QdrantError):
 class Forbidden(QdrantError):
     http_status = 403
     prefix = "Forbidden: "
+
+
+class Unsupported(QdrantError):
+    """A Qdrant endpoint pointlog does not serve (yet)."""
+
+    http_status = 501
+    prefix = "Not implemented: "

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 COLLECTIONS = "pl:collections"  # hash: name -> collection config JSON (with its cid)
 ALIASES = "pl:aliases"  # hash: alias -> collection name (aliases.py)
 NEXT_CID = "pl:next_cid"  # string: last assigned collection id
+ISSUES = "pl:issues"  # hash: issue id -> the issue (JSON), as `GET /issues` shows it (issues.py)
+INSTANCE = "pl:instance"  # string: this deployment's id (a UUID), shown by /telemetry
 APPLIED_CHANNEL_PATTERN = "pl:*:applied"
 REBUILD = "rebuild:"
 

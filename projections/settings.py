@@ -32,9 +32,16 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _optional_choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    return _choice(name, allowed[0], allowed) if os.environ.get(name) else None
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # How a rediss:// server's certificate is checked (none, optional, required) when the URL
+    # does not say (`?ssl_cert_reqs=`); None: redis-py's default, required.
+    redis_ssl_cert_reqs: str | None = None
     queue_name: str = "pointlog"
     # How many web threads share the connection pool (each wait=true holds a thread).
     web_threads: int = 16
@@ -76,6 +83,9 @@ class Settings:
     # keeps when it is not an error (milliseconds).
     request_log: str = "all"
     request_log_min_ms: float = 0.0
+    # A filtered read slower than this that filters on a key without an index is reported
+    # as an issue (`GET /issues`), as Qdrant does.
+    slow_query_seconds: float = 1.2
     max_body_bytes: int = 32 * 1024 * 1024
     api_key: str | None = None
     read_only_api_key: str | None = None
@@ -84,6 +94,9 @@ class Settings:
     def from_env(cls) -> Settings:
         return cls(
             redis_url=os.environ.get("REDIS_URL", cls.redis_url),
+            redis_ssl_cert_reqs=_optional_choice(
+                "REDIS_SSL_CERT_REQS", ("none", "optional", "required")
+            ),
             queue_name=os.environ.get("POINTLOG_QUEUE", cls.queue_name),
             web_threads=_env_int("WEB_THREADS", cls.web_threads),
             read_your_writes=_env_bool("READ_YOUR_WRITES", cls.read_your_writes),
@@ -103,6 +116,7 @@ class Settings:
             stale_reads=_choice("STALE_READS", cls.stale_reads, ("refuse", "warn")),
             request_log=_choice("REQUEST_LOG", cls.request_log, ("all", "errors")),
             request_log_min_ms=_env_float("REQUEST_LOG_MIN_MS", cls.request_log_min_ms),
+            slow_query_seconds=_env_float("SLOW_QUERY_SECONDS", cls.slow_query_seconds),
             max_body_bytes=_env_int("MAX_BODY_BYTES", cls.max_body_bytes),
             api_key=_env_first("API_KEY", "QDRANT__SERVICE__API_KEY"),
             read_only_api_key=_env_first("READ_ONLY_API_KEY", "QDRANT__SERVICE__READ_ONLY_API_KEY"),

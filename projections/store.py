@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 import hiredis
@@ -9,6 +10,8 @@ import redis
 from redis._parsers.encoders import Encoder
 from redis.commands.core import Script
 from redis.connection import HiredisRespSerializer
+
+from projections import keys as K
 
 # Blocking reads in pointlog stay far below this; it only bounds a hung connection.
 SOCKET_TIMEOUT = 10.0
@@ -34,8 +37,14 @@ class Packer:
         return packed
 
 
-def connect(url: str, max_connections: int = 64) -> redis.Redis:
-    """A client whose pool blocks (instead of failing) when every connection is busy."""
+def connect(url: str, max_connections: int = 64, ssl_cert_reqs: str | None = None) -> redis.Redis:
+    """A client whose pool blocks (instead of failing) when every connection is busy. A
+    `rediss://` URL connects over TLS; `ssl_cert_reqs` (none, optional, required) says how
+    its server's certificate is checked unless the URL says so itself (Heroku's Redis hands
+    out such URLs with self-signed certificates: `none`)."""
+    tls: dict[str, Any] = {}
+    if url.startswith("rediss://") and ssl_cert_reqs and "ssl_cert_reqs=" not in url:
+        tls["ssl_cert_reqs"] = ssl_cert_reqs
     pool = redis.BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
@@ -44,6 +53,7 @@ def connect(url: str, max_connections: int = 64) -> redis.Redis:
         socket_connect_timeout=2.0,
         health_check_interval=30,
         command_packer=Packer(),
+        **tls,
     )
     return redis.Redis(connection_pool=pool)
 
@@ -59,6 +69,12 @@ def script(source: bytes) -> Script:
 def hash_fields(r: redis.Redis, key: str) -> list[str]:
     """The field names of a hash."""
     return [f.decode() for f in cast("list[bytes]", r.hkeys(key))]
+
+
+def instance_id(r: redis.Redis) -> str:
+    """The deployment's id, made on first use: every pod of one deployment shows the same."""
+    r.set(K.INSTANCE, str(uuid.uuid4()), nx=True)
+    return cast("bytes", r.get(K.INSTANCE)).decode()
 
 
 def reachable(r: redis.Redis) -> bool:

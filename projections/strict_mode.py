@@ -33,6 +33,11 @@ Indexes = Callable[[], Mapping[str, Index]]
 CLAUSES = ("must", "should", "must_not")
 
 
+def schema_names(needs: Iterable[str]) -> list[str]:
+    """The index schemas that have these capabilities, as Qdrant names them."""
+    return sorted({SCHEMA_OF[need] for need in needs})
+
+
 def _refuse(what: str, how: str) -> Forbidden:
     return Forbidden(f"{what}. Help: {how}")
 
@@ -94,10 +99,10 @@ class StrictMode:
         if raw is None:
             return
         if unindexed is False:
-            missing = _first_unindexed(raw, indexes())
+            missing = first_unindexed(raw, indexes())
             if missing is not None:
                 key, needs = missing
-                schemas = ", ".join(sorted({SCHEMA_OF[n] for n in needs}))
+                schemas = ", ".join(schema_names(needs))
                 raise _refuse(
                     f'Index required but not found for "{key}" of one of the following types: '
                     f"[{schemas}]",
@@ -135,9 +140,11 @@ def _conditions(raw: JsonObject, prefix: str) -> Iterator[tuple[str, JsonObject]
             yield prefix, condition
 
 
-def _first_unindexed(
+def first_unindexed(
     raw: JsonObject, indexes: Mapping[str, Index]
 ) -> tuple[str, tuple[str, ...]] | None:
+    """The first key the filter reads that no index serves, with the index capabilities
+    that would (Qdrant's `one_unindexed_key`); None when indexes serve every key."""
     for prefix, condition in _conditions(raw, ""):
         found = _needs(condition)
         if found is None:

@@ -22,9 +22,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import cast
 
 import numpy as np
@@ -47,6 +49,7 @@ LOAD_CHUNK = 2000  # vectors per HSCAN call while loading
 FOLLOW_BLOCK_MS = 1000
 FEED_BATCH = 100  # change records read per call
 RETRY_SECONDS = 0.5
+COMPLETED_KEPT = 16  # graph builds remembered (Qdrant's completed optimizations)
 
 
 class ReadersWriterLock:
@@ -84,6 +87,16 @@ class ReadersWriterLock:
 
 
 @dataclass(frozen=True)
+class Build:
+    """A graph being built: its vector name, the rows it holds, when it started."""
+
+    vector: str
+    rows: int
+    started: datetime
+    finished: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Figures:
     """What /metrics shows of one held collection."""
 
@@ -106,6 +119,8 @@ class CollectionVectors:
         self.graphs: dict[str, Graph] = {}  # vector name -> its HNSW graph, once built
         # Vector name -> rows changed while its graph is being built (None: removed).
         self._building: dict[str, dict[int, Floats | None]] = {}
+        self._builds: dict[str, Build] = {}  # what each graph being built started from
+        self.completed: deque[Build] = deque(maxlen=COMPLETED_KEPT)  # the latest graphs built
         self._failed: set[str] = set()  # vector names whose graph build failed
         self._generation = 0  # bumped on each load: a build for older tables is void
         # Bumped, under the writer lock, by every load and every followed commit that changed
@@ -156,6 +171,11 @@ class CollectionVectors:
         if name in self.graphs and self.graphs[name].usable:
             return True
         return False if name in self._building else None
+
+    def builds(self) -> list[Build]:
+        """The graphs being built now (Qdrant's running optimizations)."""
+        with self.lock.reading():
+            return [self._builds[name] for name in self._building if name in self._builds]
 
     @property
     def indexed(self) -> int:
@@ -305,6 +325,7 @@ class CollectionVectors:
                 matrix = table.matrix[: table.high].copy()
                 rows = np.flatnonzero(table.live[: table.high]).astype(np.int64)
                 self._building[name] = {}
+                self._builds[name] = Build(name, len(rows), datetime.now(UTC))
                 generation = self._generation
             threading.Thread(
                 target=self._build,
@@ -340,6 +361,9 @@ class CollectionVectors:
                 return  # the tables were reloaded meanwhile
             graph.apply(self._building.pop(name))
             self.graphs[name] = graph
+            build = self._builds.pop(name, None)
+            if build is not None:
+                self.completed.append(replace(build, finished=datetime.now(UTC)))
         with self._advanced:
             self._advanced.notify_all()
         logger.info(

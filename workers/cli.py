@@ -91,7 +91,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _store() -> redis.Redis:
-    return store.connect(Settings.from_env().redis_url, max_connections=4)
+    settings = Settings.from_env()
+    return store.connect(settings.redis_url, 4, settings.redis_ssl_cert_reqs)
 
 
 def _progress_bar(name: str) -> OnProgress:
@@ -237,7 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     archived.set_defaults(run=_archive_status)
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    try:
+        return run(args)
+    except redis.ConnectionError as error:
+        # A wrong URL, a server down, a certificate refused: say so, without a traceback.
+        print(f"pointlog: cannot reach the Redis at REDIS_URL: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -93,11 +93,16 @@ def test_metrics_show_log_progress_and_requests(client, collection):
     assert f'pointlog_operations_archived{{collection="{collection}"}} 0' in text
     [size] = re.findall(rf'pointlog_hot_log_bytes{{collection="{collection}"}} (\d+)', text)
     assert int(size) > 16  # the event's operations and its vector's bytes
-    assert (
-        'pointlog_http_requests_total{method="PUT",route="/collections/{name}/points",status="200"}'
-        in text
-    )
+    put = 'endpoint="/collections/{name}/points",method="PUT"'  # labels come sorted
+    assert f'rest_responses_total{{{put},status="200"}}' in text
+    assert f"rest_responses_duration_seconds_count{{{put}}}" in text
+    assert 'app_info{name="pointlog",version="1.19.0"} 1.0' in text
+    assert re.search(r"^collections_total [1-9]", text, re.MULTILINE)
     assert "pointlog_wait_seconds_count" in text
+    assert "collection_points" not in text
+    per = client.simulate_get("/metrics", params={"per_collection": "true"}).text
+    assert f'collection_points{{id="{collection}"}} 1.0' in per
+    assert f'collection_vectors{{id="{collection}",vector=""}} 1.0' in per
 
 
 def test_a_body_over_the_limit_is_413_and_appends_nothing(redis_url, workers, name, store):

@@ -1,12 +1,13 @@
 """Creating a collection: the counts Qdrant takes as u32 of at least 1 (`shard_number`,
-`replication_factor`, `write_consistency_factor`) are refused as Qdrant refuses them."""
+`replication_factor`, `write_consistency_factor`) are refused as Qdrant refuses them, and so
+is a name given to both a dense and a sparse vector."""
 
 from __future__ import annotations
 
 import pytest
 
 from projections.collections import COUNTS, validate_create
-from projections.errors import FormatError, ValidationFailed
+from projections.errors import FormatError, ValidationFailed, WrongInput
 
 VECTORS = {"size": 4, "distance": "Dot"}
 
@@ -32,3 +33,11 @@ def test_what_is_not_a_u32_is_a_format_error(field, value):
 @pytest.mark.parametrize("field", COUNTS)
 def test_a_positive_count_is_kept(field):
     assert validate_create({"vectors": VECTORS, field: 2})[field] == 2
+
+
+def test_a_name_cannot_be_both_a_dense_and_a_sparse_vector():
+    body = {"vectors": {"text": {"size": 2, "distance": "Dot"}}, "sparse_vectors": {"text": {}}}
+    with pytest.raises(WrongInput, match="`text` is given to both a dense and a sparse vector"):
+        validate_create(body)
+    body["sparse_vectors"] = {"words": {}}
+    assert set(validate_create(body)["sparse_vectors"]) == {"words"}
