@@ -44,10 +44,16 @@ from api.query_body import discover_stage, query_stage, recommend_stage, search_
 from api.request_log import RequestLog
 from api.request_stats import RequestStats
 from api.service import Cluster, Live, Ready, Root
+from api.snapshots import (
+    CollectionSnapshot,
+    CollectionSnapshots,
+    SnapshotRecover,
+    SnapshotUpload,
+)
 from api.telemetry import Telemetry
 from api.unsupported import NotServed
 from api.writes import Writer
-from projections import collections, jobs, json_logging, memory, reads, store
+from projections import collections, jobs, json_logging, memory, reads, snapshots, store
 from projections.archive import open_archive
 from projections.memory import WriteLimit
 from projections.progress import Progress
@@ -99,6 +105,11 @@ def create_app(
     app.add_route("/collections/{name}/cluster", CollectionCluster(ctx))
     app.add_route("/collections/{name}/vectors/{vector}", VectorName(ctx))
     app.add_route("/collections/{name}/optimizations", Optimizations(ctx))
+    kept = snapshots.store_of(settings.snapshot_store_url)
+    app.add_route("/collections/{name}/snapshots", CollectionSnapshots(ctx, kept))
+    app.add_route("/collections/{name}/snapshots/{snapshot}", CollectionSnapshot(ctx, kept))
+    app.add_route("/collections/{name}/snapshots/recover", SnapshotRecover(ctx, kept))
+    app.add_route("/collections/{name}/snapshots/upload", SnapshotUpload(ctx, kept))
     app.add_route("/cluster", Cluster())
     archive = open_archive(settings.archive_url)
     app.add_route("/collections/{name}/changes", Changes(ctx, archive))

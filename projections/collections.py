@@ -63,6 +63,8 @@ class Collection:
     vectors: dict[str, VectorSpec]
     version: int = 0  # how many times the config changed since creation (keys.version)
     created: JsonObject | None = None  # the config it was created with, when it changed since
+    # A collection recovered from a snapshot: that snapshot (snapshots.py), its log's start.
+    base: str | None = None
 
     @property
     def keys(self) -> Keys:
@@ -208,12 +210,13 @@ def _parse(name: str, raw: bytes, changed: bytes | None = None) -> Collection:
     """A collection from its registry entry and, when its config changed since creation, its
     `config` key (which the registry cannot hold: it lives in the collection's own slot)."""
     stored = orjson.loads(raw)
+    created, base = stored["config"], stored.get("base")
     if changed is None:
-        return Collection(name, stored["cid"], stored["config"], vector_specs(stored["config"]))
+        return Collection(name, stored["cid"], created, vector_specs(created), base=base)
     latest = orjson.loads(changed)
     config = latest["config"]
     return Collection(
-        name, stored["cid"], config, vector_specs(config), latest["version"], stored["config"]
+        name, stored["cid"], config, vector_specs(config), latest["version"], created, base
     )
 
 
@@ -286,21 +289,46 @@ return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 
 
 def delete(r: redis.Redis, name: str) -> bool:
-    """Forget the name, then drop its keyspace. Removing `seq` makes further appends fail and
-    removing `applied` aborts any worker's commit in flight (it WATCHes the checkpoint): they
-    go first, so the index data enumerated next is all there will be."""
+    """Forget the name (and its aliases), then drop its keyspace."""
     raw = _entry(r, name)
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False
     _drop_aliases(keys=[K.ALIASES], args=[name], client=r)
-    collection = _parse(name, raw)
+    _drop_keyspace(r, _parse(name, raw))
+    return True
+
+
+def replace_collection(r: redis.Redis, name: str, raw: bytes) -> None:
+    """Register `name` as the entry `raw` (a keyspace made beforehand), in place of the
+    collection of that name if there is one, whose keyspace then goes. Its aliases stay."""
+    old = _entry(r, name)
+    if _replace(keys=[K.COLLECTIONS, K.ALIASES], args=[name, raw], client=r) == -1:
+        raise WrongInput(
+            f"Can't create collection with name {name}. Alias with the same name already exists"
+        )
+    if old is not None:
+        _drop_keyspace(r, _parse(name, old))
+
+
+# KEYS: the registry, the aliases. ARGV: name, entry. -1 when the name is an alias's.
+_replace = script(
+    b"""
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -1 end
+return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+"""
+)
+
+
+def _drop_keyspace(r: redis.Redis, collection: Collection) -> None:
+    """Removing `seq` makes further appends fail and removing `applied` aborts any worker's
+    commit in flight (it WATCHes the checkpoint): they go first, so the index data enumerated
+    next is all there will be."""
     keys, rebuild = collection.keys, collection.keys.rebuild()
     r.unlink(keys.seq, keys.applied, rebuild.applied)
     names = collection.vector_names
     r.unlink(*keys.all_keys(names, index_data.stored_indexes(r, keys)))
     # and what an unfinished replay left
     r.unlink(*rebuild.projection_keys(names, index_data.stored_indexes(r, rebuild)))
-    return True
 
 
 # KEYS: the aliases. ARGV: a collection name. Drops every alias of the collection, as Qdrant

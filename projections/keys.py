@@ -28,6 +28,19 @@ class Keys:
     def _key(self, suffix: str) -> str:
         return f"pl:{{{self.cid}}}:{suffix}"
 
+    def suffix_of(self, key: str) -> str:
+        """A projection key's name without its collection and projection prefixes (how a
+        snapshot names it, to restore it under any cid)."""
+        return key.removeprefix(self._projected(""))
+
+    def projected(self, suffix: str) -> str:
+        """The projection's key of a suffix (`suffix_of`'s inverse)."""
+        return self._projected(suffix)
+
+    def copy(self, token: str) -> Keys:
+        """The keys of a copy of this projection (a snapshot being taken)."""
+        return Keys(self.cid, f"snap:{token}:")
+
     def _projected(self, suffix: str) -> str:
         return self._key(self.projection + suffix)
 

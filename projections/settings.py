@@ -67,6 +67,9 @@ class Settings:
     archive_url: str | None = None
     # The hot log of a collection keeps this many applied operations and megabytes of events
     # at most (retention.py): whichever is passed first moves the oldest to the archive.
+    # Where snapshots are written (an fsspec URL); unset: `snapshots/` beside the archive's
+    # segments, or without an archive a folder `pointlog-snapshots` in the working directory.
+    snapshots_url: str | None = None
     hot_log_operations: int = 10_000
     hot_log_mb: float = 4.0
     # Memory a web process may hold in vectors (the vector read model); 0 holds none.
@@ -90,6 +93,14 @@ class Settings:
     api_key: str | None = None
     read_only_api_key: str | None = None
 
+    @property
+    def snapshot_store_url(self) -> str:
+        if self.snapshots_url is not None:
+            return self.snapshots_url
+        if self.archive_url is not None:
+            return f"{self.archive_url.rstrip('/')}/snapshots"
+        return f"file://{os.path.abspath('pointlog-snapshots')}"
+
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
@@ -108,6 +119,7 @@ class Settings:
             sweep_seconds=_env_float("SWEEP_SECONDS", cls.sweep_seconds),
             change_feed_commits=_env_int("CHANGE_FEED_COMMITS", cls.change_feed_commits),
             archive_url=os.environ.get("ARCHIVE_URL") or None,
+            snapshots_url=os.environ.get("SNAPSHOTS_URL") or None,
             hot_log_operations=_env_int("HOT_LOG_OPERATIONS", cls.hot_log_operations),
             hot_log_mb=_env_float("HOT_LOG_MB", cls.hot_log_mb),
             vector_cache_mb=_env_int("VECTOR_CACHE_MB", cls.vector_cache_mb),

@@ -27,7 +27,7 @@ from projections.progress import Progress
 from projections.settings import Settings
 from workers.embedded import EmbeddedServer
 from workers.process import run_worker
-from workers.replay import OnProgress, replay
+from workers.replay import OnProgress, Outcome, replay
 
 DUMP = orjson.OPT_SERIALIZE_NUMPY
 MB = 1024 * 1024
@@ -110,17 +110,28 @@ def _progress_bar(name: str) -> OnProgress:
 
 def _replay(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    outcome = replay(_store(), args.name, settings, args.verify, _progress_bar(args.name))
+    progress = _progress_bar(args.name)
+    outcome = replay(_store(), args.name, settings, args.verify, progress, args.from_snapshot)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     if args.verify:
         for line in outcome.differences:
             print(line)
         verdict = "differs from" if outcome.differences else "equals"
-        print(f"{args.name}: replaying {outcome.checkpoint} operations {verdict} the live one")
+        print(
+            f"{args.name}: replaying {outcome.checkpoint} operations{_start(outcome)} {verdict} "
+            "the live one"
+        )
         return 1 if outcome.differences else 0
-    print(f"{args.name}: projection rebuilt from {outcome.checkpoint} operations and switched")
+    print(
+        f"{args.name}: projection rebuilt from {outcome.checkpoint} operations{_start(outcome)} "
+        "and switched"
+    )
     return 0
+
+
+def _start(outcome: Outcome) -> str:
+    return f" (from a snapshot at {outcome.start})" if outcome.start else ""
 
 
 def _log(args: argparse.Namespace) -> int:
@@ -221,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     rebuild.add_argument("name")
     rebuild.add_argument(
         "--verify", action="store_true", help="compare a rebuild with the live projection instead"
+    )
+    rebuild.add_argument(
+        "--from-snapshot", action="store_true", help="start from the collection's latest snapshot"
     )
     rebuild.set_defaults(run=_replay)
     show = commands.add_parser("log", help="print a collection's log, one event a line")

@@ -17,7 +17,7 @@ from typing import cast
 
 import redis
 
-from projections import changes, collections
+from projections import changes, collections, snapshots
 from projections.apply import apply_batch
 from projections.archive import Archive, open_archive
 from projections.collections import Collection
@@ -36,6 +36,7 @@ LEASE_POLL_SECONDS = 0.05
 class Outcome:
     checkpoint: int
     differences: list[str] = field(default_factory=list)
+    start: int = 0  # the operation the rebuild started at (after a snapshot: its checkpoint)
 
 
 def replay(
@@ -44,15 +45,20 @@ def replay(
     settings: Settings,
     verify: bool = False,
     progress: OnProgress = print,
+    from_snapshot: bool = False,
 ) -> Outcome:
     """Rebuild the projection of `name` from its log. With `verify`, compare the rebuild with
-    the live projection at the same checkpoint and keep the live one; else switch to the rebuild."""
+    the live projection at the same checkpoint and keep the live one; else switch to the rebuild.
+    A collection recovered from a snapshot starts from that snapshot; with `from_snapshot` any
+    collection starts from its latest snapshot, when it has one."""
     collection = collections.load(r, name)
     archive = open_archive(settings.archive_url)
     live = collection.keys
     rebuilt = live.rebuild()
     r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)
-    r.set(rebuilt.applied, 0)
+    store = snapshots.store_of(settings.snapshot_store_url)
+    start = snapshots.seed(r, collection, rebuilt, store, from_snapshot)
+    r.set(rebuilt.applied, start)
     _follow(r, collection, rebuilt, settings, archive, progress, until=None)
     r.set(live.pause, 1, ex=PAUSE_SECONDS)
     lease = _take_lease(r, live)
@@ -61,9 +67,9 @@ def replay(
         _follow(r, collection, rebuilt, settings, archive, progress, until=target)
         if verify:
             _follow(r, collection, live, settings, archive, None, until=target)
-            return Outcome(target, differences=compare(r, collection, live, rebuilt))
+            return Outcome(target, compare(r, collection, live, rebuilt), start)
         _switch(r, collection, live, rebuilt, target)
-        return Outcome(target)
+        return Outcome(target, start=start)
     finally:
         if verify:
             r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)

@@ -14,6 +14,7 @@ import redis
 
 from projections import collections
 from projections.archive import Archive
+from projections.snapshots import SnapshotStore
 from tests.support import unserved_database
 
 DOMAIN_DB = 2
@@ -46,3 +47,11 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
     if request.param == "folder":
         return Archive(f"file://{tmp_path}/archive")
     return Archive(f"{request.getfixturevalue('bucket')}/archive")
+
+
+@pytest.fixture(params=["folder", pytest.param("s3", marks=pytest.mark.integration)])
+def kept(request: pytest.FixtureRequest, tmp_path: Path) -> SnapshotStore:
+    """A snapshot store in a folder, and on a real S3 server."""
+    if request.param == "folder":
+        return SnapshotStore(f"file://{tmp_path}/snapshots")
+    return SnapshotStore(f"{request.getfixturevalue('bucket')}/snapshots")

@@ -14,9 +14,12 @@ def store(redis_url: str) -> redis.Redis:
 
 
 @pytest.fixture(scope="session")
-def client(redis_url: str, workers: list) -> testing.TestClient:
+def client(
+    redis_url: str, workers: list, tmp_path_factory: pytest.TempPathFactory
+) -> testing.TestClient:
     """The Falcon app in this process, on the real server, with two real worker processes."""
-    return testing.TestClient(create_app(Settings(redis_url=redis_url)))
+    snapshots = f"file://{tmp_path_factory.mktemp('snapshots')}"
+    return testing.TestClient(create_app(Settings(redis_url=redis_url, snapshots_url=snapshots)))
 
 
 @pytest.fixture
