@@ -47,17 +47,20 @@ from api.service import Cluster, Live, Ready, Root
 from api.snapshots import (
     CollectionSnapshot,
     CollectionSnapshots,
+    FullSnapshot,
+    FullSnapshots,
     SnapshotRecover,
     SnapshotUpload,
 )
 from api.telemetry import Telemetry
 from api.unsupported import NotServed
 from api.writes import Writer
-from projections import collections, jobs, json_logging, memory, reads, snapshots, store
+from projections import collections, jobs, json_logging, memory, reads, store
 from projections.archive import open_archive
 from projections.memory import WriteLimit
 from projections.progress import Progress
 from projections.settings import Settings
+from projections.snapshot_store import SnapshotStore
 from projections.vector_model import VectorModels
 
 
@@ -105,11 +108,13 @@ def create_app(
     app.add_route("/collections/{name}/cluster", CollectionCluster(ctx))
     app.add_route("/collections/{name}/vectors/{vector}", VectorName(ctx))
     app.add_route("/collections/{name}/optimizations", Optimizations(ctx))
-    kept = snapshots.store_of(settings.snapshot_store_url)
+    kept = SnapshotStore(settings.snapshot_store_url)
     app.add_route("/collections/{name}/snapshots", CollectionSnapshots(ctx, kept))
     app.add_route("/collections/{name}/snapshots/{snapshot}", CollectionSnapshot(ctx, kept))
     app.add_route("/collections/{name}/snapshots/recover", SnapshotRecover(ctx, kept))
     app.add_route("/collections/{name}/snapshots/upload", SnapshotUpload(ctx, kept))
+    app.add_route("/snapshots", FullSnapshots(ctx, kept))
+    app.add_route("/snapshots/{snapshot}", FullSnapshot(kept))
     app.add_route("/cluster", Cluster())
     archive = open_archive(settings.archive_url)
     app.add_route("/collections/{name}/changes", Changes(ctx, archive))

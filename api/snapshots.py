@@ -1,6 +1,7 @@
-"""Collection snapshots (projections/snapshots.py): take, list, download and delete them, and
-recover a collection from one, by location or uploaded. Each request runs to its end before
-it answers (`wait` is accepted)."""
+"""Snapshots (projections/snapshots.py): take, list, download and delete a collection's, and
+recover a collection from one, by location or uploaded; full snapshots of every collection
+(projections/full_snapshots.py), recovered with `pointlog recover`. Each request runs to its
+end before it answers (`wait` is accepted)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import falcon
 from api.context import Context
 from api.http import ok, read_json
 from api.params import write_params
-from projections import collections, snapshots
+from projections import collections, full_snapshots, snapshots
 from projections.collections import Collection
 from projections.errors import BadRequest, FormatError
 from projections.jsontypes import JsonObject
-from projections.snapshots import SnapshotStore
+from projections.snapshot_store import FULL, SnapshotStore
 
 SPOOL_BYTES = 64 << 20
 PRIORITIES = ("no_sync", "snapshot", "replica")
@@ -57,9 +58,7 @@ class CollectionSnapshot:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str, snapshot: str) -> None:
         collection = self._ctx.using(name, lambda found: found.name)
-        resp.content_type = "application/octet-stream"
-        resp.downloadable_as = snapshot
-        resp.stream = self._store.open(collection, snapshot)
+        _download(resp, self._store, collection, snapshot)
 
     def on_delete(
         self, req: falcon.Request, resp: falcon.Response, name: str, snapshot: str
@@ -68,6 +67,41 @@ class CollectionSnapshot:
         collection = self._ctx.using(name, lambda found: found.name)
         self._store.delete(collection, snapshot)
         ok(req, resp, True)
+
+
+class FullSnapshots:
+    """`POST /snapshots` takes a snapshot of every collection in one file, `GET` lists them."""
+
+    def __init__(self, ctx: Context, store: SnapshotStore) -> None:
+        self._ctx, self._store = ctx, store
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        write_params(req)
+        ok(req, resp, full_snapshots.take_full(self._ctx.r, self._store).shown())
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ok(req, resp, [d.shown() for d in self._store.listed(FULL)])
+
+
+class FullSnapshot:
+    """`GET` downloads a full snapshot, `DELETE` removes it."""
+
+    def __init__(self, store: SnapshotStore) -> None:
+        self._store = store
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, snapshot: str) -> None:
+        _download(resp, self._store, FULL, snapshot)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, snapshot: str) -> None:
+        write_params(req)
+        self._store.delete(FULL, snapshot)
+        ok(req, resp, True)
+
+
+def _download(resp: falcon.Response, store: SnapshotStore, folder: str, name: str) -> None:
+    resp.stream = store.open(folder, name)
+    resp.content_type = "application/octet-stream"
+    resp.downloadable_as = name
 
 
 class SnapshotRecover:

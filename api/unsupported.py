@@ -1,6 +1,6 @@
 """Qdrant's endpoints that pointlog does not serve answer 501 naming what is missing, rather
 than a 404 or 405 that would read as a wrong URL: Qdrant's consensus, shards and quotas (a
-deployment scales through Redis and its pods instead), and full and shard snapshots."""
+deployment scales through Redis and its pods instead), and shard snapshots."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ ROUTES = {
     "/cluster/recover": "cluster recovery (pointlog runs no consensus)",
     "/cluster/peer/{peer_id}": "cluster peers (pointlog runs no consensus)",
     "/quotas": "quotas",
-    "/snapshots": "full snapshots (take one per collection)",
-    "/snapshots/{snapshot}": "full snapshots (take one per collection)",
     "/collections/{name}/shards/{shard}/snapshot": "shard snapshots",
     "/collections/{name}/shards/{shard}/snapshots": "shard snapshots",
     "/collections/{name}/shards/{shard}/snapshots/upload": "shard snapshots",

@@ -29,6 +29,7 @@ from projections.errors import WrongInput
 from projections.jsontypes import JsonObject
 
 MAGIC = b"PLSNAP1\n"
+FULL_MAGIC = b"PLFULL1\n"  # a full snapshot (full_snapshots.py)
 FORMAT = 1
 HASH, ZSET, SET, STRING = 1, 2, 3, 4
 KINDS = {"hash": HASH, "zset": ZSET, "set": SET, "string": STRING}
@@ -90,6 +91,16 @@ def write_file(out: IO[bytes], header: Header, body: IO[bytes]) -> None:
     out.write(MAGIC + struct.pack("<I", len(encoded)) + encoded)
     while data := body.read(READ_SIZE):
         out.write(data)
+
+
+def peek_header(source: IO[bytes]) -> JsonObject:
+    """The JSON header of a collection's or a full snapshot file (as a store lists them)."""
+    magic = source.read(len(MAGIC))
+    if magic not in (MAGIC, FULL_MAGIC):
+        raise NotASnapshot("not a pointlog snapshot")
+    (length,) = struct.unpack("<I", source.read(4))
+    header: JsonObject = orjson.loads(source.read(length))
+    return header
 
 
 def read_header(source: IO[bytes]) -> Header:

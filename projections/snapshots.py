@@ -15,22 +15,18 @@ of its own snapshots instead of from operation 0.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, cast
 
-import fsspec
 import orjson
 import redis
 
 from projections import collections, index_data
 from projections import keys as K
 from projections.collections import Collection
-from projections.errors import NotFound, QdrantError
 from projections.keys import Keys
 from projections.snapshot_format import (
     HASH,
@@ -47,110 +43,12 @@ from projections.snapshot_format import (
     read_header,
     write_file,
 )
+from projections.snapshot_store import SUFFIX, Description, SnapshotStore
 from projections.store import script
 
-SUFFIX = ".snapshot"
-CHECKSUM = ".checksum"  # beside each snapshot: its SHA-256, hex
-READ_SIZE = 1 << 20
 COPY_SECONDS = 3600  # a copy left by a taker that died goes after this long
 SCAN = 1000  # entries read per call when writing a snapshot out
 SPOOL_BYTES = 64 << 20  # a snapshot's body stays in memory up to this size
-
-
-@dataclass(frozen=True)
-class Description:
-    """Qdrant's `SnapshotDescription`."""
-
-    name: str
-    creation_time: str | None
-    size: int
-    checksum: str | None
-    cid: int  # the collection's it was taken from
-    checkpoint: int
-
-    def shown(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "creation_time": self.creation_time,
-            "size": self.size,
-            "checksum": self.checksum,
-        }
-
-
-class SnapshotsUnavailable(QdrantError):
-    """The snapshot store failed to answer."""
-
-    http_status = 503
-    prefix = "Service unavailable: the snapshot store cannot be used: "
-
-
-class SnapshotStore:
-    """Snapshot files under an fsspec URL, a folder per collection name."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._fs, self._root = fsspec.core.url_to_fs(url, skip_instance_cache=True)
-
-    def path(self, collection: str, name: str) -> str:
-        return f"{self._root.rstrip('/')}/{collection}/{name}"
-
-    def save(self, collection: str, name: str, source: IO[bytes]) -> tuple[int, str]:
-        """Store a snapshot file and, beside it, its SHA-256 (as Qdrant keeps `.checksum`
-        files); its size and SHA-256."""
-        path = self.path(collection, name)
-        digest, size = hashlib.sha256(), 0
-        try:
-            self._fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            with self._fs.open(path + ".partial", "wb") as out:
-                while data := source.read(READ_SIZE):
-                    out.write(data)
-                    digest.update(data)
-                    size += len(data)
-            self._fs.pipe_file(path + CHECKSUM, digest.hexdigest().encode())
-            self._fs.mv(path + ".partial", path)
-        except Exception as error:  # whatever the storage's client raises
-            raise SnapshotsUnavailable(f"{path}: {error!r}") from error
-        return size, digest.hexdigest()
-
-    def listed(self, collection: str) -> list[Description]:
-        folder = f"{self._root.rstrip('/')}/{collection}"
-        self._fs.invalidate_cache(folder)
-        try:
-            found = self._fs.ls(folder, detail=True)
-        except FileNotFoundError:
-            return []
-        except Exception as error:
-            raise SnapshotsUnavailable(f"{folder}: {error!r}") from error
-        files = [item for item in found if str(item["name"]).endswith(SUFFIX)]
-        return sorted((self._describe(item) for item in files), key=lambda d: d.name)
-
-    def _describe(self, item: dict[str, object]) -> Description:
-        path = str(item["name"])
-        with self._fs.open(path, "rb") as source:
-            header = read_header(source)
-        try:
-            checksum: str | None = self._fs.cat_file(path + CHECKSUM).decode()
-        except FileNotFoundError:
-            checksum = None
-        size, name = cast("int", item["size"]), path.rsplit("/", 1)[-1]
-        return Description(name, header.created, size, checksum, header.cid, header.checkpoint)
-
-    def open(self, collection: str, name: str) -> IO[bytes]:
-        path = self.path(collection, name)
-        if "/" in name or not self._fs.exists(path):
-            raise NotFound(f"Snapshot {name} not found")
-        return cast("IO[bytes]", self._fs.open(path, "rb"))
-
-    def delete(self, collection: str, name: str) -> None:
-        self.open(collection, name).close()  # NotFound unless it is there
-        path = self.path(collection, name)
-        self._fs.rm(path)
-        if self._fs.exists(path + CHECKSUM):
-            self._fs.rm(path + CHECKSUM)
-
-
-def store_of(url: str) -> SnapshotStore:
-    return SnapshotStore(url)
 
 
 # ---- taking a snapshot -----------------------------------------------------------------------
@@ -158,9 +56,23 @@ def store_of(url: str) -> SnapshotStore:
 
 def take(r: redis.Redis, collection: Collection, store: SnapshotStore) -> Description:
     """Snapshot the collection's live projection and store it; its description."""
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as whole:
+        header = write_snapshot(r, collection, whole)
+        whole.seek(0)
+        name = f"{collection.name}-{header.checkpoint}-{stamp(header.created)}{SUFFIX}"
+        size, checksum = store.save(collection.name, name, whole)
+    return Description(name, header.created, size, checksum, collection.cid, header.checkpoint)
+
+
+def stamp(created: str) -> str:
+    """A creation time as snapshot names show it: 2026-12-06-05-50-00."""
+    return created.replace("T", "-").replace(":", "-")
+
+
+def write_snapshot(r: redis.Redis, collection: Collection, out: IO[bytes]) -> Header:
+    """Write a snapshot of the collection's live projection to `out`; its header."""
     copy, checkpoint = _copy_projection(r, collection)
-    created = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    name = f"{collection.name}-{checkpoint}-{created:%Y-%m-%d-%H-%M-%S}{SUFFIX}"
+    created = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
     try:
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as body:
             writer = BodyWriter(body)
@@ -172,24 +84,15 @@ def take(r: redis.Redis, collection: Collection, store: SnapshotStore) -> Descri
             digest = writer.finish()
             config = collections.at_checkpoint(collection, schema).config
             header = Header(
-                collection.name,
-                collection.cid,
-                checkpoint,
-                config,
-                created.isoformat(),
-                writer.bytes,
-                digest,
+                collection.name, collection.cid, checkpoint, config, created, writer.bytes, digest
             )
-            with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as whole:
-                body.seek(0)
-                write_file(whole, header, body)
-                whole.seek(0)
-                size, checksum = store.save(collection.name, name, whole)
+            body.seek(0)
+            write_file(out, header, body)
     finally:
         leftover = _copied_keys(r, copy)  # none, unless writing it out failed
         if leftover:
             r.unlink(*leftover)
-    return Description(name, header.created, size, checksum, collection.cid, checkpoint)
+    return header
 
 
 def _copy_projection(r: redis.Redis, collection: Collection) -> tuple[Keys, int]:

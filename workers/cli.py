@@ -20,11 +20,14 @@ import orjson
 import redis
 from rq import Worker
 
-from projections import collections, jobs, log, operations_feed, store
+from projections import collections, full_snapshots, jobs, log, operations_feed, snapshots, store
 from projections.archive import open_archive
+from projections.errors import QdrantError
 from projections.event_format import iso_time
 from projections.progress import Progress
 from projections.settings import Settings
+from projections.snapshot_format import FULL_MAGIC, read_header
+from projections.snapshot_store import SnapshotStore
 from workers.embedded import EmbeddedServer
 from workers.process import run_worker
 from workers.replay import OnProgress, Outcome, replay
@@ -191,6 +194,28 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recover(args: argparse.Namespace) -> int:
+    """Recover from a snapshot file: a collection's (into `--name`, by default the collection
+    it was taken from) or a full one (every collection in it)."""
+    r, kept = _store(), SnapshotStore(Settings.from_env().snapshot_store_url)
+    with open(args.file, "rb") as source:
+        full = source.read(len(FULL_MAGIC)) == FULL_MAGIC
+        source.seek(0)
+        try:
+            if full:
+                names = full_snapshots.recover_full(r, source, kept)
+            else:
+                names = [args.name or read_header(source).collection]
+                source.seek(0)
+                collections.validate_name(names[0], creating=True)
+                snapshots.recover(r, names[0], source, kept)
+        except QdrantError as error:
+            print(f"pointlog: {error.message}", file=sys.stderr)
+            return 1
+    print(f"recovered: {', '.join(names)}")
+    return 0
+
+
 def _archive_status(args: argparse.Namespace) -> int:
     """Per collection: the operations the hot log holds and the archive holds, and their bytes."""
     r = _store()
@@ -247,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("--follow", action="store_true", help="then wait for more, until Ctrl-C")
     feed.set_defaults(run=_changes)
     commands.add_parser("status", help="lag and workers").set_defaults(run=_status)
+    recovering = commands.add_parser("recover", help="recover collections from a snapshot file")
+    recovering.add_argument("file")
+    recovering.add_argument("--name", help="the collection to make (a collection's snapshot)")
+    recovering.set_defaults(run=_recover)
     archived = commands.add_parser("archive", help="the archive of old log entries")
     archived.add_argument("action", choices=("status",))
     archived.set_defaults(run=_archive_status)

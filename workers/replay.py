@@ -24,6 +24,7 @@ from projections.collections import Collection
 from projections.index_data import index_fields, stored_indexes, stored_terms
 from projections.keys import Keys
 from projections.settings import Settings
+from projections.snapshot_store import SnapshotStore
 from workers.catchup import LEASE_SECONDS, catch_up
 from workers.lease import Lease
 
@@ -56,7 +57,7 @@ def replay(
     live = collection.keys
     rebuilt = live.rebuild()
     r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)
-    store = snapshots.store_of(settings.snapshot_store_url)
+    store = SnapshotStore(settings.snapshot_store_url)
     start = snapshots.seed(r, collection, rebuilt, store, from_snapshot)
     r.set(rebuilt.applied, start)
     _follow(r, collection, rebuilt, settings, archive, progress, until=None)

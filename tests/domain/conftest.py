@@ -14,7 +14,7 @@ import redis
 
 from projections import collections
 from projections.archive import Archive
-from projections.snapshots import SnapshotStore
+from projections.snapshot_store import SnapshotStore
 from tests.support import unserved_database
 
 DOMAIN_DB = 2

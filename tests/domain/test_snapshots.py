@@ -14,7 +14,7 @@ from projections.collections import Collection
 from projections.errors import NotFound
 from projections.keys import Keys
 from projections.snapshot_format import NotASnapshot
-from projections.snapshots import SnapshotStore
+from projections.snapshot_store import SnapshotStore
 from tests.domain.writes import settle, write
 from workers.replay import compare
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -15,6 +16,8 @@ from tests.e2e.endpoints_support import client_fixture as client_fixture
 from tests.e2e.endpoints_support import drop_collections as drop_collections
 from tests.e2e.endpoints_support import http_fixture as http_fixture
 from tests.support import pointlog
+
+VECTORS = models.VectorParams(size=4, distance="Dot")
 
 
 def fill(client: QdrantClient, name: str, first: int, n: int) -> None:
@@ -39,7 +42,7 @@ def test_a_snapshot_recovers_by_location_and_by_upload(
     redis_url: str,
     snapshots_url: str,
 ) -> None:
-    client.create_collection(name, vectors_config=models.VectorParams(size=4, distance="Dot"))
+    client.create_collection(name, vectors_config=VECTORS)
     client.create_payload_index(name, "tag", "keyword", wait=True)
     fill(client, name, 0, 50)
     taken = client.create_snapshot(name)
@@ -78,7 +81,7 @@ def test_a_snapshot_recovers_by_location_and_by_upload(
 def test_bad_snapshots_are_refused_and_change_nothing(
     client: QdrantClient, http: httpx.Client, name: str
 ) -> None:
-    client.create_collection(name, vectors_config=models.VectorParams(size=4, distance="Dot"))
+    client.create_collection(name, vectors_config=VECTORS)
     fill(client, name, 0, 5)
     tar = io.BytesIO()
     with tarfile.open(fileobj=tar, mode="w") as archive:
@@ -104,7 +107,7 @@ def test_bad_snapshots_are_refused_and_change_nothing(
 def test_a_replay_from_a_snapshot_equals_the_live_projection(
     client: QdrantClient, name: str, redis_url: str, snapshots_url: str
 ) -> None:
-    client.create_collection(name, vectors_config=models.VectorParams(size=4, distance="Dot"))
+    client.create_collection(name, vectors_config=VECTORS)
     fill(client, name, 0, 40)
     taken = client.create_snapshot(name)
     assert taken is not None
@@ -117,3 +120,30 @@ def test_a_replay_from_a_snapshot_equals_the_live_projection(
     switched = pointlog(redis_url, "replay", name, "--from-snapshot", env=env)
     assert switched.returncode == 0, switched.stderr
     assert len(everything(client, name)) == 57
+
+
+def test_a_full_snapshot_brings_back_every_collection(
+    client: QdrantClient,
+    http: httpx.Client,
+    name: str,
+    redis_url: str,
+    snapshots_url: str,
+    tmp_path: Path,
+) -> None:
+    for collection in (name, f"{name}-s"):
+        client.create_collection(collection, vectors_config=VECTORS)
+        fill(client, collection, 0, 12)
+    before = {c: everything(client, c) for c in (name, f"{name}-s")}
+    full = client.create_full_snapshot()
+    assert full is not None and full.name in [s.name for s in client.list_full_snapshots()]
+    download = http.get(f"/snapshots/{full.name}")
+    assert download.status_code == 200 and len(download.content) == full.size
+    path = tmp_path / full.name
+    path.write_bytes(download.content)
+    for collection in before:
+        client.delete_collection(collection)
+    recovered = pointlog(redis_url, "recover", str(path), env={"SNAPSHOTS_URL": snapshots_url})
+    assert recovered.returncode == 0, recovered.stderr
+    assert {c: everything(client, c) for c in before} == before
+    assert client.delete_full_snapshot(full.name)
+    assert full.name not in [s.name for s in client.list_full_snapshots()]
