@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import falcon
 import orjson
 
@@ -14,10 +16,19 @@ from projections.memory import WriteLimit
 QDRANT_API_VERSION = "1.19.0"
 
 
+# The build's commit, where the platform says it (Heroku sets SOURCE_VERSION while building
+# and HEROKU_SLUG_COMMIT with dyno metadata); without it `commit` is left out, as Qdrant does.
+COMMIT_VARIABLES = ("SOURCE_VERSION", "HEROKU_SLUG_COMMIT", "GIT_COMMIT")
+
+
 class Root:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        shown = {"title": "pointlog", "version": QDRANT_API_VERSION}
+        commit = next((os.environ[v] for v in COMMIT_VARIABLES if os.environ.get(v)), None)
+        if commit is not None:
+            shown["commit"] = commit
         resp.content_type = "application/json"
-        resp.data = orjson.dumps({"title": "pointlog", "version": QDRANT_API_VERSION})
+        resp.data = orjson.dumps(shown)
 
 
 class Cluster:

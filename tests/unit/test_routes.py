@@ -52,3 +52,13 @@ def test_the_app_serves_a_client_it_was_given(client) -> None:
     assert client.simulate_get("/collections").json["result"] == {"collections": [{"name": "c"}]}
     refused = client.simulate_put(POINTS, json={"points": [{"id": 1, "vector": [1.0]}]})
     assert refused.status_code == 400
+
+
+def test_the_root_names_the_version_and_the_commit_when_the_platform_gives_it(
+    client, monkeypatch
+) -> None:
+    for variable in ("SOURCE_VERSION", "HEROKU_SLUG_COMMIT", "GIT_COMMIT"):
+        monkeypatch.delenv(variable, raising=False)
+    assert client.simulate_get("/").json == {"title": "pointlog", "version": "1.19.0"}
+    monkeypatch.setenv("HEROKU_SLUG_COMMIT", "2c3d" * 10)
+    assert client.simulate_get("/").json["commit"] == "2c3d" * 10
