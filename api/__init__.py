@@ -11,7 +11,11 @@ A request travels through:
   `projections.facets` and `projections.distance_matrix`), after read-your-writes;
 - pointlog's own: `changes.py` (the change feed) and `history.py` (a point's history);
   `aliases.py` changes and lists aliases, which every route resolves (`context.py`);
-  `request_log.py` writes a line a request.
+  `request_log.py` writes a line a request;
+- operating collections: `config.py` (PATCH, vector names added and removed, as events),
+  `strict.py` (where requests meet strict mode), `snapshots.py`, `optimizations.py`;
+- the service: `service.py` (version, health, cluster), `metrics.py` and `telemetry.py` (from
+  `request_stats.py`), `issues.py`, and `unsupported.py` (501 for Qdrant's routes not served).
 
 Nothing here talks to Redis itself: the domain functions of `projections` do.
 """

@@ -79,7 +79,10 @@ def check_write(ctx: Context, collection: Collection, event: Event, timeout: flo
         return
     strict.timeout(timeout)
     indexes = _indexes(ctx, collection)
-    for op in event.ops:
-        if op["type"] in ("upsert", "update_vectors"):
+    adding = [op["type"] in ("upsert", "update_vectors") for op in event.ops]
+    if any(adding) and strict.limits_size:
+        strict.size(*reads.sizes(ctx.r, collection))
+    for op, adds in zip(event.ops, adding, strict=True):
+        if adds:
             strict.batch(len(op["points"]), upsert=op["type"] == "upsert")
         strict.update_filter(op.get("filter"), indexes)

@@ -31,6 +31,12 @@ and `point_history.py` read the archive, then the stream. `memory.py` keeps Redi
 evicting or filling up; `consistency.py` says what a read that waited too long answers.
 Other names for collections: `aliases.py`; `slices.py` is the `slice` condition's hash.
 
+Operating collections: `config_changes.py` turns a PATCH, or a vector name added or removed,
+into the config it leaves (appended as an event, `log.py`); `strict_mode.py` enforces a
+collection's strict mode; `snapshots.py` takes and recovers snapshots (`snapshot_format.py`,
+kept by `snapshot_store.py`; every collection at once: `full_snapshots.py`); `issues.py`
+keeps what `GET /issues` reports.
+
 The filter language is `filters.py`, with its parts: `ranges.py` (numeric bounds, compared
 as f64), `datetimes.py`, `geo.py`, `text.py` (full-text tokens), `prechecks.py` (byte-level
 tests, made by the compiler, that skip parsing payloads that cannot match); `payloads.py`

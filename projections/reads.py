@@ -245,6 +245,21 @@ def plan_filter(reader: Reader, flt: Filter | None) -> Planned:
     return Planned(indexes, int(points), planner.plan(reader.r, keys, indexes, flt))
 
 
+def sizes(r: redis.Redis, collection: Collection) -> tuple[int, int, int]:
+    """The collection's points, and the bytes of its dense vectors and of its payloads (as
+    Redis estimates a hash's memory), in one round trip."""
+    dense = [spec for spec in collection.vectors.values() if not spec.sparse]
+    keys = collection.keys
+    with r.pipeline(transaction=False) as pipe:
+        pipe.zcard(keys.ids)
+        pipe.memory_usage(keys.payload, samples=5)
+        for spec in dense:
+            pipe.hlen(keys.vectors(spec.name))
+        points, payload, *counts = pipe.execute()
+    vector_bytes = sum(int(n) * spec.size * 4 for n, spec in zip(counts, dense, strict=True))
+    return int(points), vector_bytes, int(payload or 0)
+
+
 def index_definitions(r: redis.Redis, collection: Collection) -> dict[str, Index]:
     """The collection's payload indexes, by field."""
     return _definitions(cast("dict[bytes, bytes]", r.hgetall(collection.keys.indexes)))

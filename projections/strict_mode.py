@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from projections.collections import Collection
-from projections.errors import Forbidden
+from projections.errors import BadRequest, Forbidden
 from projections.indexes import Index
 from projections.jsontypes import JsonObject
 
@@ -28,6 +30,8 @@ SCHEMA_OF = {  # a capability -> the index schema that has it, as the error name
     "uuid": "uuid", "datetime": "datetime", "geo": "geo",
 }  # fmt: skip
 GEO_CONDITIONS = ("geo_bounding_box", "geo_radius", "geo_polygon")
+SIZE_LIMITS = ("max_points_count", "max_collection_vector_size_bytes",
+               "max_collection_payload_size_bytes")  # fmt: skip
 # The collection's payload indexes by field, read only when a check needs them.
 Indexes = Callable[[], Mapping[str, Index]]
 CLAUSES = ("must", "should", "must_not")
@@ -81,6 +85,23 @@ class StrictMode:
             raise _refuse("Exact search disabled!", "Set exact=false.")
         _limit(hnsw_ef, self.config.get("search_max_hnsw_ef"), "hnsw_ef")
         _limit(oversampling, self.config.get("search_max_oversampling"), "oversampling")
+
+    @property
+    def limits_size(self) -> bool:
+        """Whether it limits the collection's size (a write then reads how large it is)."""
+        return any(self.config.get(limit) is not None for limit in SIZE_LIMITS)
+
+    def size(self, points: int, vector_bytes: int, payload_bytes: int) -> None:
+        """The collection's size before a write that adds to it, as Qdrant estimates it."""
+        most = self.config.get("max_points_count")
+        if isinstance(most, int) and points >= most:
+            raise BadRequest(f"Max points count limit of {most} reached!")
+        for kind, used in (("vector", vector_bytes), ("payload", payload_bytes)):
+            limit = self.config.get(f"max_collection_{kind}_size_bytes")
+            if isinstance(limit, int) and used >= limit:
+                # as Rust prints an f32: shortest digits, never an exponent
+                megabytes = np.format_float_positional(np.float32(limit / 2**20), trim="-")
+                raise BadRequest(f"Max {kind} storage size limit of {megabytes}MB reached!")
 
     def batch(self, points: int, upsert: bool) -> None:
         """The points of an upsert (or of an update of vectors)."""

@@ -144,3 +144,21 @@ def test_a_disabled_strict_mode_checks_nothing(client, collection) -> None:
     assert search(client, collection, {"limit": 5}).status_code == 200
     info = client.simulate_get(f"/collections/{collection}").json["result"]["config"]
     assert info["strict_mode_config"] == {"enabled": False, "max_query_limit": 1}
+
+
+def test_a_collection_full_by_its_strict_limits_refuses_what_adds_to_it(client, collection):
+    path = f"/collections/{collection}/points"
+    strict(client, collection, {"enabled": True, "max_points_count": 3})
+    three = {"points": [{"id": i, "vector": V} for i in range(3)]}
+    assert client.simulate_put(path, json=three, params={"wait": "true"}).status_code == 200
+    more = client.simulate_put(path, json={"points": [{"id": 9, "vector": V}]})
+    assert more.status_code == 400
+    assert error(more) == "Bad request: Max points count limit of 3 reached!"
+    deleted = client.simulate_post(f"{path}/delete", json={"points": [0]}, params={"wait": "true"})
+    assert deleted.status_code == 200  # what does not add is let through
+    assert client.simulate_put(path, json={"points": [{"id": 9, "vector": V}]}).status_code == 200
+    strict(client, collection, {"max_points_count": 100, "max_collection_vector_size_bytes": 40})
+    refused_vectors = client.simulate_put(path, json={"points": [{"id": 10, "vector": V}]})
+    assert error(refused_vectors) == (
+        "Bad request: Max vector storage size limit of 0.000038146973MB reached!"
+    )
