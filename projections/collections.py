@@ -220,6 +220,11 @@ def _parse(name: str, raw: bytes, changed: bytes | None = None) -> Collection:
     )
 
 
+def parse_entry(name: str, raw: bytes) -> Collection:
+    """The collection a registry entry describes, as created."""
+    return _parse(name, raw)
+
+
 def at_checkpoint(collection: Collection, schema: bytes | None) -> Collection:
     """The collection as a projection's `schema` key says it was at its checkpoint (absent:
     as created): what the events after the checkpoint are applied with."""
@@ -294,7 +299,7 @@ def delete(r: redis.Redis, name: str) -> bool:
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False
     _drop_aliases(keys=[K.ALIASES], args=[name], client=r)
-    _drop_keyspace(r, _parse(name, raw))
+    drop_keyspace(r, _parse(name, raw))
     return True
 
 
@@ -307,7 +312,7 @@ def replace_collection(r: redis.Redis, name: str, raw: bytes) -> None:
             f"Can't create collection with name {name}. Alias with the same name already exists"
         )
     if old is not None:
-        _drop_keyspace(r, _parse(name, old))
+        drop_keyspace(r, _parse(name, old))
 
 
 # KEYS: the registry, the aliases. ARGV: name, entry. -1 when the name is an alias's.
@@ -319,7 +324,7 @@ return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 )
 
 
-def _drop_keyspace(r: redis.Redis, collection: Collection) -> None:
+def drop_keyspace(r: redis.Redis, collection: Collection) -> None:
     """Removing `seq` makes further appends fail and removing `applied` aborts any worker's
     commit in flight (it WATCHes the checkpoint): they go first, so the index data enumerated
     next is all there will be."""

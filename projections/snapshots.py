@@ -15,6 +15,7 @@ of its own snapshots instead of from operation 0.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ import redis
 from projections import collections, index_data
 from projections import keys as K
 from projections.collections import Collection
+from projections.errors import QdrantError
 from projections.keys import Keys
 from projections.snapshot_format import (
     HASH,
@@ -71,13 +73,13 @@ def stamp(created: str) -> str:
 
 def write_snapshot(r: redis.Redis, collection: Collection, out: IO[bytes]) -> Header:
     """Write a snapshot of the collection's live projection to `out`; its header."""
-    copy, checkpoint = _copy_projection(r, collection)
+    copy, copies, checkpoint = _copy_projection(r, collection)
     created = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
     try:
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as body:
             writer = BodyWriter(body)
             schema = None
-            for chunk in _read_copy(r, copy):
+            for chunk in _read_copy(r, copy, copies):
                 if chunk.suffix == "schema" and chunk.kind == STRING:
                     schema = cast("bytes", chunk.entries[0])
                 writer.chunk(chunk)
@@ -89,16 +91,16 @@ def write_snapshot(r: redis.Redis, collection: Collection, out: IO[bytes]) -> He
             body.seek(0)
             write_file(out, header, body)
     finally:
-        leftover = _copied_keys(r, copy)  # none, unless writing it out failed
-        if leftover:
-            r.unlink(*leftover)
+        if copies:
+            r.unlink(*copies)  # gone already, unless writing it out failed
     return header
 
 
-def _copy_projection(r: redis.Redis, collection: Collection) -> tuple[Keys, int]:
+def _copy_projection(r: redis.Redis, collection: Collection) -> tuple[Keys, list[str], int]:
     """COPY every key of the live projection at one checkpoint (one script, so workers wait
-    no longer than the copy); the copy and its checkpoint. Which keys there are is read first;
-    the script checks that no index or config changed meanwhile, else it runs again."""
+    no longer than the copy); the copy, the keys it holds and its checkpoint. Which keys there
+    are is read first; the script checks that no index or config changed meanwhile, else it
+    runs again."""
     live, copy = collection.keys, collection.keys.copy(uuid.uuid4().hex[:12])
     while True:
         schema = cast("bytes | None", r.get(live.schema))
@@ -112,19 +114,21 @@ def _copy_projection(r: redis.Redis, collection: Collection) -> tuple[Keys, int]
         args: list[bytes | str | int] = [live.projected(""), copy.projected(""), COPY_SECONDS]
         args += [schema or b"", len(fields), *fields, *(live.term(f, "") for f in fields)]
         listed = [live.applied, live.indexes, live.builds, live.schema]
-        applied = _COPY(keys=listed + [live.terms(f) for f in fields] + plain, args=args, client=r)
-        if applied == -2:
+        copied = _COPY(keys=listed + [live.terms(f) for f in fields] + plain, args=args, client=r)
+        if copied == -2:
             raise collections.CollectionGone(collection.name)
-        if applied != -1:
-            return copy, int(applied)
+        if copied != -1:
+            applied, *targets = cast("list[bytes]", copied)
+            return copy, [t.decode() for t in targets], int(applied)
 
 
 # KEYS: checkpoint, index definitions, index builds, schema; the `terms` set of each index
 # field; every other key to copy. ARGV: the live projection's key prefix, the copy's, seconds
 # the copy lives, the schema the keys were listed with ("" for none), the number of fields F,
 # the F fields, and the F prefixes of their term keys. Copies each key (and each term key the
-# `terms` sets name) under the copy's prefix; returns the checkpoint, -1 when an index or the
-# config changed since the keys were listed (list them again), -2 when the collection is gone.
+# `terms` sets name) under the copy's prefix; returns the checkpoint followed by the copies
+# made, -1 when an index or the config changed since the keys were listed (list them again),
+# -2 when the collection is gone.
 _COPY = script(
     b"""
 local applied = redis.call('GET', KEYS[1])
@@ -139,9 +143,13 @@ for _, hash in ipairs({KEYS[2], KEYS[3]}) do
     if not known[field] then return -1 end
   end
 end
+local copied = {applied}
 local function copy(key)
   local target = ARGV[2] .. string.sub(key, #ARGV[1] + 1)
-  if redis.call('COPY', key, target) == 1 then redis.call('EXPIRE', target, ARGV[3]) end
+  if redis.call('COPY', key, target) == 1 then
+    redis.call('EXPIRE', target, ARGV[3])
+    copied[#copied + 1] = target
+  end
 end
 for i = 1, fields do
   local terms = KEYS[4 + i]
@@ -149,18 +157,14 @@ for i = 1, fields do
   for _, term in ipairs(redis.call('SMEMBERS', terms)) do copy(ARGV[5 + fields + i] .. term) end
 end
 for i = 5 + fields, #KEYS do copy(KEYS[i]) end
-return tonumber(applied)
+return copied
 """
 )
 
 
-def _copied_keys(r: redis.Redis, copy: Keys) -> list[str]:
-    return [cast("bytes", k).decode() for k in r.scan_iter(match=copy.projected("*"), count=1000)]
-
-
-def _read_copy(r: redis.Redis, copy: Keys) -> Iterator[Chunk]:
+def _read_copy(r: redis.Redis, copy: Keys, copies: list[str]) -> Iterator[Chunk]:
     """The copy's keys as chunks, each key read in slices and dropped once read."""
-    for key in sorted(_copied_keys(r, copy)):
+    for key in sorted(copies):
         kind = KINDS.get(cast("bytes", r.type(key)).decode())
         suffix = copy.suffix_of(key)
         if kind == STRING:
@@ -220,17 +224,22 @@ def recover(r: redis.Redis, name: str, source: IO[bytes], store: SnapshotStore) 
     collection's base."""
     header = read_header(source)
     check_body(source, header)
-    body_start = source.tell()
     cid = int(r.incr(K.NEXT_CID))
     keys = Keys(cid)
-    restore(r, keys, source)
-    r.mset({keys.seq: header.checkpoint, keys.applied: header.checkpoint})
     base = f"{name}-base-{cid}{SUFFIX}"
-    source.seek(0)
-    store.save(name, base, source)
-    source.seek(body_start)
-    entry = {"cid": cid, "config": header.config, "base": base, "checkpoint": header.checkpoint}
-    collections.replace_collection(r, name, orjson.dumps(entry))
+    entry = orjson.dumps({"cid": cid, "config": header.config, "base": base})
+    try:
+        restore(r, keys, source)
+        r.mset({keys.seq: header.checkpoint, keys.applied: header.checkpoint})
+        source.seek(0)
+        store.save(name, base, source)
+        collections.replace_collection(r, name, entry)
+    except BaseException:
+        # nothing names the new keyspace yet (the name may be an alias's, storage may fail)
+        collections.drop_keyspace(r, collections.parse_entry(name, entry))
+        with contextlib.suppress(QdrantError):
+            store.delete(name, base)
+        raise
     return collections.load(r, name)
 
 

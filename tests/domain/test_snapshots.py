@@ -135,3 +135,13 @@ def test_a_snapshot_taken_while_a_worker_commits_holds_one_checkpoint(r, indexed
         expected = rebuilt_until(r, indexed, description.checkpoint)
         assert compare(r, indexed, expected, copy.keys) == [], description.checkpoint
         r.delete(*r.keys(f"pl:{{{indexed.cid}}}:rebuild:*"))
+
+
+def test_recovering_into_an_alias_name_is_refused_and_leaves_nothing(r, indexed, kept) -> None:
+    taken = snapshots.take(r, indexed, kept)
+    r.hset("pl:aliases", "nick", indexed.name)
+    before = set(r.keys("pl:{*"))
+    with kept.open(indexed.name, taken.name) as source, pytest.raises(Exception, match="Alias"):
+        snapshots.recover(r, "nick", source, kept)
+    assert set(r.keys("pl:{*")) == before
+    assert kept.listed("nick") == []
