@@ -38,6 +38,7 @@ from projections.filter_rows import FILTER_SHARE, Matched
 from projections.filters import Filter
 from projections.hnsw import MAX_EF, Graph, HnswConfig
 from projections.jsontypes import JsonObject
+from projections.lowest import lowest
 from projections.reads import (
     SCAN_CHUNK,
     Behind,
@@ -285,10 +286,7 @@ def _best(
         ranked = np.where(kept, ranked, np.float32(np.inf))
     bounded = table.spec.sparse or query.score_threshold is not None  # some may be +inf
     every = int(np.count_nonzero(ranked < np.inf) if bounded else len(ranked)) <= want
-    if len(ranked) > want:
-        picked = np.flatnonzero(ranked <= np.partition(ranked, want - 1)[want - 1])
-    else:
-        picked = np.arange(len(ranked))
+    picked = lowest(ranked, want)
     if bounded:
         picked = picked[ranked[picked] < np.inf]
     chosen = picked if rows is None else rows[picked]
