@@ -35,7 +35,8 @@ class _Matrix(Resource):
 
         def run(collection: Collection) -> Neighbours:
             reader = self._ctx.reader(collection, timeout)
-            return distance_matrix.neighbours(reader, using, sample, limit, raw)
+            model = self._ctx.vectors.of(collection)
+            return distance_matrix.neighbours(reader, using, sample, limit, raw, model)
 
         return self._ctx.using(name, run)
 

@@ -19,7 +19,8 @@ Where a write goes:
    filter alike), from what the compiled filter tells it (`hints.py`; `geo_index.py` for geo).
    Each commit also records what it changed in the change feed (`changes.py`); a web process
    follows it to keep its vector read model (`vector_model.py`: a `vector_table.py` per vector
-   name, an HNSW graph of `hnsw.py` past the full-scan threshold), and keeps what it derived
+   name, or a `sparse_table.py` inverted index per sparse one, an HNSW graph of `hnsw.py` past
+   the full-scan threshold; `lowest.py` picks a search's best rows), and keeps what it derived
    from the projection while it holds (`kept.py`: a filter's candidates, and the rows a
    filter matches in the read model, `filter_rows.py`).
 

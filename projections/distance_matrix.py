@@ -4,21 +4,28 @@ among the others of the sample, scored as a query with its vector would score th
 
 As Qdrant does it (lib/collection/src/collection/distance_matrix.rs): the sample is ordered by
 id; fewer than two sampled points make an empty matrix; a point's neighbours are the best
-`limit` of the others, best first.
+`limit` of the others, best first. Dense vectors are scored in one numpy product over the
+sample; a sparse vector is a sparse search among the sample (so `idf` weights come from the
+whole collection, and a point that shares no index with another is not its neighbour).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from projections import ids, reads
+from projections import ids, reads, search
 from projections.collections import VectorSpec
-from projections.errors import BadRequest, WrongInput
+from projections.errors import WrongInput
 from projections.filters import Filter, compile_filter
 from projections.ids import PointId
-from projections.reads import Reader
+from projections.reads import Projection, Reader
+from projections.scorers import SparseNearest
+from projections.search import Query
+from projections.sparse_table import decoded
+from projections.vector_model import CollectionVectors
 from projections.vector_table import SIMILARITIES, max_sim, pairwise
 from projections.vectors import Floats
 
@@ -34,19 +41,31 @@ class Neighbours:
     scores: Floats
 
 
-def neighbours(reader: Reader, using: str, sample: int, limit: int, raw: object) -> Neighbours:
+IDS_ONLY = Projection(payload=None, vectors=())
+
+
+def neighbours(
+    reader: Reader,
+    using: str,
+    sample: int,
+    limit: int,
+    raw: object,
+    model: CollectionVectors | None = None,
+) -> Neighbours:
     """The matrix of `sample` points drawn from those the filter `raw` (its JSON, or None)
-    passes that have the vector `using`, `limit` neighbours each."""
+    passes that have the vector `using`, `limit` neighbours each. `model`: the collection's
+    vector read model, which sparse searches use when it is current."""
     spec = reader.collection.vectors.get(using)
     if spec is None:
         raise WrongInput(f"Not existing vector name error: {using}")
-    if spec.sparse:
-        raise BadRequest("a distance matrix over sparse vectors is not supported yet")
     drawn = _draw(reader, using, sample, raw)
     if len(drawn) < 2:
         return Neighbours([], [], [], np.zeros(0, dtype=np.float32))
     keys = sorted(drawn)  # point keys sort in id order
-    rows, cols, scores = nearest(spec, [_decoded(spec, drawn[key]) for key in keys], limit)
+    if spec.sparse:
+        rows, cols, scores = sparse_nearest(reader, spec, keys, drawn, limit, model)
+    else:
+        rows, cols, scores = nearest(spec, [_decoded(spec, drawn[key]) for key in keys], limit)
     return Neighbours([ids.from_key(key) for key in keys], rows, cols, scores)
 
 
@@ -71,6 +90,31 @@ def nearest(
         cols += best.tolist()
         found.append(scores[best])
     return rows, cols, np.concatenate(found)
+
+
+def sparse_nearest(
+    reader: Reader,
+    spec: VectorSpec,
+    keys: list[str],
+    drawn: dict[str, bytes],
+    limit: int,
+    model: CollectionVectors | None,
+) -> tuple[list[int], list[int], Floats]:
+    """For each sampled point (`keys`, in order), its `limit` best others by a sparse search
+    among the sample, as `nearest` gives them."""
+    position = {ids.from_key(key): at for at, key in enumerate(keys)}
+    among = compile_filter({"must": [{"has_id": list(position)}]})
+    rows: list[int] = []
+    cols: list[int] = []
+    scores: list[float] = []
+    for row, key in enumerate(keys):
+        scorer = SparseNearest(*decoded(drawn[key]), spec.idf)
+        query = Query(spec.name, scorer, limit, exclude=frozenset({key}))
+        for hit in search.nearest(reader, query, among, IDS_ONLY, model):
+            rows.append(row)
+            cols.append(position[cast("PointId", hit["id"])])
+            scores.append(cast("float", hit["score"]))
+    return rows, cols, np.array(scores, np.float32)
 
 
 def _draw(reader: Reader, using: str, sample: int, raw: object) -> dict[str, bytes]:

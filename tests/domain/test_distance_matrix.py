@@ -13,7 +13,7 @@ import redis
 from projections import collections, events
 from projections.collections import Collection
 from projections.distance_matrix import Neighbours, neighbours
-from projections.errors import BadRequest, WrongInput
+from projections.errors import WrongInput
 from projections.reads import Reader
 from tests.domain.writes import settle, write
 
@@ -127,9 +127,49 @@ def test_fewer_than_two_points_make_an_empty_matrix(r, name):
     assert neighbours(reader, "v", 10, 3, {"must": {"has_id": [0, 3]}}).ids == []  # no vectors
 
 
-def test_an_unknown_or_sparse_vector_is_refused(r, name):
+def test_an_unknown_vector_is_refused(r, name):
     reader, _ = load(r, made(r, name, "Dot"))
     with pytest.raises(WrongInput, match="Not existing vector name error: w"):
         neighbours(reader, "w", 10, 3, None)
-    with pytest.raises(BadRequest, match="sparse vectors is not supported yet"):
-        neighbours(reader, "s", 10, 3, None)
+
+
+def sparse_load(r: redis.Redis, col: Collection) -> tuple[Reader, dict[int, dict[int, float]]]:
+    """Sparse vectors `s` over a vocabulary of 6; every fourth point has none."""
+    rng = random.Random(11)
+    given = {
+        i: {j: rng.uniform(0.1, 1) for j in rng.sample(range(6), rng.randint(1, 3))}
+        for i in range(N)
+        if i % 4
+    }
+    points = [
+        {
+            "id": i,
+            "vector": {"s": {"indices": list(v), "values": list(v.values())}} if v else {},
+        }
+        for i in range(N)
+        for v in [given.get(i, {})]
+    ]
+    write(r, col, events.add_upsert, {"points": points})
+    settle(r, col)
+    return Reader(r, col, progress=None, wait_seconds=0), given
+
+
+def dot(a: dict[int, float], b: dict[int, float]) -> float | None:
+    """The sparse score of `b` for `a`, None when they share no index."""
+    shared = a.keys() & b.keys()
+    return sum(a[j] * b[j] for j in shared) if shared else None
+
+
+def test_sparse_vectors_score_by_the_dot_product_of_shared_indices(r, name):
+    reader, given = sparse_load(r, made(r, name, "Dot"))
+    found = neighbours(reader, "s", 12, 3, None)
+    assert len(found.ids) == 12 and set(found.ids) <= set(given)
+    scores = found.scores.tolist()
+    for row, a in enumerate(found.ids):
+        at = [k for k, of in enumerate(found.rows) if of == row]
+        theirs = [dot(given[a], given[found.ids[found.cols[k]]]) for k in at]
+        assert None not in theirs, "a point sharing no index with another is not its neighbour"
+        assert [scores[k] for k in at] == pytest.approx(theirs, rel=1e-4)
+        others = (dot(given[a], given[b]) for b in found.ids if b != a)
+        best = sorted((s for s in others if s is not None), reverse=True)[:3]
+        assert [scores[k] for k in at] == pytest.approx(best, rel=1e-4)

@@ -22,6 +22,11 @@ INDEXES = {
     "n": models.PayloadSchemaType.INTEGER,
     "ok": models.PayloadSchemaType.BOOL,
 }
+SPARSE = {
+    "s": models.SparseVectorParams(),
+    "t": models.SparseVectorParams(modifier=models.Modifier.IDF),
+}
+VOCABULARY = 12  # small, so that most sparse vectors share an index and some do not
 COLOURS = ["red", "green", "blue", "grey"]
 
 
@@ -41,7 +46,8 @@ FILTERS = {
 
 
 def point(rng: random.Random, i: int) -> models.PointStruct:
-    """Point i: every fifth one (0, 5, ...) has no vector `e`; `tags` a colour or two."""
+    """Point i: every fifth one (0, 5, ...) has no vector `e`, every seventh none of `s` and
+    `t`; `tags` a colour or two."""
     names = ["v", "e"] if i % 5 else ["v"]
     payload = {
         "tags": rng.choice([rng.choice(COLOURS), rng.choices(COLOURS, k=2)]),
@@ -49,7 +55,12 @@ def point(rng: random.Random, i: int) -> models.PointStruct:
         "ok": rng.random() < 0.3,
         "x": rng.random(),
     }
-    vector = {n: [rng.gauss(0, 1) for _ in range(VECTORS[n].size)] for n in names}
+    vector: dict = {n: [rng.gauss(0, 1) for _ in range(VECTORS[n].size)] for n in names}
+    if i % 7:
+        for n in SPARSE:
+            indices = rng.sample(range(VOCABULARY), rng.randint(1, 3))
+            values = [round(rng.uniform(0.1, 2), 3) for _ in indices]
+            vector[n] = models.SparseVector(indices=indices, values=values)
     return models.PointStruct(id=i, vector=vector, payload=payload)
 
 
@@ -62,7 +73,7 @@ def clients(base_url: str) -> tuple[QdrantClient, QdrantClient, str]:
     for client in (remote, local):
         if client.collection_exists(name):
             client.delete_collection(name)
-        client.create_collection(name, vectors_config=VECTORS)
+        client.create_collection(name, vectors_config=VECTORS, sparse_vectors_config=SPARSE)
         for field, schema in INDEXES.items():
             client.create_payload_index(name, field, schema, wait=True)
         client.upsert(name, points, wait=True)
@@ -141,6 +152,26 @@ def test_matrix_offsets_as_local_mode_for_the_drawn_points(clients):
         for row, col, score in zip(found.offsets_row, found.offsets_col, found.scores, strict=True)
     ]
     assert got == local_pairs(local, name, found.ids, 3, "v")
+
+
+@pytest.mark.parametrize("using", SPARSE)
+def test_sparse_matrix_as_local_mode_for_the_drawn_points(clients, using):
+    """A sparse vector's neighbours are those sharing an index with it (so a row may have
+    fewer than `limit`), scored by dot product, with `idf` weights for `t`."""
+    remote, local, name = clients
+    found = remote.search_matrix_offsets(name, sample=20, limit=3, using=using)
+    assert found.ids == sorted(found.ids) and len(found.ids) == 20
+    assert all(i % 7 for i in found.ids)  # only points that have the vector are drawn
+    got = [
+        (found.ids[row], found.ids[col], round(score, 4))
+        for row, col, score in zip(found.offsets_row, found.offsets_col, found.scores, strict=True)
+    ]
+    assert got == local_pairs(local, name, found.ids, 3, using)
+    held = {
+        p.id: set(p.vector[using].indices)
+        for p in remote.retrieve(name, found.ids, with_vectors=[using])
+    }
+    assert all(held[a] & held[b] for a, b, _ in got)
 
 
 def test_matrix_samples_what_the_filter_passes(clients):
