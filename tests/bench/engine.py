@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import qdrant_edge as qe
 
-from tests.bench.data import Batch, Data, Payload, Sparse
-from tests.bench.systems import CONCURRENT, DENSE, INDEXES, SPARSE
+from tests.bench.data import GROUP_KEY, Batch, Data, Payload, Sparse
+from tests.bench.systems import CONCURRENT, DENSE, GROUPS, INDEXES, SPARSE
 
 PAYLOAD_INDEXES = {"city": qe.PayloadSchemaType.Keyword, "price": qe.PayloadSchemaType.Float}
 EXACT = qe.SearchParams(exact=True)
@@ -27,13 +27,12 @@ def _sparse(sparse: Sparse) -> qe.SparseVector:
 
 
 class Engine:
-    """No groups API in qdrant-edge-py (0.9.0): grouped queries are n/a. Its recommend query
-    has the strategies best_score and sum_scores; average_vector, the default, is the
-    collection layer's in Qdrant, done here as it does it (the examples' stored vectors,
-    then a nearest query that leaves them out)."""
+    """Two things qdrant-edge-py (0.9.0) leaves to Qdrant's collection layer are done here as
+    that layer does them, with the shard's own queries: recommend's average_vector strategy
+    (the default; the shard has best_score and sum_scores) and grouped queries (`groups`)."""
 
     name = "engine"
-    supports = frozenset({CONCURRENT, INDEXES})
+    supports = frozenset({CONCURRENT, INDEXES, GROUPS})
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -57,6 +56,8 @@ class Engine:
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams()},
         )
         self.shards[coll] = qe.EdgeShard.create(str(self.root / coll), config)
+        keyword = qe.PayloadSchemaType.Keyword  # the group_by key, indexed as pointlog's is
+        self.shards[coll].update(qe.UpdateOperation.create_field_index(GROUP_KEY, keyword))
 
     def drop(self, coll: str) -> None:
         shard = self.shards.pop(coll)
@@ -177,7 +178,48 @@ class Engine:
     def groups(
         self, coll: str, dense: np.ndarray, key: str, groups: int, size: int
     ) -> list[list[int]]:
-        raise NotImplementedError("qdrant-edge-py has no grouped queries")
+        """Qdrant's group_by (lib/collection/src/grouping/group_by.rs): up to 5 queries of
+        `groups * size` points that leave out the groups already full, then up to 5 that ask
+        only for the best groups still short; every query leaves out the points already
+        taken and those without the key."""
+        query = qe.Query.Nearest(dense.tolist(), using=DENSE)
+        hits: dict[str, list[tuple[float, int]]] = {}  # group -> (score, id), best first
+
+        def best() -> list[str]:
+            return sorted(hits, key=lambda g: -hits[g][0][0])[:groups]
+
+        def done() -> bool:
+            return sum(len(hits[g]) == size for g in best()) >= groups
+
+        def more(narrowed: list[qe.FieldCondition]) -> bool:
+            """One query; False when it finds nothing."""
+            taken = {i for found in hits.values() for _, i in found}
+            unwanted = [qe.IsEmptyCondition(key), qe.HasIdCondition(taken)]
+            request = qe.QueryRequest(
+                limit=groups * size,
+                query=query,
+                filter=qe.Filter(must=narrowed, must_not=unwanted),
+                with_payload=[key],
+            )
+            points = self.shards[coll].query(request)
+            for point in points:
+                found = hits.setdefault(str((point.payload or {})[key]), [])
+                if len(found) < size:
+                    found.append((point.score, point.id))
+            return bool(points)
+
+        for _ in range(5):
+            full = [g for g in hits if len(hits[g]) == size]
+            if not more([qe.FieldCondition(key, match=qe.MatchExcept(full))] if full else []):
+                break
+            if done():
+                break
+        if not done():
+            for _ in range(5):
+                short = [g for g in best() if len(hits[g]) < size]
+                if not more([qe.FieldCondition(key, match=qe.MatchAny(short))]) or done():
+                    break
+        return [[i for _, i in sorted(hits[g], reverse=True)] for g in best()]
 
     def _ids(self, coll: str, request: qe.QueryRequest) -> list[int]:
         return [point.id for point in self.shards[coll].query(request)]

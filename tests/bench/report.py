@@ -25,8 +25,7 @@ from tests.support import ROOT
 RATIOS = (
     "Ratios: above 1 = pointlog better (throughput: pointlog / other; latency and seconds:"
     " other / pointlog). n/a: no such operation in-process (in-process updates are synchronous;"
-    " 4 clients only for pointlog and the engine; local mode builds no index, 9 and 10;"
-    " qdrant-edge has no grouped queries, 20)."
+    " 4 clients only for pointlog and the engine; local mode builds no index, 9 and 10)."
     " Reads return payload + vector (4, 5); scroll returns payload only; queries (11-13) ids"
     " and scores only. Recall@k is a value, not a ratio: the share of the true top k (numpy,"
     " float32, exhaustive over the same points, with the same filter) that the system returned."

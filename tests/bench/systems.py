@@ -24,7 +24,7 @@ LABELS = {
 CONCURRENT = "concurrent"
 NOWAIT = "nowait"
 INDEXES = "indexes"
-GROUPS = "groups"  # grouped queries (query groups): not in the engine's API
+GROUPS = "groups"  # grouped queries (query groups)
 # The vectors of the hybrid workloads' collection: a dense one and a sparse one.
 DENSE = "d"
 SPARSE = "s"

@@ -126,7 +126,13 @@ def local_pairs(local: QdrantClient, name: str, ids: list, limit: int, using: st
     found = local.search_matrix_pairs(
         name, query_filter=only, sample=len(ids), limit=limit, using=using
     ).pairs
-    return [(p.a, p.b, round(p.score, 4)) for p in found]
+    return [(p.a, p.b, p.score) for p in found]
+
+
+def assert_same_pairs(got: list, want: list) -> None:
+    """The same pairs in the same order; scores equal up to float32 rounding."""
+    assert [(a, b) for a, b, _ in got] == [(a, b) for a, b, _ in want]
+    assert [s for *_, s in got] == pytest.approx([s for *_, s in want], rel=1e-5, abs=1e-6)
 
 
 @pytest.mark.parametrize(("using", "sample", "limit"), [("v", 10, 3), ("e", 8, 2), ("v", 200, 4)])
@@ -137,8 +143,8 @@ def test_matrix_pairs_as_local_mode_for_the_drawn_points(clients, using, sample,
     having = N if using == "v" else N - N // 5
     assert drawn == sorted(drawn) and len(drawn) == min(sample, having)
     assert len(pairs) == len(drawn) * limit
-    got = [(p.a, p.b, round(p.score, 4)) for p in pairs]
-    assert got == local_pairs(local, name, drawn, limit, using)
+    got = [(p.a, p.b, p.score) for p in pairs]
+    assert_same_pairs(got, local_pairs(local, name, drawn, limit, using))
 
 
 def test_matrix_offsets_as_local_mode_for_the_drawn_points(clients):
@@ -148,10 +154,10 @@ def test_matrix_offsets_as_local_mode_for_the_drawn_points(clients):
     assert found.offsets_row == [row for row in range(12) for _ in range(3)]
     assert len(found.offsets_col) == len(found.scores) == 36
     got = [
-        (found.ids[row], found.ids[col], round(score, 4))
+        (found.ids[row], found.ids[col], score)
         for row, col, score in zip(found.offsets_row, found.offsets_col, found.scores, strict=True)
     ]
-    assert got == local_pairs(local, name, found.ids, 3, "v")
+    assert_same_pairs(got, local_pairs(local, name, found.ids, 3, "v"))
 
 
 @pytest.mark.parametrize("using", SPARSE)
@@ -163,10 +169,10 @@ def test_sparse_matrix_as_local_mode_for_the_drawn_points(clients, using):
     assert found.ids == sorted(found.ids) and len(found.ids) == 20
     assert all(i % 7 for i in found.ids)  # only points that have the vector are drawn
     got = [
-        (found.ids[row], found.ids[col], round(score, 4))
+        (found.ids[row], found.ids[col], score)
         for row, col, score in zip(found.offsets_row, found.offsets_col, found.scores, strict=True)
     ]
-    assert got == local_pairs(local, name, found.ids, 3, using)
+    assert_same_pairs(got, local_pairs(local, name, found.ids, 3, using))
     held = {
         p.id: set(p.vector[using].indices)
         for p in remote.retrieve(name, found.ids, with_vectors=[using])
