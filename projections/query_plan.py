@@ -20,6 +20,7 @@ import numpy as np
 
 from projections import fusion, ids, reads, vectors
 from projections.collections import VectorSpec
+from projections.consistency import Replan
 from projections.errors import BadRequest, NotFound, WrongInput
 from projections.filters import Filter, compile_filter
 from projections.formula import Formula, Scope
@@ -45,6 +46,7 @@ from projections.scorers import (
 from projections.search import Query, SearchParams, nearest
 from projections.sparse_table import SparseVector, decoded
 from projections.vector_model import CollectionVectors
+from projections.vector_table import VectorTable
 from projections.vectors import Floats
 
 # ---- what a request asks ------------------------------------------------------------------------
@@ -158,8 +160,20 @@ class Answering:
 
 
 def answer(ans: Answering, stage: Stage, projection: Projection) -> list[JsonObject]:
-    """The scored points of the top stage, each with the parts `projection` asks for."""
-    return _stage(ans, stage, None, projection)
+    """The scored points of the top stage, each with the parts `projection` asks for. The
+    read model's answers are checked at the plan's next read of the projection (a prefetch's
+    with the page above it); when they were behind, the plan runs again once the model has
+    caught up, checking as it goes."""
+    reader = ans.reader
+    try:
+        with reader.deferred_checks():
+            return _stage(ans, stage, None, projection)
+    except Replan as replan:
+        if ans.model is not None and ans.model.wait_for(replan.seq, reader.wait_seconds):
+            reader.consistency.note(replan.seq)
+        else:
+            reader.ran_out(replan.seq)  # refuses, or warns, when the projection is behind too
+        return _stage(ans, stage, None, projection)
 
 
 def _stage(
@@ -340,15 +354,40 @@ class _Ids:
     reader: Reader
     vector: str
     own: bool
+    model: CollectionVectors | None = None  # the collection's read model, when it may serve
 
     def read(self, keys: list[str]) -> dict[str, bytes | None]:
+        held = self._held(keys)
+        if held is not None:
+            return held
         return dict(zip(keys, reads.vectors_of(self.reader, self.vector, keys), strict=True))
+
+    def _held(self, keys: list[str]) -> dict[str, bytes | None] | None:
+        """The vectors from the read model, when it holds every one of them (a point it
+        lacks may be one it has not followed yet) and the reader trusts its checkpoint."""
+        model = self.model
+        if model is None or model.checkpoint < 0:
+            return None
+        with model.lock.reading():
+            table, checkpoint = model.table(self.vector), model.checkpoint
+            if (
+                not isinstance(table, VectorTable)
+                or table.spec != self.reader.collection.vectors[self.vector]
+            ):
+                return None
+            found = [table.vector(key) for key in keys]
+            held = {
+                key: None if v is None else v.tobytes() for key, v in zip(keys, found, strict=True)
+            }
+        if any(v is None for v in held.values()) or not self.reader.trusts(checkpoint):
+            return None
+        return held
 
 
 def _ids_of(ans: Answering, stage: Stage, spec: VectorSpec) -> _Ids:
     lookup = stage.lookup_from
     if lookup is None or ans.other is None:
-        return _Ids(ans.reader, spec.name, True)
+        return _Ids(ans.reader, spec.name, True, ans.model)
     reader = ans.other(lookup.collection)
     name = stage.using if lookup.vector is None else lookup.vector
     found = reader.collection.vectors.get(name)

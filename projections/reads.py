@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -90,8 +91,35 @@ class Reader:
         return _seq(self, self._position())
 
     def check_seen(self, seen: int) -> None:
-        """Raise Behind when operations were acknowledged past a read model's checkpoint."""
-        _check_seen(self, self._position(), seen)
+        """Raise Behind when operations were acknowledged past a read model's checkpoint (or,
+        while checks are deferred, leave that to the next read)."""
+        if self.consistency.deferring:
+            self.consistency.defer(seen)
+        else:
+            _check_seen(self, self._position(), seen)
+
+    def trusts(self, checkpoint: int) -> bool:
+        """Whether an answer from a read model at `checkpoint` may stand unchecked now: the
+        request reads no writes, has found the checkpoint current, or defers the check."""
+        if not self.waits or self.consistency.covers(checkpoint):
+            return True
+        if self.consistency.deferring:
+            self.consistency.defer(checkpoint)
+        return self.consistency.deferring
+
+    @contextmanager
+    def deferred_checks(self) -> Iterator[None]:
+        """Read models' checks within this block wait for the next read of `seq`, which raises
+        Replan if they fail; what none followed is checked at the end."""
+        consistency = self.consistency
+        consistency.deferring = True
+        try:
+            yield
+            consistency.deferring = False
+            if consistency.unchecked is not None:
+                _seq(self, self._position())
+        finally:
+            consistency.deferring, consistency.unchecked = False, None
 
     def _position(self) -> Position:
         keys = self.collection.keys
@@ -111,11 +139,13 @@ Position = list[bytes | None]  # a collection's `seq` and config `version`, as s
 
 def _seq(reader: Reader, stored: Position) -> int:
     """The collection's `seq`, once it is known to exist still with the config the reader
-    plans with (CollectionGone, ConfigChanged: the Cache runs the request again)."""
+    plans with (CollectionGone, ConfigChanged: the Cache runs the request again) and the
+    request's unchecked read-model answers are known to stand (Replan)."""
     seq, version = stored
     if seq is None:
         raise CollectionGone(reader.collection.name)
     check_version(reader.collection, version)
+    reader.consistency.settle(int(seq))
     return int(seq)
 
 

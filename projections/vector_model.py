@@ -199,8 +199,12 @@ class CollectionVectors:
         with self._advanced:
             return self._advanced.wait_for(lambda: not self._building, timeout=timeout)
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 0.0) -> None:
+        """Stop following the feed; with `wait`, wait up to that many seconds for the follower
+        to end (it applies no record after)."""
         self._stop.set()
+        if wait and self._thread.is_alive():
+            self._thread.join(wait)
 
     @property
     def stopped(self) -> bool:

@@ -16,7 +16,15 @@ from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.filters import compile_filter
 from projections.ids import to_key
-from projections.query_plan import Answering, FusionQuery, NearestQuery, Stage, answer
+from projections.progress import Progress
+from projections.query_plan import (
+    Answering,
+    FusionQuery,
+    NearestQuery,
+    RecommendQuery,
+    Stage,
+    answer,
+)
 from projections.reads import Projection, Reader
 from projections.scorers import Nearest
 from projections.search import Query, SearchParams, nearest
@@ -187,3 +195,31 @@ def test_a_prefetched_point_gone_from_the_projection_leaves_its_place_to_the_nex
     before = fused(11)
     r.hdel(grouped.collection.keys.payload, to_key(before[0]))  # behind the model's back
     assert fused(10) == before[1:]
+
+
+def test_a_query_sees_the_writes_its_read_model_has_not_followed(
+    r, grouped: CollectionVectors, vectors: np.ndarray
+) -> None:
+    """Read-your-writes through a plan of several stages: the model stops short of the last
+    writes (the projection applies them), and a fused query finds the new point while a
+    recommend by a moved point uses its new vector: both answer as the projection holds the
+    points, not as the model last saw them."""
+    col = grouped.collection
+    grouped.stop(wait=WAIT)
+    assert grouped.checkpoint == int(r.get(col.keys.applied))
+    rng = np.random.default_rng(12)
+    new, moved = (unit / np.linalg.norm(unit) for unit in rng.normal(size=(2, DIM)))
+    write(r, col, events.add_upsert, {"points": [{"id": N, "vector": new.tolist()}]})
+    write(r, col, events.add_upsert, {"points": [{"id": 0, "vector": moved.tolist()}]})
+    applied(r, col)
+    reader = Reader(r, col, Progress(r), wait_seconds=0.2)  # reads must see every write
+    ans = Answering(reader, grouped)
+    near = [(new + rng.normal(scale=0.01, size=DIM)).tolist() for _ in range(2)]
+    prefetch = tuple(Stage(NearestQuery(q), limit=20) for q in near)
+    fused = answer(ans, Stage(FusionQuery("rrf"), prefetch=prefetch, limit=3), IDS)
+    assert fused[0]["id"] == N
+    held = np.vstack([moved, vectors[1:], new])  # ids 0..N, as the projection holds them
+    expected = exact_ids(held, moved, list(range(1, N + 1)))[:10]
+    recommend = RecommendQuery(positive=(0,), negative=(), strategy="average_vector")
+    found = answer(ans, Stage(recommend, limit=10, params=SearchParams(exact=True)), IDS)
+    assert [p["id"] for p in found] == expected
