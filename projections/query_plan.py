@@ -296,10 +296,14 @@ def _page(
 ) -> list[JsonObject]:
     """The stage's page of (key, score), best first, past its score threshold, with the
     parts `projection` asks for. A point gone since its prefetch found it (a delete the read
-    model had not followed yet) leaves its place to the next one."""
+    model had not followed yet) leaves its place to the next one; when reads see every
+    acknowledged write, the request's check of the model's checkpoint rules that out, and a
+    page of ids alone needs no read."""
     if stage.score_threshold is not None:
         ranked = [(key, score) for key, score in ranked if score >= stage.score_threshold]
     ranked = ranked[stage.offset :]
+    if projection.ids_only and ans.reader.waits:
+        return [_scored({"id": ids.from_key(key)}, score) for key, score in ranked[: stage.limit]]
     page: list[JsonObject] = []
     at = 0
     while len(page) < stage.limit and at < len(ranked):

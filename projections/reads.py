@@ -169,6 +169,11 @@ class Projection:
     vectors: tuple[str, ...]
     stored: bool = True
 
+    @property
+    def ids_only(self) -> bool:
+        """Nothing but ids and scores: no part of a point to read."""
+        return self.payload is None and not self.vectors
+
     def queue(self, pipe: redis.client.Pipeline, collection: Collection, keys: list[str]) -> None:
         pipe.hmget(collection.keys.payload, keys)
         for name in self.vectors:

@@ -187,10 +187,12 @@ def _search(
 def _records(
     reader: Reader, keys: list[str], flt: Filter | None, projection: Projection, seen: int | None
 ) -> Iterable[tuple[str, JsonObject]]:
-    """The records of `keys`, as `page` reads them; a prefetch's unfiltered ones are the keys
-    alone, with only the checkpoint checked (and not even that when this request has already
-    found the checkpoint current)."""
-    if projection.stored or flt is not None:
+    """The records of `keys`, as `page` reads them. Unfiltered ids alone need no read but the
+    checkpoint's check (none when this request has found the checkpoint current): a
+    prefetch's, and, when reads see every acknowledged write, an answer's, whose points all
+    exist as of a checkpoint at or past the request's `seq`."""
+    unread = not projection.stored or (projection.ids_only and reader.waits)
+    if flt is not None or not unread:
         return page(reader, keys, flt, projection, seen)
     if seen is not None:
         reader.check_seen(seen)
@@ -285,10 +287,13 @@ def _best(
         kept = passes(higher_first, scores, query.score_threshold)
         ranked = np.where(kept, ranked, np.float32(np.inf))
     bounded = table.spec.sparse or query.score_threshold is not None  # some may be +inf
-    every = int(np.count_nonzero(ranked < np.inf) if bounded else len(ranked)) <= want
     picked = lowest(ranked, want)
+    every = len(ranked) <= want
     if bounded:
         picked = picked[ranked[picked] < np.inf]
+        # Fewer than `want` results: they are all there are. Exactly `want` may be all too;
+        # saying not (a count over the whole array saved) costs at most a wider round later.
+        every = len(picked) < want
     chosen = picked if rows is None else rows[picked]
     best = [
         (cast("str", keys[row]), score, rank)

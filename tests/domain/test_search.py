@@ -200,10 +200,11 @@ def test_a_prefetched_point_gone_from_the_projection_leaves_its_place_to_the_nex
 def test_a_query_sees_the_writes_its_read_model_has_not_followed(
     r, grouped: CollectionVectors, vectors: np.ndarray
 ) -> None:
-    """Read-your-writes through a plan of several stages: the model stops short of the last
-    writes (the projection applies them), and a fused query finds the new point while a
-    recommend by a moved point uses its new vector: both answer as the projection holds the
-    points, not as the model last saw them."""
+    """Read-your-writes through the read model's answers, checked once a request: the model
+    stops short of the last writes (the projection applies them), and a fused query finds the
+    new point, a recommend by a moved point uses its new vector and a query leaves out the
+    deleted point: all answer as the projection holds the points, not as the model last saw
+    them."""
     col = grouped.collection
     grouped.stop(wait=WAIT)
     assert grouped.checkpoint == int(r.get(col.keys.applied))
@@ -211,6 +212,7 @@ def test_a_query_sees_the_writes_its_read_model_has_not_followed(
     new, moved = (unit / np.linalg.norm(unit) for unit in rng.normal(size=(2, DIM)))
     write(r, col, events.add_upsert, {"points": [{"id": N, "vector": new.tolist()}]})
     write(r, col, events.add_upsert, {"points": [{"id": 0, "vector": moved.tolist()}]})
+    write(r, col, events.add_delete, {"points": [1]})
     applied(r, col)
     reader = Reader(r, col, Progress(r), wait_seconds=0.2)  # reads must see every write
     ans = Answering(reader, grouped)
@@ -218,8 +220,10 @@ def test_a_query_sees_the_writes_its_read_model_has_not_followed(
     prefetch = tuple(Stage(NearestQuery(q), limit=20) for q in near)
     fused = answer(ans, Stage(FusionQuery("rrf"), prefetch=prefetch, limit=3), IDS)
     assert fused[0]["id"] == N
+    nearest_first = answer(ans, Stage(NearestQuery(vectors[1].tolist()), limit=1), IDS)
+    assert nearest_first[0]["id"] != 1
     held = np.vstack([moved, vectors[1:], new])  # ids 0..N, as the projection holds them
-    expected = exact_ids(held, moved, list(range(1, N + 1)))[:10]
+    expected = exact_ids(held, moved, list(range(2, N + 1)))[:10]
     recommend = RecommendQuery(positive=(0,), negative=(), strategy="average_vector")
     found = answer(ans, Stage(recommend, limit=10, params=SearchParams(exact=True)), IDS)
     assert [p["id"] for p in found] == expected
