@@ -76,6 +76,7 @@ def create_app(
         r = store.connect(
             settings.redis_url, settings.web_threads + 8, settings.redis_ssl_cert_reqs
         )
+    store.refuse_cluster(r)
     memory.refuse_eviction(r, settings.allow_eviction)
     progress = Progress(r)
     vectors = VectorModels(r, settings.vector_cache_mb * 1024 * 1024)

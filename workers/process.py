@@ -31,6 +31,7 @@ def _sweep_forever(r: redis.Redis, settings: Settings, stop: threading.Event) ->
 def run_worker(settings: Settings) -> None:
     json_logging.configure()
     r = store.connect(settings.redis_url, 16, settings.redis_ssl_cert_reqs)
+    store.refuse_cluster(r)
     memory.refuse_eviction(r, settings.allow_eviction)
     stop = threading.Event()
     sweeper = threading.Thread(

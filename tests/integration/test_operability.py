@@ -1,14 +1,18 @@
-"""API keys, /metrics, oversized bodies and health endpoints, through the real app and server."""
+"""API keys, /metrics, oversized bodies and health endpoints, through the real app and server;
+a store pointlog cannot run on, refused at start."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from falcon import testing
 
 from api.app import create_app
 from projections.settings import Settings
+from tests.support import free_port, pointlog, procfile, spawn
+from workers.embedded import EmbeddedServer
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +118,22 @@ def test_a_body_over_the_limit_is_413_and_appends_nothing(redis_url, workers, na
     assert small.simulate_post(f"/collections/{name}/points/count", json={}).json["result"] == {
         "count": 0
     }
+
+
+def test_a_cluster_node_is_refused_at_start(tmp_path: Path) -> None:
+    """A REDIS_URL naming a Redis Cluster node stops the web process, the worker and the
+    command line at start with the problem, instead of failing later on keys other nodes hold."""
+    node = EmbeddedServer(tmp_path / "node", free_port(), cluster=True)
+    node.start()
+    try:
+        problem = "names a node of a Redis Cluster"
+        with pytest.raises(SystemExit, match=problem):
+            create_app(Settings(redis_url=node.url))
+        output = tmp_path / "worker.log"
+        worker = spawn(procfile()["worker"], {"REDIS_URL": node.url}, output)
+        assert worker.wait(timeout=60) != 0
+        assert problem in output.read_text()
+        status = pointlog(node.url, "status")
+        assert status.returncode != 0 and problem in status.stdout + status.stderr
+    finally:
+        node.stop()
