@@ -83,7 +83,7 @@ def create_app(
     limit = WriteLimit(r, settings.memory_write_limit, settings.allow_eviction)
     stats = RequestStats()
     metrics = Metrics(r, vectors, limit, stats)
-    queue = jobs.queue(r, settings.queue_name)
+    queue = jobs.queue(jobs.queue_store(settings, r, settings.web_threads + 8), settings.queue_name)
     writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits, limit)
     candidates = reads.kept_candidates()
     ctx = Context(r, settings, progress, writer, collections.Cache(r), vectors, candidates)

@@ -1,10 +1,15 @@
-"""How a catch-up job is queued: the one place that knows RQ's queue, its serializer, the job's
-import path and how long RQ keeps its records.
+"""How a catch-up job is queued: the one place that knows RQ's queue, where it lives, its
+serializer, the job's import path and how long RQ keeps its records.
 
 A catch-up job means "apply collection C's log". It is a trigger, not a carrier: the events
 live in the log, so a lost or duplicated job loses nothing and applies nothing twice. The web
 process queues one when an append raises the collection's kick flag; a worker queues the next
 one when it hands a busy collection over. Both go through `enqueue_catch_up`.
+
+The queue lives on the store's server, or on a server of its own (QUEUE_URL). Then a kick
+and its job sit on different servers, and a job that could not be queued (its server down)
+is no loss either: the kick flag stays up in the store, and the workers' sweep catches the
+collection up from the log.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from __future__ import annotations
 import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
+
+from projections import store
+from projections.settings import Settings
 
 # The job's function, by import path: `projections` may not import `workers`.
 CATCH_UP = "workers.jobs.catch_up"
@@ -22,6 +30,16 @@ SERIALIZER = JSONSerializer
 
 def queue(r: redis.Redis, name: str) -> Queue:
     return Queue(name, connection=r, serializer=SERIALIZER)
+
+
+def queue_store(settings: Settings, r: redis.Redis, connections: int) -> redis.Redis:
+    """The server of the queue: QUEUE_URL's (a plain server, refused at start if a cluster
+    node), else the store `r` itself."""
+    if settings.queue_url is None:
+        return r
+    found = store.connect(settings.queue_url, connections, settings.redis_ssl_cert_reqs)
+    store.refuse_cluster(found, "QUEUE_URL")
+    return found
 
 
 def enqueue_catch_up(jobs: Queue, name: str, cid: int) -> None:

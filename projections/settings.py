@@ -43,6 +43,8 @@ class Settings:
     # does not say (`?ssl_cert_reqs=`); None: redis-py's default, required.
     redis_ssl_cert_reqs: str | None = None
     queue_name: str = "pointlog"
+    # The Redis holding the job queue (a plain server: RQ runs on no cluster); None: REDIS_URL's.
+    queue_url: str | None = None
     # How many web threads share the connection pool (each wait=true holds a thread).
     web_threads: int = 16
     # A read first waits (bounded) until writes acknowledged before it are applied.
@@ -109,6 +111,7 @@ class Settings:
                 "REDIS_SSL_CERT_REQS", ("none", "optional", "required")
             ),
             queue_name=os.environ.get("POINTLOG_QUEUE", cls.queue_name),
+            queue_url=os.environ.get("QUEUE_URL") or None,
             web_threads=_env_int("WEB_THREADS", cls.web_threads),
             read_your_writes=_env_bool("READ_YOUR_WRITES", cls.read_your_writes),
             read_wait_seconds=_env_float("READ_WAIT_SECONDS", cls.read_wait_seconds),

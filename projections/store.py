@@ -59,21 +59,21 @@ def connect(url: str, max_connections: int = 64, ssl_cert_reqs: str | None = Non
 
 
 CLUSTER_PROBLEM = (
-    "pointlog: REDIS_URL names a node of a Redis Cluster (INFO cluster: cluster_enabled:1)."
-    " pointlog runs on one Redis or Valkey server, with cluster mode off; on a cluster, the"
-    " keys of most collections would live on other nodes. Give it a server of its own"
+    "pointlog: {setting} names a node of a Redis Cluster (INFO cluster: cluster_enabled:1)."
+    " pointlog runs on one Redis or Valkey server, with cluster mode off; on a cluster, most"
+    " of its keys would live on other nodes. Give it a server of its own"
 )
 
 
-def refuse_cluster(r: redis.Redis) -> None:
-    """At a process's start: exit with the problem when the store is a cluster node. A store
-    that does not answer yet, or knows no `INFO cluster`, is not refused."""
+def refuse_cluster(r: redis.Redis, setting: str = "REDIS_URL") -> None:
+    """At a process's start: exit with the problem when the server that `setting` names is a
+    cluster node. One that does not answer yet, or knows no `INFO cluster`, is not refused."""
     try:
         info = r.info("cluster")
     except (redis.ConnectionError, redis.ResponseError):
         return
     if int(info.get("cluster_enabled", 0)):
-        raise SystemExit(CLUSTER_PROBLEM)
+        raise SystemExit(CLUSTER_PROBLEM.format(setting=setting))
 
 
 def script(source: bytes) -> Script:

@@ -190,8 +190,9 @@ def _status(args: argparse.Namespace) -> int:
         print(
             f"{name:<24} {found.appended:>10} {found.applied:>10} {found.lag:>8} {found.points:>10}"
         )
-    queue = jobs.queue(r, settings.queue_name)
-    alive = Worker.all(connection=r)
+    queued = jobs.queue_store(settings, r, 2)
+    queue = jobs.queue(queued, settings.queue_name)
+    alive = Worker.all(connection=queued)
     print(f"pending jobs: {len(queue)}; workers alive: {len(alive)}")
     return 0
 

@@ -47,11 +47,12 @@ def run_worker(settings: Settings) -> None:
             daemon=True,
         )
         archiving.start()
-    queue = jobs.queue(r, settings.queue_name)
+    queued = jobs.queue_store(settings, r, 4)
+    queue = jobs.queue(queued, settings.queue_name)
     try:
         while True:
             try:
-                SimpleWorker([queue], connection=r, serializer=jobs.SERIALIZER).work(
+                SimpleWorker([queue], connection=queued, serializer=jobs.SERIALIZER).work(
                     logging_level="WARNING"
                 )
                 return  # asked to stop (SIGTERM / Ctrl-C)
