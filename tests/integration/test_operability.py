@@ -123,7 +123,7 @@ def test_a_body_over_the_limit_is_413_and_appends_nothing(redis_url, workers, na
 def test_a_cluster_node_is_refused_at_start(tmp_path: Path) -> None:
     """A REDIS_URL naming a Redis Cluster node stops the web process, the worker and the
     command line at start with the problem, instead of failing later on keys other nodes hold."""
-    node = EmbeddedServer(tmp_path / "node", free_port(), cluster=True)
+    node = EmbeddedServer(tmp_path / "node", free_port(), cluster_port=free_port())
     node.start()
     try:
         problem = "names a node of a Redis Cluster"
