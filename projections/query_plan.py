@@ -163,13 +163,16 @@ def answer(ans: Answering, stage: Stage, projection: Projection) -> list[JsonObj
     """The scored points of the top stage, each with the parts `projection` asks for. The
     read model's answers are checked at the plan's next read of the projection (a prefetch's
     with the page above it); when they were behind, the plan runs again once the model has
-    caught up, checking as it goes."""
-    reader = ans.reader
+    caught up, checking as it goes, as plans do while the model was found behind lately."""
+    reader, model = ans.reader, ans.model
+    if model is None or model.lagging:
+        return _stage(ans, stage, None, projection)
     try:
         with reader.deferred_checks():
             return _stage(ans, stage, None, projection)
     except Replan as replan:
-        if ans.model is not None and ans.model.wait_for(replan.seq, reader.wait_seconds):
+        model.fell_behind()
+        if model.wait_for(replan.seq, reader.wait_seconds):
             reader.consistency.note(replan.seq)
         else:
             reader.ran_out(replan.seq)  # refuses, or warns, when the projection is behind too

@@ -139,6 +139,7 @@ def _from_model(
             source = _Source(table, model.lock.reading, usable, config)
             return _search(reader, query, flt, projection, source, matched, seen)
         except Behind as behind:
+            model.fell_behind()
             if not model.wait_for(behind.seq, reader.wait_seconds):
                 reader.ran_out(behind.seq)
                 return None

@@ -50,6 +50,10 @@ FOLLOW_BLOCK_MS = 1000
 FEED_BATCH = 100  # change records read per call
 RETRY_SECONDS = 0.5
 COMPLETED_KEPT = 16  # graph builds remembered (Qdrant's completed optimizations)
+# How long a query that found the model behind an acknowledged write makes the queries after
+# it check the model at each stage: while writes stream in, a check deferred to the end of a
+# plan would mostly fail and run the plan twice.
+LAGGING_SECONDS = 1.0
 
 
 class ReadersWriterLock:
@@ -129,6 +133,7 @@ class CollectionVectors:
         self.version = 0
         self.filter_rows = filter_rows()
         self.checkpoint = -1  # -1: not loaded yet
+        self._behind_at = -LAGGING_SECONDS  # when a query last found the model behind
         self.load_seconds: float | None = None
         self._position = changes.START
         self._advanced = threading.Condition()
@@ -193,6 +198,15 @@ class CollectionVectors:
             return self._advanced.wait_for(
                 lambda: self.checkpoint >= max(checkpoint, 0), timeout=timeout
             )
+
+    def fell_behind(self) -> None:
+        """A query found the model behind an operation acknowledged already."""
+        self._behind_at = time.monotonic()
+
+    @property
+    def lagging(self) -> bool:
+        """Whether a query found the model behind within the last LAGGING_SECONDS."""
+        return time.monotonic() - self._behind_at < LAGGING_SECONDS
 
     def wait_indexed(self, timeout: float) -> bool:
         """Block until no graph is being built (True), or `timeout` seconds passed."""
