@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.faults import chaos
+
+pytestmark = pytest.mark.own_server
 
 
 def test_killed_workers_and_web_pod_lose_and_duplicate_nothing(tmp_path: Path) -> None:

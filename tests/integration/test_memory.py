@@ -31,6 +31,7 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
     found.stop()
 
 
+@pytest.mark.own_server
 def test_an_evicting_store_is_refused_at_start_unless_allowed(server, tmp_path) -> None:
     redis.Redis.from_url(server.url).config_set("maxmemory-policy", "allkeys-lru")
     with pytest.raises(SystemExit, match=r"maxmemory-policy is allkeys-lru.*noeviction"):
@@ -51,6 +52,7 @@ def _points(rng: np.random.Generator, first: int, count: int) -> list[dict]:
     ]
 
 
+@pytest.mark.own_server
 def test_appends_stop_at_the_write_limit_and_everything_acknowledged_is_applied(
     server, name
 ) -> None:

@@ -120,6 +120,7 @@ def test_a_body_over_the_limit_is_413_and_appends_nothing(redis_url, workers, na
     }
 
 
+@pytest.mark.own_server
 def test_a_cluster_node_is_refused_at_start(tmp_path: Path) -> None:
     """A REDIS_URL naming a Redis Cluster node stops the web process, the worker and the
     command line at start with the problem, instead of failing later on keys other nodes hold."""

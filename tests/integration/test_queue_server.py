@@ -8,11 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 
 from tests.support import Cluster, embedded_server
 
 POINTS = 10
+pytestmark = pytest.mark.own_server
 
 
 def _points(first: int) -> dict:
