@@ -103,9 +103,10 @@ class Reader:
         request reads no writes, has found the checkpoint current, or defers the check."""
         if not self.waits or self.consistency.covers(checkpoint):
             return True
-        if self.consistency.deferring:
-            self.consistency.defer(checkpoint)
-        return self.consistency.deferring
+        if not self.consistency.deferring:
+            return False
+        self.consistency.defer(checkpoint)
+        return True
 
     @contextmanager
     def deferred_checks(self) -> Iterator[None]:

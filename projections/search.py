@@ -289,12 +289,11 @@ def _best(
         ranked = np.where(kept, ranked, np.float32(np.inf))
     bounded = table.spec.sparse or query.score_threshold is not None  # some may be +inf
     picked = lowest(ranked, want)
-    every = len(ranked) <= want
     if bounded:
         picked = picked[ranked[picked] < np.inf]
-        # Fewer than `want` results: they are all there are. Exactly `want` may be all too;
-        # saying not (a count over the whole array saved) costs at most a wider round later.
-        every = len(picked) < want
+    # Bounded, fewer than `want` results are all there are. Exactly `want` may be all too;
+    # saying not (a count over the whole array saved) costs at most a wider round later.
+    every = len(picked) < want if bounded else len(ranked) <= want
     chosen = picked if rows is None else rows[picked]
     best = [
         (cast("str", keys[row]), score, rank)
