@@ -72,9 +72,10 @@ def create_app(
     settings = settings or Settings.from_env()
     json_logging.configure()
     if r is None:
-        # Every web thread may hold a connection, plus the progress subscriber and kicks.
+        # Every web thread may hold two connections (a query asks for its collection's
+        # position ahead on one: reads.py), plus the progress subscriber and kicks.
         r = store.connect(
-            settings.redis_url, settings.web_threads + 8, settings.redis_ssl_cert_reqs
+            settings.redis_url, 2 * settings.web_threads + 8, settings.redis_ssl_cert_reqs
         )
     store.refuse_cluster(r)
     memory.refuse_eviction(r, settings.allow_eviction)

@@ -111,16 +111,21 @@ class Reader:
     @contextmanager
     def deferred_checks(self) -> Iterator[None]:
         """Read models' checks within this block wait for the next read of `seq`, which raises
-        Replan if they fail; what none followed is checked at the end."""
+        Replan if they fail; what none followed is checked at the end, against the position
+        asked for as the block began (any write acknowledged before the request is in it) so
+        that its round trip overlaps the block's work."""
         consistency = self.consistency
         consistency.deferring = True
+        asked = _AskedPosition(self) if self.waits else None
         try:
             yield
             consistency.deferring = False
             if consistency.unchecked is not None:
-                _seq(self, self._position())
+                _seq(self, self._position() if asked is None else asked.read())
         finally:
             consistency.deferring, consistency.unchecked = False, None
+            if asked is not None:
+                asked.close()
 
     def _position(self) -> Position:
         keys = self.collection.keys
@@ -136,6 +141,55 @@ class Reader:
 
 
 Position = list[bytes | None]  # a collection's `seq` and config `version`, as stored
+
+
+class _AskedPosition:
+    """A collection's position, asked for on a connection of its own and read when needed
+    (or never): the request does its work while the reply travels. Should that connection
+    fail, `read` asks again the usual way (with the client's retries)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
+        self._pool = reader.r.connection_pool
+        keys = reader.collection.keys
+        self._connection: redis.connection.Connection | None
+        self._connection = self._pool.get_connection()
+        try:
+            self._connection.send_command("MGET", keys.seq, keys.version)
+        except redis.ConnectionError:
+            self._give_back(broken=True)
+
+    def read(self) -> Position:
+        if self._connection is None:
+            return self._reader._position()
+        try:
+            reply = cast("Position", self._connection.read_response())
+        except (redis.ConnectionError, redis.TimeoutError):
+            self._give_back(broken=True)
+            return self._reader._position()
+        except BaseException:
+            self._give_back(broken=True)
+            raise
+        self._give_back(broken=False)
+        return reply
+
+    def close(self) -> None:
+        """Take an unread reply off the connection, and give the connection back."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.read_response()
+        except redis.RedisError:
+            self._give_back(broken=True)
+        else:
+            self._give_back(broken=False)
+
+    def _give_back(self, broken: bool) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            if broken:
+                connection.disconnect()
+            self._pool.release(connection)
 
 
 def _seq(reader: Reader, stored: Position) -> int:
