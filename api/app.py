@@ -55,7 +55,7 @@ from api.snapshots import (
 from api.telemetry import Telemetry
 from api.unsupported import NotServed
 from api.writes import Writer
-from projections import collections, jobs, json_logging, memory, reads, store
+from projections import aliases, collections, jobs, json_logging, memory, reads, store
 from projections.archive import open_archive
 from projections.memory import WriteLimit
 from projections.progress import Progress
@@ -78,6 +78,7 @@ def create_app(
             settings.redis_url, 2 * settings.web_threads + 8, settings.redis_ssl_cert_reqs
         )
     store.refuse_cluster(r)
+    aliases.move_former_key(r)
     memory.refuse_eviction(r, settings.allow_eviction)
     progress = Progress(r)
     vectors = VectorModels(r, settings.vector_cache_mb * 1024 * 1024)

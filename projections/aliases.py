@@ -19,6 +19,7 @@ from projections import keys as K
 from projections.collections import validate_name
 from projections.errors import AlreadyExists, FormatError, NotFound
 from projections.jsontypes import JsonObject
+from projections.store import is_cluster, script
 
 _FIELDS = {  # each action's fields
     "create_alias": ("collection_name", "alias_name"),
@@ -90,6 +91,28 @@ def change(r: redis.Redis, actions: list[JsonObject]) -> None:
                 return
             except redis.WatchError:
                 continue
+
+
+def move_former_key(r: redis.Redis) -> None:
+    """At a process's start: move the aliases from the key they had before they shared the
+    registry's slot (an alias set since, under the same name, wins). A cluster never held the
+    former key (pointlog refused clusters then), and could not run the script across slots.
+    A server that does not answer yet is left to the next process that starts."""
+    try:
+        if not is_cluster(r):
+            _move(keys=[K.FORMER_ALIASES, K.ALIASES], client=r)
+    except redis.ConnectionError:
+        return
+
+
+# KEYS: the former aliases' hash, the aliases' hash. Moves every entry the second lacks.
+_move = script(
+    b"""
+local former = redis.call('HGETALL', KEYS[1])
+for i = 1, #former, 2 do redis.call('HSETNX', KEYS[2], former[i], former[i + 1]) end
+redis.call('DEL', KEYS[1])
+"""
+)
 
 
 def listing(r: redis.Redis, collection: str | None = None) -> list[JsonObject]:

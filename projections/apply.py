@@ -17,7 +17,7 @@ from typing import cast
 import orjson
 import redis
 
-from projections import changes, collections, ids, log
+from projections import changes, collections, ids, log, store
 from projections.archive import Archive
 from projections.collections import Collection
 from projections.errors import ErrorRecord, NotFound, QdrantError, to_record
@@ -284,7 +284,7 @@ def apply_batch(
                     change = staging.change(batch.applied, checkpoint)
                     changes.append(pipe, keys, change, feed_length)
                     _keep_resolved(pipe, keys, change, by_filter)
-                    pipe.publish(keys.channel, checkpoint)
+                    store.queue_announce(pipe, keys.channel, checkpoint)
                 pipe.execute()
                 _log_commit(collection, keys, checkpoint, applied, errors)
                 return checkpoint

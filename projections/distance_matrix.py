@@ -123,8 +123,11 @@ def _draw(reader: Reader, using: str, sample: int, raw: object) -> dict[str, byt
     passes, "has the vector" added to its `must` as Qdrant merges it."""
     if raw is None:
         hash_key = reader.collection.keys.vectors(using)
-        flat = reader.run(lambda pipe: pipe.hrandfield(hash_key, sample, withvalues=True))[0]
-        return {flat[at].decode(): flat[at + 1] for at in range(0, len(flat), 2)}
+        drawn = reader.run(lambda pipe: pipe.hrandfield(hash_key, sample, withvalues=True))[0]
+        # A flat list of fields and values; (field, value) pairs from a cluster's pipeline.
+        paired = bool(drawn) and isinstance(drawn[0], list)
+        pairs = drawn if paired else zip(drawn[::2], drawn[1::2], strict=True)
+        return {field.decode(): value for field, value in pairs}
     keys = reads.sample_keys(reader, sample, _with_vector(raw, using))
     stored = reads.vectors_of(reader, using, keys)
     return {key: data for key, data in zip(keys, stored, strict=True) if data is not None}

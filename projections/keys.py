@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+# The registry's keys, used together by its scripts and transactions, share one slot on a
+# Redis Cluster: the aliases' hash tag is the registry's own name. They are global by design
+# (every process reads them), so they live on one node whatever the cluster's size.
 COLLECTIONS = "pl:collections"  # hash: name -> collection config JSON (with its cid)
-ALIASES = "pl:aliases"  # hash: alias -> collection name (aliases.py)
+ALIASES = "{pl:collections}:aliases"  # hash: alias -> collection name (aliases.py)
+FORMER_ALIASES = "pl:aliases"  # where the aliases lived before: moved at a process's start
 NEXT_CID = "pl:next_cid"  # string: last assigned collection id
 ISSUES = "pl:issues"  # hash: issue id -> the issue (JSON), as `GET /issues` shows it (issues.py)
 INSTANCE = "pl:instance"  # string: this deployment's id (a UUID), shown by /telemetry

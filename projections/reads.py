@@ -21,7 +21,7 @@ from typing import Any, cast
 import orjson
 import redis
 
-from projections import ids, planner
+from projections import ids, planner, store
 from projections.collections import Collection, CollectionGone, check_version
 from projections.consistency import Consistency
 from projections.errors import WrongInput
@@ -146,12 +146,12 @@ Position = list[bytes | None]  # a collection's `seq` and config `version`, as s
 class _AskedPosition:
     """A collection's position, asked for on a connection of its own and read when needed
     (or never): the request does its work while the reply travels. Should that connection
-    fail, `read` asks again the usual way (with the client's retries)."""
+    fail, `read` asks again the usual way (with the client's retries and redirections)."""
 
     def __init__(self, reader: Reader) -> None:
         self._reader = reader
-        self._pool = reader.r.connection_pool
         keys = reader.collection.keys
+        self._pool = store.pool_of(reader.r, keys.seq)
         self._connection: redis.connection.Connection | None
         self._connection = self._pool.get_connection()
         try:
@@ -164,7 +164,7 @@ class _AskedPosition:
             return self._reader._position()
         try:
             reply = cast("Position", self._connection.read_response())
-        except (redis.ConnectionError, redis.TimeoutError):
+        except redis.RedisError:  # lost, or moved (a cluster's slot): ask the usual way
             self._give_back(broken=True)
             return self._reader._position()
         except BaseException:

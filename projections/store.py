@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 import hiredis
 import redis
 from redis._parsers.encoders import Encoder
+from redis.cluster import ClusterPipeline
 from redis.commands.core import Script
 from redis.connection import HiredisRespSerializer
+from redis.typing import EncodableT, KeyT
 
 from projections import keys as K
 
@@ -58,6 +62,77 @@ def connect(url: str, max_connections: int = 64, ssl_cert_reqs: str | None = Non
     return redis.Redis(connection_pool=pool)
 
 
+def connect_cluster(
+    url: str, max_connections: int = 64, ssl_cert_reqs: str | None = None
+) -> redis.RedisCluster:
+    """A Redis Cluster client, from the URL of any of its nodes: as `connect`'s, per node."""
+    options: dict[str, Any] = {}
+    if url.startswith("rediss://"):
+        if ssl_cert_reqs and "ssl_cert_reqs=" not in url:
+            options["ssl_cert_reqs"] = ssl_cert_reqs
+    else:
+        options["connection_class"] = _PackedConnection  # TLS keeps redis-py's packer
+    return SlotCluster.from_url(
+        url,
+        max_connections=max_connections,
+        socket_timeout=SOCKET_TIMEOUT,
+        socket_connect_timeout=2.0,
+        **options,
+    )
+
+
+class _PackedConnection(redis.Connection):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(command_packer=Packer(), **kwargs)  # type: ignore[no-untyped-call]
+
+
+class SlotPipeline(ClusterPipeline):
+    """A cluster pipeline that queues the multi-key commands redis-py refuses in one (it
+    cannot route keys of several slots): pointlog's pipelines touch one collection, whose
+    keys share a slot, so a node answers them as a single server would."""
+
+    mget = redis.Redis.mget
+    rename = redis.Redis.rename
+    sinter = redis.Redis.sinter
+    sunion = redis.Redis.sunion
+    sdiff = redis.Redis.sdiff
+    sinterstore = redis.Redis.sinterstore
+    sunionstore = redis.Redis.sunionstore
+    sdiffstore = redis.Redis.sdiffstore
+
+
+class SlotCluster(redis.RedisCluster):
+    """redis-py's cluster client, with pipelines that are SlotPipelines."""
+
+    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> SlotPipeline:
+        pipe = super().pipeline(transaction, shard_hint)  # type: ignore[no-untyped-call]
+        pipe.__class__ = SlotPipeline  # the same object, with the commands unblocked
+        if transaction:
+            pipe.cluster_response_callbacks = self._transaction_callbacks
+        return cast("SlotPipeline", pipe)
+
+    @functools.cached_property
+    def _transaction_callbacks(self) -> dict[str, Callable[..., Any]]:
+        """redis-py parses a transaction's replies with the cluster's callbacks alone, so an
+        XRANGE comes back as lists, a ZRANGE WITHSCORES as pairs: the node's own callbacks
+        (a single server's) go first, the cluster's still win."""
+        node = self.get_default_node().redis_connection  # type: ignore[no-untyped-call]
+        assert node is not None
+        own = {name: _as_node(parse) for name, parse in node.response_callbacks.items()}
+        return {**own, **self.cluster_response_callbacks}
+
+
+def _as_node(parse: Callable[..., Any]) -> Callable[..., Any]:
+    """A node's reply callback called as the cluster calls its own (with the command's keys,
+    which a node's callback does not take)."""
+
+    def parsed(response: Any, **options: Any) -> Any:
+        options.pop("keys", None)
+        return parse(response, **options)
+
+    return parsed
+
+
 CLUSTER_PROBLEM = (
     "pointlog: {setting} names a node of a Redis Cluster (INFO cluster: cluster_enabled:1)."
     " pointlog runs on one Redis or Valkey server, with cluster mode off; on a cluster, most"
@@ -69,11 +144,40 @@ def refuse_cluster(r: redis.Redis, setting: str = "REDIS_URL") -> None:
     """At a process's start: exit with the problem when the server that `setting` names is a
     cluster node. One that does not answer yet, or knows no `INFO cluster`, is not refused."""
     try:
-        info = r.info("cluster")
-    except (redis.ConnectionError, redis.ResponseError):
+        clustered = is_cluster(r)
+    except redis.ConnectionError:
         return
-    if int(info.get("cluster_enabled", 0)):
+    if clustered:
         raise SystemExit(CLUSTER_PROBLEM.format(setting=setting))
+
+
+def is_cluster(r: redis.Redis | redis.RedisCluster) -> bool:
+    """Whether the client's server is a Redis Cluster node (`INFO cluster`; a server that
+    knows no such section is not)."""
+    if isinstance(r, redis.RedisCluster):
+        return True
+    try:
+        info = r.info("cluster")
+    except redis.ResponseError:
+        return False
+    return bool(int(info.get("cluster_enabled", 0)))
+
+
+def pool_of(r: redis.Redis | redis.RedisCluster, key: str) -> redis.ConnectionPool:
+    """The connection pool of the server holding `key` (on a cluster, its slot's primary)."""
+    if isinstance(r, redis.RedisCluster):
+        node: redis.Redis | None = r.get_node_from_key(key).redis_connection
+        assert node is not None
+        return node.connection_pool
+    return r.connection_pool
+
+
+def queue_announce(pipe: redis.client.Pipeline, channel: str, message: int) -> None:
+    """Queue a message to a collection's channel: sharded (SPUBLISH, to the node of the
+    channel's slot) on a cluster, where a broadcast would reach every node; PUBLISH on one
+    server, whose subscribers listen by pattern (progress.py)."""
+    sharded = isinstance(pipe, ClusterPipeline)
+    pipe.execute_command("SPUBLISH" if sharded else "PUBLISH", channel, message)
 
 
 def script(source: bytes) -> Script:
@@ -81,7 +185,22 @@ def script(source: bytes) -> Script:
     process's connection or a pipeline."""
     # redis-py's stubs require a client here, but a Script only uses it when a call names none
     # (or to encode a `str` source).
-    return Script(None, source)  # type: ignore[arg-type]
+    return _Script(None, source)  # type: ignore[arg-type]
+
+
+class _Script(Script):
+    def __call__(
+        self,
+        keys: Sequence[KeyT] | None = None,
+        args: Iterable[EncodableT] | None = None,
+        client: Any = None,
+    ) -> Any:
+        # A cluster's pipeline cannot load a script the node lacks (NOSCRIPT is left to the
+        # caller): it sends the source, which the node caches as it would a loaded script.
+        if isinstance(client, ClusterPipeline):
+            keys = keys or []
+            return client.execute_command("EVAL", self.script, len(keys), *keys, *(args or []))
+        return super().__call__(keys, args, client)
 
 
 def hash_fields(r: redis.Redis, key: str) -> list[str]:

@@ -15,7 +15,8 @@ import pytest
 import redis
 from hypothesis import settings
 
-from tests.support import Cluster, S3Server, embedded_server
+from tests.support import Cluster, S3Server, embedded_server, free_port
+from workers.embedded import EmbeddedCluster
 
 TESTS = Path(__file__).resolve().parent
 
@@ -49,6 +50,17 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = embedded_server(tmp_path_factory.mktemp("valkey"))
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis Cluster of three embedded primaries, started when a test first asks for it."""
+    cluster = EmbeddedCluster(
+        tmp_path_factory.mktemp("cluster"), [(free_port(), free_port()) for _ in range(3)]
+    )
+    cluster.start()
+    yield cluster.url
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

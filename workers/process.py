@@ -10,7 +10,7 @@ import threading
 import redis
 from rq import SimpleWorker
 
-from projections import jobs, json_logging, memory, store
+from projections import aliases, jobs, json_logging, memory, store
 from projections.archive import open_archive
 from projections.settings import Settings
 from workers import catchup
@@ -32,6 +32,7 @@ def run_worker(settings: Settings) -> None:
     json_logging.configure()
     r = store.connect(settings.redis_url, 16, settings.redis_ssl_cert_reqs)
     store.refuse_cluster(r)
+    aliases.move_former_key(r)
     memory.refuse_eviction(r, settings.allow_eviction)
     stop = threading.Event()
     sweeper = threading.Thread(

@@ -12,7 +12,7 @@ import fakeredis
 import pytest
 import redis
 
-from projections import collections
+from projections import collections, store
 from projections.archive import Archive
 from projections.snapshot_store import SnapshotStore
 from tests.support import unserved_database
@@ -25,10 +25,18 @@ def domain_url(redis_url: str) -> str:
     return unserved_database(redis_url, DOMAIN_DB)
 
 
-@pytest.fixture(params=["fakeredis", pytest.param("server", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "fakeredis",
+        pytest.param("server", marks=pytest.mark.integration),
+        pytest.param("cluster", marks=pytest.mark.integration),
+    ]
+)
 def r(request: pytest.FixtureRequest) -> redis.Redis:
     if request.param == "fakeredis":
         return fakeredis.FakeRedis()
+    if request.param == "cluster":
+        return store.connect_cluster(request.getfixturevalue("cluster_url"))
     return redis.Redis.from_url(request.getfixturevalue("domain_url"))
 
 

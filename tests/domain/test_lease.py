@@ -47,8 +47,8 @@ def test_renewing_extends_only_the_holders_lease(r: redis.Redis, name: str) -> N
 
 
 def test_a_pause_key_keeps_it_from_being_taken(r: redis.Redis, name: str) -> None:
-    pause = f"pause:{name}"
-    lease = Lease(r, f"lease:{name}", TTL, blocker=pause)
+    pause = f"{{{name}}}:pause"  # in the lease's slot, as a collection's keys are
+    lease = Lease(r, f"{{{name}}}:lease", TTL, blocker=pause)
     r.set(pause, 1)
     assert not lease.acquire()
     r.delete(pause)

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from projections import collections, events, snapshots
+from projections import keys as K
 from projections.apply import apply_batch
 from projections.collections import Collection
 from projections.errors import NotFound
@@ -139,7 +140,7 @@ def test_a_snapshot_taken_while_a_worker_commits_holds_one_checkpoint(r, indexed
 
 def test_recovering_into_an_alias_name_is_refused_and_leaves_nothing(r, indexed, kept) -> None:
     taken = snapshots.take(r, indexed, kept)
-    r.hset("pl:aliases", "nick", indexed.name)
+    r.hset(K.ALIASES, "nick", indexed.name)
     before = set(r.keys("pl:{*"))
     with kept.open(indexed.name, taken.name) as source, pytest.raises(Exception, match="Alias"):
         snapshots.recover(r, "nick", source, kept)
