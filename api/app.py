@@ -77,7 +77,6 @@ def create_app(
         r = store.connect(
             settings.redis_url, 2 * settings.web_threads + 8, settings.redis_ssl_cert_reqs
         )
-    store.refuse_cluster(r)
     aliases.move_former_key(r)
     memory.refuse_eviction(r, settings.allow_eviction)
     progress = Progress(r)

@@ -10,6 +10,7 @@ import falcon
 import orjson
 import redis
 
+from projections import store
 from projections.consistency import STALE
 from projections.errors import FormatError, QdrantError
 from projections.memory import StoreFull
@@ -104,7 +105,10 @@ def handle_http_error(
 
 
 def handle_redis_error(
-    req: falcon.Request, resp: falcon.Response, error: redis.RedisError, params: dict[str, Any]
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: Exception,
+    params: dict[str, Any],
 ) -> None:
     if isinstance(error, redis.OutOfMemoryError):  # a write other than an append: see memory.py
         full = StoreFull(f"the store is full: Redis refused the write ({error})")
@@ -123,6 +127,7 @@ def handle_unexpected(
 def install(app: falcon.App[falcon.Request, falcon.Response]) -> None:
     # Falcon looks handlers up by the most specific class: order does not matter.
     app.add_error_handler(Exception, handle_unexpected)
-    app.add_error_handler(redis.RedisError, handle_redis_error)
+    for failure in store.FAILURES:
+        app.add_error_handler(failure, handle_redis_error)
     app.add_error_handler(falcon.HTTPError, handle_http_error)
     app.add_error_handler(QdrantError, handle_qdrant_error)

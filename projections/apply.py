@@ -213,7 +213,7 @@ def apply_event(staging: Staging, event: Event, first_op: int) -> dict[int, Erro
         staging.begin(first_op + index)
         try:
             OPERATIONS[op["type"]](staging, op, event)
-        except redis.RedisError:
+        except store.FAILURES:
             raise  # the store failed, not the operation: the batch is retried
         except QdrantError as error:
             return {first_op + index: to_record(error)}

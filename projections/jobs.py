@@ -33,11 +33,13 @@ def queue(r: redis.Redis, name: str) -> Queue:
 
 
 def queue_store(settings: Settings, r: redis.Redis, connections: int) -> redis.Redis:
-    """The server of the queue: QUEUE_URL's (a plain server, refused at start if a cluster
-    node), else the store `r` itself."""
+    """The server of the queue: QUEUE_URL's, else the store `r` itself. A cluster cannot hold
+    it (RQ runs on one server): one named by QUEUE_URL, or a store that is one without
+    QUEUE_URL, is refused at start."""
     if settings.queue_url is None:
+        store.refuse_cluster(r, "REDIS_URL, without QUEUE_URL,")
         return r
-    found = store.connect(settings.queue_url, connections, settings.redis_ssl_cert_reqs)
+    found = store.connect_single(settings.queue_url, connections, settings.redis_ssl_cert_reqs)
     store.refuse_cluster(found, "QUEUE_URL")
     return found
 

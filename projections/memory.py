@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import redis
 
-from projections import collections
+from projections import collections, store
 from projections.errors import QdrantError
 
 REFRESH_SECONDS = 0.5
@@ -58,16 +58,28 @@ class Memory:
 
 def read(r: redis.Redis) -> Memory | None:
     """The store's memory figures; None when it does not report them (INFO is not a command
-    every Redis-compatible server has)."""
+    every Redis-compatible server has). On a cluster, the fullest primary's (relative to its
+    maxmemory): appends stop for every collection once one node reaches the limit, since the
+    web process does not weigh each append against its own node."""
     try:
-        info = r.info("memory")
+        nodes = [_of(info) for info in store.memory_infos(r)]
     except redis.ResponseError:
         return None
+    evicting = [node.policy for node in nodes if node.evicting]
+    fullest = max(nodes, key=lambda node: node.used / node.maxmemory if node.maxmemory else 0.0)
     return Memory(
-        int(info.get("used_memory", 0)),
-        int(info.get("maxmemory", 0)),
-        str(info.get("maxmemory_policy", "noeviction")),
+        fullest.used,
+        fullest.maxmemory,
+        evicting[0] if evicting else fullest.policy,
         sum(found.lag for found in collections.overview(r)),
+    )
+
+
+def _of(info: dict[str, object]) -> Memory:
+    return Memory(
+        int(str(info.get("used_memory", 0))),
+        int(str(info.get("maxmemory", 0))),
+        str(info.get("maxmemory_policy", "noeviction")),
     )
 
 

@@ -19,6 +19,7 @@ import time
 
 import redis
 
+from projections import store
 from projections.keys import APPLIED_CHANNEL_PATTERN, Keys, cid_of_channel
 
 logger = logging.getLogger("pointlog.progress")
@@ -75,7 +76,7 @@ class Progress:
                     self._listen_sharded()
                 else:
                     self._listen_to_pattern()
-            except redis.RedisError as error:
+            except store.FAILURES as error:
                 if self._subscribed.is_set():  # once per outage, not once per retry
                     logger.warning("progress subscriber lost the store, retrying: %s", error)
                 self._subscribed.clear()

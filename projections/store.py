@@ -1,8 +1,9 @@
-"""The Redis connection every process uses."""
+"""The Redis connection every process uses: one server's, or a Redis Cluster's."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
@@ -13,9 +14,16 @@ from redis._parsers.encoders import Encoder
 from redis.cluster import ClusterPipeline
 from redis.commands.core import Script
 from redis.connection import HiredisRespSerializer
+from redis.exceptions import RedisClusterException
 from redis.typing import EncodableT, KeyT
 
 from projections import keys as K
+
+logger = logging.getLogger("pointlog.store")
+
+# What a failing store raises: a cluster's client raises RedisClusterException, which is not
+# a RedisError, when no node of the cluster answers.
+FAILURES = (redis.RedisError, RedisClusterException)
 
 # Blocking reads in pointlog stay far below this; it only bounds a hung connection.
 SOCKET_TIMEOUT = 10.0
@@ -42,6 +50,25 @@ class Packer:
 
 
 def connect(url: str, max_connections: int = 64, ssl_cert_reqs: str | None = None) -> redis.Redis:
+    """A client of the server at `url`, or of the Redis Cluster it is a node of (asked with
+    `INFO cluster`; a server that does not answer yet is taken for a single one). Typed as a
+    single server's client: a cluster's answers the same commands, every one pointlog sends
+    touching one slot (see keys.py)."""
+    single = connect_single(url, max_connections, ssl_cert_reqs)
+    try:
+        clustered = is_cluster(single)
+    except redis.ConnectionError as error:
+        logger.info("%s does not answer (%s): taken for a single server", _host(url), error)
+        return single
+    if not clustered:
+        return single
+    single.close()
+    return cast("redis.Redis", connect_cluster(url, max_connections, ssl_cert_reqs))
+
+
+def connect_single(
+    url: str, max_connections: int = 64, ssl_cert_reqs: str | None = None
+) -> redis.Redis:
     """A client whose pool blocks (instead of failing) when every connection is busy. A
     `rediss://` URL connects over TLS; `ssl_cert_reqs` (none, optional, required) says how
     its server's certificate is checked unless the URL says so itself (Heroku's Redis hands
@@ -122,6 +149,11 @@ class SlotCluster(redis.RedisCluster):
         return {**own, **self.cluster_response_callbacks}
 
 
+def _host(url: str) -> str:
+    """The URL without its credentials, for a log line."""
+    return url.rsplit("@", 1)[-1]
+
+
 def _as_node(parse: Callable[..., Any]) -> Callable[..., Any]:
     """A node's reply callback called as the cluster calls its own (with the command's keys,
     which a node's callback does not take)."""
@@ -135,8 +167,8 @@ def _as_node(parse: Callable[..., Any]) -> Callable[..., Any]:
 
 CLUSTER_PROBLEM = (
     "pointlog: {setting} names a node of a Redis Cluster (INFO cluster: cluster_enabled:1)."
-    " pointlog runs on one Redis or Valkey server, with cluster mode off; on a cluster, most"
-    " of its keys would live on other nodes. Give it a server of its own"
+    " RQ's queue cannot live on a cluster: give it a plain Redis or Valkey server of its own"
+    " (QUEUE_URL)"
 )
 
 
@@ -161,6 +193,20 @@ def is_cluster(r: redis.Redis | redis.RedisCluster) -> bool:
     except redis.ResponseError:
         return False
     return bool(int(info.get("cluster_enabled", 0)))
+
+
+def memory_infos(r: redis.Redis | redis.RedisCluster) -> list[dict[str, object]]:
+    """INFO memory of the server, or of each primary of a cluster."""
+    if isinstance(r, redis.RedisCluster):
+        primaries = r.get_primaries()
+        return [r.info("memory", target_nodes=node) for node in primaries]
+    return [r.info("memory")]
+
+
+def node_of(r: redis.Redis | redis.RedisCluster, key: str) -> str:
+    """host:port of the cluster node holding `key` (the primary of its slot)."""
+    assert isinstance(r, redis.RedisCluster)
+    return str(r.get_node_from_key(key).name)
 
 
 def pool_of(r: redis.Redis | redis.RedisCluster, key: str) -> redis.ConnectionPool:

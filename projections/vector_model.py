@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
-from projections import changes, collections
+from projections import changes, collections, store
 from projections.collections import Collection
 from projections.filter_rows import FILTER_SHARE, filter_rows
 from projections.hnsw import Graph, HnswConfig
@@ -232,7 +232,7 @@ class CollectionVectors:
                 if self.checkpoint < 0:
                     self.load()
                 self._follow()
-            except redis.RedisError as error:
+            except store.FAILURES as error:
                 logger.warning("vector model of %s: %s", self.collection.name, error)
                 self._stop.wait(RETRY_SECONDS)
 

@@ -1,7 +1,8 @@
 """Shared fixtures. Integration and end-to-end tests run against a real Redis-compatible server:
 the embedded valkey-server (a fresh one in a temporary folder), or the server named by
 TEST_REDIS_URL (whose database the tests write into: use a spare one, e.g. /15; tests that need a
-database no worker process serves also use databases 2 to 4 of that server)."""
+database no worker process serves also use databases 2 to 4 of that server). With TEST_CLUSTER
+set, the end-to-end tests' processes run on an embedded Redis Cluster instead (tests/e2e)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,21 @@ def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     cluster.start()
     yield cluster.url
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def served_cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[EmbeddedCluster, str]]:
+    """Another cluster of three embedded primaries, for the Procfile's processes to serve, and
+    the URL of a plain server for their queue (QUEUE_URL)."""
+    folder = tmp_path_factory.mktemp("served-cluster")
+    cluster = EmbeddedCluster(folder / "cluster", [(free_port(), free_port()) for _ in range(3)])
+    cluster.start()
+    queue = embedded_server(folder / "queue")
+    yield cluster, queue.url
+    queue.stop()
     cluster.stop()
 
 

@@ -28,7 +28,7 @@ from projections.progress import Progress
 from projections.settings import Settings
 from projections.snapshot_format import FULL_MAGIC, read_header
 from projections.snapshot_store import SnapshotStore
-from workers.embedded import EmbeddedServer
+from workers.embedded import CLUSTER_BUS_OFFSET, EmbeddedCluster, EmbeddedServer
 from workers.process import run_worker
 from workers.replay import OnProgress, Outcome, replay
 
@@ -58,14 +58,9 @@ def web_arguments(host: str, port: int | str, threads: int | str | None = None) 
 def _up(args: argparse.Namespace) -> int:
     """Start the web process and the workers (and the embedded server without REDIS_URL);
     Ctrl-C (or SIGTERM) stops them all, the server last so nothing is lost."""
-    server = None
     env = dict(os.environ)
     env.setdefault("ARCHIVE_URL", (Path(args.data_dir) / "archive").resolve().as_uri())
-    if not env.get("REDIS_URL"):
-        server = EmbeddedServer(Path(args.data_dir), args.redis_port, fsync=args.fsync)
-        server.start()
-        env["REDIS_URL"] = server.url
-        print(f"embedded server on {server.url}, data in {args.data_dir}", flush=True)
+    servers = [] if env.get("REDIS_URL") else _embedded(args, env)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -83,9 +78,37 @@ def _up(args: argparse.Namespace) -> int:
             child.terminate()
     for child in children:
         child.wait(timeout=30)
-    if server is not None:
+    for server in servers:
         server.stop()
     return 0
+
+
+def _embedded(
+    args: argparse.Namespace, env: dict[str, str]
+) -> list[EmbeddedServer | EmbeddedCluster]:
+    """Start the embedded server (REDIS_URL), or with `--cluster N` a cluster of N primaries
+    on the next N ports (REDIS_URL) and the queue's server (QUEUE_URL); set their URLs."""
+    data = Path(args.data_dir)
+    server = EmbeddedServer(data, args.redis_port, fsync=args.fsync)
+    server.start()
+    if not args.cluster:
+        env["REDIS_URL"] = server.url
+        print(f"embedded server on {server.url}, data in {args.data_dir}", flush=True)
+        return [server]
+    ports = [args.redis_port + 1 + i for i in range(args.cluster)]
+    cluster = EmbeddedCluster(data / "cluster", [(p, p + CLUSTER_BUS_OFFSET) for p in ports])
+    try:
+        cluster.start()
+    except BaseException:
+        server.stop()
+        raise
+    env["REDIS_URL"], env["QUEUE_URL"] = cluster.url, server.url
+    print(
+        f"embedded cluster of {args.cluster} primaries on ports {ports[0]}-{ports[-1]}, the queue's"
+        f" server on {server.url}, data in {args.data_dir}",
+        flush=True,
+    )
+    return [cluster, server]
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -96,7 +119,6 @@ def _worker(args: argparse.Namespace) -> int:
 def _store() -> redis.Redis:
     settings = Settings.from_env()
     r = store.connect(settings.redis_url, 4, settings.redis_ssl_cert_reqs)
-    store.refuse_cluster(r)
     return r
 
 
@@ -184,11 +206,14 @@ def _changes(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     r = _store()
     settings = Settings.from_env()
-    print(f"{'collection':<24} {'appended':>10} {'applied':>10} {'lag':>8} {'points':>10}")
+    node = " node" if store.is_cluster(r) else ""  # on a cluster: the primary of each
+    print(f"{'collection':<24} {'appended':>10} {'applied':>10} {'lag':>8} {'points':>10}{node}")
     for found in collections.overview(r):
         name = found.collection.name
+        held = f" {store.node_of(r, found.collection.keys.seq)}" if node else ""
         print(
             f"{name:<24} {found.appended:>10} {found.applied:>10} {found.lag:>8} {found.points:>10}"
+            f"{held}"
         )
     queued = jobs.queue_store(settings, r, 2)
     queue = jobs.queue(queued, settings.queue_name)
@@ -253,6 +278,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("always", "everysec", "no"),
         default=os.environ.get("APPENDFSYNC", "everysec"),
         help="appendfsync of the embedded server",
+    )
+    up.add_argument(
+        "--cluster",
+        type=int,
+        default=0,
+        metavar="N",
+        help="embed a Redis Cluster of N primaries (and a server for the queue) instead",
     )
     up.set_defaults(run=_up)
     commands.add_parser("worker", help="run one worker").set_defaults(run=_worker)

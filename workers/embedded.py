@@ -88,6 +88,7 @@ def _client(port: int, timeout: float = 5.0) -> redis.Redis:
 
 
 SLOTS = 16384
+CLUSTER_BUS_OFFSET = 10000  # a node's bus port, from its port, as Redis Cluster's default
 
 
 class EmbeddedCluster:
@@ -122,6 +123,10 @@ class EmbeddedCluster:
         every node sees the cluster as ok."""
         for server in self.nodes:
             server.start()
+        deadline = time.monotonic() + ready_seconds
+        if _cluster_info(self.primaries[0])["cluster_slots_assigned"] == str(SLOTS):
+            self._wait(deadline, lambda info: info["cluster_state"] == "ok")
+            return  # formed before: its nodes remember it (nodes.conf in their folders)
         share = SLOTS // len(self.primaries)
         for i, server in enumerate(self.primaries):
             last = SLOTS - 1 if i == len(self.primaries) - 1 else (i + 1) * share - 1
@@ -129,7 +134,6 @@ class EmbeddedCluster:
         first = _client(self.primaries[0].port)
         for server in self.nodes[1:]:
             first.execute_command("CLUSTER MEET", "127.0.0.1", server.port, server.cluster_port)
-        deadline = time.monotonic() + ready_seconds
         self._wait(deadline, lambda info: int(info["cluster_known_nodes"]) == len(self.nodes))
         for i, server in enumerate(self.replicas):
             primary = self.primaries[i % len(self.primaries)]
@@ -148,7 +152,11 @@ class EmbeddedCluster:
 
 def _holds(server: EmbeddedServer, ready: Callable[[dict[str, str]], bool]) -> bool:
     """Whether the node's CLUSTER INFO is `ready`."""
-    return ready(cast("dict[str, str]", _client(server.port).execute_command("CLUSTER INFO")))
+    return ready(_cluster_info(server))
+
+
+def _cluster_info(server: EmbeddedServer) -> dict[str, str]:
+    return cast("dict[str, str]", _client(server.port).execute_command("CLUSTER INFO"))
 
 
 def _replicates(server: EmbeddedServer, node_id: str) -> bool:

@@ -24,14 +24,13 @@ def _sweep_forever(r: redis.Redis, settings: Settings, stop: threading.Event) ->
     while not stop.wait(settings.sweep_seconds):
         try:
             catchup.sweep(r, settings)
-        except redis.RedisError as error:
+        except store.FAILURES as error:
             logger.warning("sweep skipped: %s", error)
 
 
 def run_worker(settings: Settings) -> None:
     json_logging.configure()
     r = store.connect(settings.redis_url, 16, settings.redis_ssl_cert_reqs)
-    store.refuse_cluster(r)
     aliases.move_former_key(r)
     memory.refuse_eviction(r, settings.allow_eviction)
     stop = threading.Event()

@@ -12,7 +12,7 @@ from falcon import testing
 from api.app import create_app
 from projections.settings import Settings
 from tests.support import free_port, pointlog, procfile, spawn
-from workers.embedded import EmbeddedServer
+from workers.embedded import EmbeddedCluster
 
 
 @pytest.fixture(scope="module")
@@ -121,20 +121,25 @@ def test_a_body_over_the_limit_is_413_and_appends_nothing(redis_url, workers, na
 
 
 @pytest.mark.own_server
-def test_a_cluster_node_is_refused_at_start(tmp_path: Path) -> None:
-    """A REDIS_URL naming a Redis Cluster node stops the web process, the worker and the
-    command line at start with the problem, instead of failing later on keys other nodes hold."""
-    node = EmbeddedServer(tmp_path / "node", free_port(), cluster_port=free_port())
-    node.start()
+def test_a_cluster_without_a_queue_server_of_its_own_is_refused_at_start(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """RQ's queue cannot live on a cluster: a REDIS_URL naming a cluster node without a
+    QUEUE_URL, or a QUEUE_URL naming one, stops the web process, the worker and the command
+    line at start with the problem, instead of failing later on keys other nodes hold."""
+    cluster = EmbeddedCluster(tmp_path / "cluster", [(free_port(), free_port())])
+    cluster.start()
     try:
-        problem = "names a node of a Redis Cluster"
+        problem = "REDIS_URL, without QUEUE_URL, names a node of a Redis Cluster"
         with pytest.raises(SystemExit, match=problem):
-            create_app(Settings(redis_url=node.url))
+            create_app(Settings(redis_url=cluster.url))
         output = tmp_path / "worker.log"
-        worker = spawn(procfile()["worker"], {"REDIS_URL": node.url}, output)
+        worker = spawn(procfile()["worker"], {"REDIS_URL": cluster.url}, output)
         assert worker.wait(timeout=60) != 0
         assert problem in output.read_text()
-        status = pointlog(node.url, "status")
+        status = pointlog(cluster.url, "status")
         assert status.returncode != 0 and problem in status.stdout + status.stderr
+        with pytest.raises(SystemExit, match="QUEUE_URL names a node of a Redis Cluster"):
+            create_app(Settings(redis_url=redis_url, queue_url=cluster.url))
     finally:
-        node.stop()
+        cluster.stop()
