@@ -55,7 +55,7 @@ from api.snapshots import (
 from api.telemetry import Telemetry
 from api.unsupported import NotServed
 from api.writes import Writer
-from projections import aliases, collections, jobs, json_logging, memory, reads, store
+from projections import aliases, collections, jobs, json_logging, log, memory, reads, store
 from projections.archive import open_archive
 from projections.memory import WriteLimit
 from projections.progress import Progress
@@ -85,7 +85,12 @@ def create_app(
     stats = RequestStats()
     metrics = Metrics(r, vectors, limit, stats)
     queue = jobs.queue(jobs.queue_store(settings, r, settings.web_threads + 8), settings.queue_name)
-    writer = Writer(r, queue, progress, settings.default_wait_seconds, metrics.waits, limit)
+    replication = None
+    if settings.append_replicas:
+        replication = log.Replication(settings.append_replicas, settings.append_replicas_timeout_ms)
+    writer = Writer(
+        r, queue, progress, settings.default_wait_seconds, metrics.waits, limit, replication
+    )
     candidates = reads.kept_candidates()
     ctx = Context(r, settings, progress, writer, collections.Cache(r), vectors, candidates)
 

@@ -47,6 +47,7 @@ class Writer:
     default_wait_seconds: float
     waits: Histogram
     limit: WriteLimit
+    replication: log.Replication | None = None  # APPEND_REPLICAS
 
     def append(
         self,
@@ -58,14 +59,17 @@ class Writer:
         """Append the event (with `config`: one that changes the collection's config to it).
         It either is in the log once this returns, or nothing was appended (CollectionGone:
         the collection was deleted meanwhile; ConfigChanged: its config changed since the event
-        was checked; StoreFull: Redis's memory is past the write limit)."""
+        was checked; StoreFull: Redis's memory is past the write limit). NotReplicated: it is
+        in the log, but fewer replicas than APPEND_REPLICAS asks for had it in time."""
         self.limit.check(event.size, len(event.ops))
         try:
-            appended = log.append(self.r, collection, event, config)
+            appended = log.append(self.r, collection, event, config, self.replication)
         except redis.OutOfMemoryError as error:
             raise self.limit.full(error) from error
         if appended.kicked:
             self._kick(collection)
+        if self.replication is not None:
+            self.replication.check(appended)
         logger.info(
             "appended",
             extra={

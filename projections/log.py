@@ -14,7 +14,7 @@ from typing import cast
 import orjson
 import redis
 
-from projections import event_format
+from projections import event_format, store
 from projections.archive import Archive
 from projections.collections import Collection, CollectionGone, ConfigChanged
 from projections.errors import QdrantError, from_record
@@ -57,13 +57,43 @@ class Appended:
     first_op: int  # operation_id of the event's first operation
     last_op: int
     kicked: bool  # this append raised the collection's kick flag: a job must be queued
+    replicated: int | None = None  # how many replicas have it, when the append asked
+
+
+@dataclass(frozen=True)
+class Replication:
+    """Appends wait (WAIT) until this many replicas have them, at most `timeout_ms`."""
+
+    replicas: int
+    timeout_ms: int
+
+    def check(self, appended: Appended) -> None:
+        """Raise NotReplicated when fewer replicas than asked have the append."""
+        confirmed = appended.replicated or 0
+        if confirmed < self.replicas:
+            raise NotReplicated(
+                f"operation {appended.first_op} is in the log, but {confirmed} of the"
+                f" {self.replicas} replicas asked for (APPEND_REPLICAS) had it within"
+                f" {self.timeout_ms} ms: it will be applied, and a failover before the replicas"
+                " have it would lose it"
+            )
+
+
+class NotReplicated(QdrantError):
+    http_status = 503
+    prefix = "Service unavailable: "
 
 
 def append(
-    r: redis.Redis, collection: Collection, event: Event, config: JsonObject | None = None
+    r: redis.Redis,
+    collection: Collection,
+    event: Event,
+    config: JsonObject | None = None,
+    replication: Replication | None = None,
 ) -> Appended:
     """Append an event checked against `collection`'s config; with `config`, the event
-    changes the collection's config to it, in the same step."""
+    changes the collection's config to it, in the same step; with `replication`, then wait
+    for the replicas (Appended.replicated says how many have it)."""
     encoded = event.encode()
     n = len(event.ops)
     keys = collection.keys
@@ -76,17 +106,20 @@ def append(
     ]
     if config is not None:
         args.append(orjson.dumps({"version": collection.version + 1, "config": config}))
-    result = _APPEND(
-        keys=[keys.seq, keys.log, keys.kick, keys.log_bytes, keys.version, keys.config],
-        args=args,
-        client=r,
-    )
+    touched = [keys.seq, keys.log, keys.kick, keys.log_bytes, keys.version, keys.config]
+    replicated = None
+    if replication is None:
+        result = _APPEND(keys=touched, args=args, client=r)
+    else:
+        result, replicated = store.run_and_wait(
+            r, _APPEND, touched, args, replication.replicas, replication.timeout_ms
+        )
     if result == -1:
         raise CollectionGone(collection.name)
     if result == -2:
         raise ConfigChanged(collection.name)
     seq, kicked = int(result[0]), bool(result[1])
-    return Appended(first_op=seq - n, last_op=seq - 1, kicked=kicked)
+    return Appended(seq - n, seq - 1, kicked, replicated)
 
 
 # KEYS: checkpoint, log, index definitions, archived, schema. ARGV: count, highest entry id

@@ -79,6 +79,10 @@ class Settings:
     # Appends stop once Redis uses this share of its maxmemory: the rest is room for the
     # workers to apply what was acknowledged (see memory.py).
     memory_write_limit: float = 0.8
+    # An append is acknowledged once this many replicas of its server have it (WAIT), within
+    # the timeout; 0: once the server has it (Redis replicates asynchronously).
+    append_replicas: int = 0
+    append_replicas_timeout_ms: int = 1000
     # Start even though Redis's maxmemory-policy may evict keys (acknowledged writes with them).
     allow_eviction: bool = False
     # A read whose read-your-writes wait runs out: "refuse" answers 503, "warn" answers what
@@ -127,6 +131,10 @@ class Settings:
             hot_log_mb=_env_float("HOT_LOG_MB", cls.hot_log_mb),
             vector_cache_mb=_env_int("VECTOR_CACHE_MB", cls.vector_cache_mb),
             memory_write_limit=_env_float("MEMORY_WRITE_LIMIT", cls.memory_write_limit),
+            append_replicas=_env_int("APPEND_REPLICAS", cls.append_replicas),
+            append_replicas_timeout_ms=_env_int(
+                "APPEND_REPLICAS_TIMEOUT_MS", cls.append_replicas_timeout_ms
+            ),
             allow_eviction=_env_bool("ALLOW_EVICTION", cls.allow_eviction),
             stale_reads=_choice("STALE_READS", cls.stale_reads, ("refuse", "warn")),
             request_log=_choice("REQUEST_LOG", cls.request_log, ("all", "errors")),

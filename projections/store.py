@@ -14,7 +14,7 @@ from redis._parsers.encoders import Encoder
 from redis.cluster import ClusterPipeline
 from redis.commands.core import Script
 from redis.connection import HiredisRespSerializer
-from redis.exceptions import RedisClusterException
+from redis.exceptions import NoScriptError, RedisClusterException
 from redis.typing import EncodableT, KeyT
 
 from projections import keys as K
@@ -216,6 +216,52 @@ def pool_of(r: redis.Redis | redis.RedisCluster, key: str) -> redis.ConnectionPo
         assert node is not None
         return node.connection_pool
     return r.connection_pool
+
+
+def run_and_wait(
+    r: redis.Redis, lua: Script, keys: list[str], args: list[Any], replicas: int, timeout_ms: int
+) -> tuple[Any, int]:
+    """Run the script, then WAIT until `replicas` replicas of its server have its writes (or
+    the timeout passes): the script's reply, and how many replicas have them. One connection
+    for both, taken from the pool of the server holding `keys[0]`, since WAIT waits for the
+    writes of its own connection."""
+    pool = pool_of(r, keys[0])
+    connection = pool.get_connection()
+    try:
+        reply, confirmed = _sent_with_wait(
+            connection, ("EVALSHA", lua.sha), keys, args, replicas, timeout_ms
+        )
+        if isinstance(reply, NoScriptError):  # the server lacks it: send the source this once
+            source = ("EVAL", lua.script)
+            reply, confirmed = _sent_with_wait(connection, source, keys, args, replicas, timeout_ms)
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
+    if isinstance(reply, redis.ResponseError):
+        raise reply
+    return reply, int(confirmed)
+
+
+def _sent_with_wait(
+    connection: redis.connection.Connection,
+    call: tuple[str, Any],
+    keys: list[str],
+    args: list[Any],
+    replicas: int,
+    timeout_ms: int,
+) -> tuple[Any, Any]:
+    """Send the script's call and a WAIT in one write, then read both replies (a script's
+    error reply is returned, not raised, so the WAIT's is still read)."""
+    connection.send_packed_command(
+        connection.pack_commands([(*call, len(keys), *keys, *args), ("WAIT", replicas, timeout_ms)])
+    )
+    try:
+        reply: Any = connection.read_response()
+    except redis.ResponseError as error:
+        reply = error
+    return reply, connection.read_response()
 
 
 def queue_announce(pipe: redis.client.Pipeline, channel: str, message: int) -> None:

@@ -106,6 +106,14 @@ def embedded_server(folder: Path, fsync: str = "everysec") -> EmbeddedServer:
     return server
 
 
+@dataclass(frozen=True)
+class Served:
+    """What a session's processes run on: REDIS_URL, and the rest of their environment."""
+
+    url: str
+    env: dict[str, str]
+
+
 @dataclass
 class Web:
     port: int

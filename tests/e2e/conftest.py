@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import Cluster
+from tests.support import Cluster, Served
 
 
 @pytest.fixture(scope="session")
@@ -18,16 +18,20 @@ def snapshots_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def base_url(request: pytest.FixtureRequest, snapshots_url: str) -> Iterator[str]:
-    """The Procfile's web process and two of its workers, on the test server; with
-    TEST_CLUSTER set, on an embedded Redis Cluster, the queue on a server of its own."""
+def served(request: pytest.FixtureRequest, snapshots_url: str) -> Served:
+    """The test server; with TEST_CLUSTER set, an embedded Redis Cluster, the queue on a
+    server of its own."""
     env = {"SNAPSHOTS_URL": snapshots_url}
-    if os.environ.get("TEST_CLUSTER"):
-        cluster, env["QUEUE_URL"] = request.getfixturevalue("served_cluster")
-        store_url = cluster.url
-    else:
-        store_url = request.getfixturevalue("redis_url")
-    with Cluster(store_url, env=env) as processes:
+    if not os.environ.get("TEST_CLUSTER"):
+        return Served(request.getfixturevalue("redis_url"), env)
+    cluster, env["QUEUE_URL"] = request.getfixturevalue("served_cluster")
+    return Served(cluster.url, env)
+
+
+@pytest.fixture(scope="session")
+def base_url(served: Served) -> Iterator[str]:
+    """The Procfile's web process and two of its workers, on what the session serves."""
+    with Cluster(served.url, env=served.env) as processes:
         processes.start_workers(2)
         [url] = processes.start_webs()
         yield url

@@ -10,12 +10,12 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.support import Cluster, wait_for_port
+from tests.support import Cluster, Served, wait_for_port
 
 
 @pytest.fixture(scope="module")
-def second_pod(redis_url: str, base_url: str) -> Iterator[str]:
-    with Cluster(redis_url) as cluster:
+def second_pod(served: Served, base_url: str) -> Iterator[str]:
+    with Cluster(served.url, served.env) as cluster:
         [url] = cluster.start_webs()
         yield url
 
@@ -59,13 +59,13 @@ def test_a_query_on_one_pod_finds_a_point_just_acknowledged_on_the_other(
 
 
 def test_a_pod_restarted_while_loading_serves_exact_results_once_reloaded(
-    redis_url: str, name: str
+    served: Served, name: str
 ) -> None:
     rng = np.random.default_rng(5)
     vectors = rng.normal(size=(20_000, 32)).astype(np.float32)
     queries = rng.normal(size=(5, 32)).astype(np.float32)
     expected = [np.argsort(-(vectors @ q), kind="stable")[:10].tolist() for q in queries]
-    with Cluster(redis_url) as cluster:
+    with Cluster(served.url, served.env) as cluster:
         cluster.start_workers(1)
         [url] = cluster.start_webs()
         pod = httpx.Client(base_url=url, timeout=30)

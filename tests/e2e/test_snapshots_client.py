@@ -15,7 +15,7 @@ from qdrant_client import QdrantClient, models
 from tests.e2e.endpoints_support import client_fixture as client_fixture
 from tests.e2e.endpoints_support import drop_collections as drop_collections
 from tests.e2e.endpoints_support import http_fixture as http_fixture
-from tests.support import pointlog
+from tests.support import Served, pointlog
 
 VECTORS = models.VectorParams(size=4, distance="Dot")
 
@@ -39,8 +39,7 @@ def test_a_snapshot_recovers_by_location_and_by_upload(
     http: httpx.Client,
     base_url: str,
     name: str,
-    redis_url: str,
-    snapshots_url: str,
+    served: Served,
 ) -> None:
     client.create_collection(name, vectors_config=VECTORS)
     client.create_payload_index(name, "tag", "keyword", wait=True)
@@ -69,8 +68,7 @@ def test_a_snapshot_recovers_by_location_and_by_upload(
     assert everything(client, f"{name}-n") == at_snapshot
     fill(client, f"{name}-n", 200, 1)  # the recovered collection takes writes as any other
     assert len(everything(client, f"{name}-n")) == 51
-    env = {"SNAPSHOTS_URL": snapshots_url}
-    verified = pointlog(redis_url, "replay", f"{name}-n", "--verify", env=env)
+    verified = pointlog(served.url, "replay", f"{name}-n", "--verify", env=served.env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "(from a snapshot at 2) equals the live one" in verified.stdout
 
@@ -105,7 +103,7 @@ def test_bad_snapshots_are_refused_and_change_nothing(
 
 
 def test_a_replay_from_a_snapshot_equals_the_live_projection(
-    client: QdrantClient, name: str, redis_url: str, snapshots_url: str
+    client: QdrantClient, name: str, served: Served
 ) -> None:
     client.create_collection(name, vectors_config=VECTORS)
     fill(client, name, 0, 40)
@@ -113,11 +111,10 @@ def test_a_replay_from_a_snapshot_equals_the_live_projection(
     assert taken is not None
     fill(client, name, 20, 40)  # replaces half, adds half
     client.delete(name, models.PointIdsList(points=[1, 2, 3]), wait=True)
-    env = {"SNAPSHOTS_URL": snapshots_url}
-    verified = pointlog(redis_url, "replay", name, "--verify", "--from-snapshot", env=env)
+    verified = pointlog(served.url, "replay", name, "--verify", "--from-snapshot", env=served.env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "(from a snapshot at 1) equals the live one" in verified.stdout
-    switched = pointlog(redis_url, "replay", name, "--from-snapshot", env=env)
+    switched = pointlog(served.url, "replay", name, "--from-snapshot", env=served.env)
     assert switched.returncode == 0, switched.stderr
     assert len(everything(client, name)) == 57
 
@@ -126,8 +123,7 @@ def test_a_full_snapshot_brings_back_every_collection(
     client: QdrantClient,
     http: httpx.Client,
     name: str,
-    redis_url: str,
-    snapshots_url: str,
+    served: Served,
     tmp_path: Path,
 ) -> None:
     for collection in (name, f"{name}-s"):
@@ -142,7 +138,7 @@ def test_a_full_snapshot_brings_back_every_collection(
     path.write_bytes(download.content)
     for collection in before:
         client.delete_collection(collection)
-    recovered = pointlog(redis_url, "recover", str(path), env={"SNAPSHOTS_URL": snapshots_url})
+    recovered = pointlog(served.url, "recover", str(path), env=served.env)
     assert recovered.returncode == 0, recovered.stderr
     assert {c: everything(client, c) for c in before} == before
     assert client.delete_full_snapshot(full.name)
