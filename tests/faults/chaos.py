@@ -12,7 +12,13 @@ With `--archive folder` or `--archive s3` the workers also move old log entries 
 `--restart-s3` kills and restarts the S3 server once. The archive and the stream must then
 hold every operation exactly once, in order.
 
+With `--cluster` it runs on a Redis Cluster of 3 primaries with a replica each (the queue on
+a server of its own), and `--restart-server` SIGKILLs the primary holding the collection: its
+replica takes over. With `--append-replicas 1` no acknowledged operation may be lost; without,
+those lost (their ids then handed out again) are counted.
+
     python -m tests.faults.chaos --seconds 30 [--restart-server] [--archive s3 --restart-s3]
+    python -m tests.faults.chaos --seconds 30 --cluster --restart-server [--append-replicas 1]
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -34,17 +40,19 @@ from pathlib import Path
 import httpx
 import redis
 
-from projections import changes, collections, log
+from projections import changes, collections, log, store
 from projections.archive import Archive
 from projections.keys import Keys
-from tests.support import ROOT, Cluster, S3Server, embedded_server
-from workers.embedded import EmbeddedServer
+from tests.support import ROOT, Cluster, S3Server, embedded_server, free_port
+from workers.embedded import NODE_TIMEOUT_MS, EmbeddedCluster
 
 COLLECTION = "chaos"
 WAIT_TIMEOUT = 5  # seconds, given to every wait=true call
 HOT_LOG_OPERATIONS = 100  # small, so archiving runs all through the run
 BACKOFF = 0.05  # seconds a client waits after a failed request
 SLACK = 3.0  # what a wait=true call may take beyond its timeout (HTTP, a pod under load)
+# ... and on a cluster whose primary fails: an append waits until its replica has taken over.
+FAILOVER_SLACK = NODE_TIMEOUT_MS / 1000 + 2.0
 
 
 @dataclass
@@ -53,6 +61,7 @@ class Tally:
     requests: int = 0
     unreachable: int = 0  # connection errors: the pod was down
     unavailable: int = 0  # 503s: the pod was up, the server was not
+    failed: int = 0  # other 5xx answers: bugs
     outage: list[float] = field(default_factory=list)  # when 503s were seen
     waits: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -121,6 +130,8 @@ def client_loop(seed: int, pods: list[str], until: float, tally: Tally) -> None:
             if response.status_code == 503:
                 tally.unavailable += 1
                 tally.outage.append(time.monotonic())
+            elif response.status_code >= 500:
+                tally.failed += 1
             elif response.status_code == 200:
                 result = response.json().get("result")
                 for item in result if isinstance(result, list) else [result] if result else []:
@@ -148,6 +159,52 @@ def start_archive(kind: str | None, folder: Path) -> Archiving | None:
     return Archiving({**settings, **s3.env, "ARCHIVE_URL": f"{url}/archive"}, s3)
 
 
+@dataclass
+class Servers:
+    """What the run's processes use: REDIS_URL, the rest of their environment, the server
+    fault (a crash, and the server back), and how to stop it all."""
+
+    url: str
+    env: dict[str, str]
+    crash: Callable[[], None]
+    stop: Callable[[], None]
+
+
+def one_server(folder: Path) -> Servers:
+    """A server on its append-only file (synced on every write): crashed, it restarts on it."""
+    server = embedded_server(folder, fsync="always")
+
+    def crash() -> None:
+        server.kill()
+        server.start()
+
+    return Servers(server.url, {}, crash, server.stop)
+
+
+def a_cluster(folder: Path, append_replicas: int) -> Servers:
+    """A Redis Cluster of 3 primaries with a replica each, and the queue's server: the crash
+    SIGKILLs the primary holding the collection, waits for its replica to take over, and
+    starts it again (it rejoins as a replica)."""
+    ports = [[(free_port(), free_port()) for _ in range(3)] for _ in "pr"]
+    cluster = EmbeddedCluster(folder / "cluster", ports[0], ports[1], fsync="always")
+    cluster.start()
+    queue = embedded_server(folder / "queue")
+
+    def crash() -> None:
+        keys = collections.load(store.connect(cluster.url), COLLECTION).keys
+        primary = cluster.primary_of(keys.seq)
+        primary.kill()
+        cluster.wait_for_failover(primary)
+        primary.start()
+
+    def stop() -> None:
+        queue.stop()
+        cluster.stop()
+
+    env = {"QUEUE_URL": queue.url, "APPEND_REPLICAS": str(append_replicas)}
+    return Servers(cluster.url, env, crash, stop)
+
+
 def run(
     seconds: float,
     restart_server: bool,
@@ -155,15 +212,20 @@ def run(
     data_dir: Path | None = None,
     archive: str | None = None,
     restart_s3: bool = False,
+    cluster: bool = False,
+    append_replicas: int = 0,
 ) -> dict:
-    """Run the faults; returns the figures (and raises AssertionError on a broken promise)."""
+    """Run the faults; returns the figures (and raises AssertionError on a broken promise).
+    With `cluster`, on a Redis Cluster whose primary holding the collection is the server
+    that crashes (with `restart_server`); `append_replicas`: APPEND_REPLICAS."""
     folder = data_dir or Path(tempfile.mkdtemp(prefix="pointlog-chaos-"))
     archiving = start_archive(archive, folder)
-    server = embedded_server(folder, fsync="always")
-    cluster = Cluster(server.url, archiving.env if archiving else None)
+    servers = a_cluster(folder, append_replicas) if cluster else one_server(folder)
+    env = {**servers.env, **(archiving.env if archiving else {})}
+    processes = Cluster(servers.url, env)
     try:
-        cluster.start_workers(3)
-        pods = cluster.start_webs(2)
+        processes.start_workers(3)
+        pods = processes.start_webs(2)
         create_collection(pods[0])
         tally = Tally()
         until = time.monotonic() + seconds
@@ -174,33 +236,35 @@ def run(
         for thread in threads:
             thread.start()
         s3 = archiving.s3 if archiving and restart_s3 else None
-        kills = inflict_faults(cluster, server, seconds, until, restart_server, s3)
+        crash = servers.crash if restart_server else None
+        kills = inflict_faults(processes, seconds, until, crash, s3)
         for thread in threads:
             thread.join()
-        return check(server.url, pods, tally, kills, archiving)
+        lossless = not cluster or append_replicas > 0
+        slack = SLACK + (FAILOVER_SLACK if cluster and restart_server else 0.0)
+        return check(servers.url, pods, tally, kills, archiving, lossless, slack)
     finally:
-        cluster.stop()
-        server.stop()
+        processes.stop()
+        servers.stop()
         if archiving and archiving.s3:
             archiving.s3.stop()
 
 
 def inflict_faults(
     cluster: Cluster,
-    server: EmbeddedServer,
     seconds: float,
     until: float,
-    restart_server: bool,
+    crash: Callable[[], None] | None,
     s3: S3Server | None,
 ) -> dict[str, int]:
     """Until `until`: every 1 to 3 s a random worker SIGKILLed and restarted; once, after 30% of
     the run, the first web pod; once, after 45%, the S3 server (when given); once, after 60%,
-    the server (with `restart_server`)."""
+    the server `crash`es (when given)."""
     rng = random.Random(7)
     kills = {"workers": 0, "web": 0, "server": 0, "s3": 0}
     web_killed_at = time.monotonic() + seconds * 0.3
     s3_killed_at = time.monotonic() + seconds * 0.45 if s3 else float("inf")
-    server_killed_at = time.monotonic() + seconds * 0.6 if restart_server else float("inf")
+    server_killed_at = time.monotonic() + seconds * 0.6 if crash else float("inf")
     while time.monotonic() < until:
         time.sleep(rng.uniform(1.0, 3.0))  # the fault schedule, not a synchronisation
         cluster.restart_worker(rng.randrange(len(cluster.workers)))
@@ -213,9 +277,8 @@ def inflict_faults(
             cluster.restart_web(0)
             kills["web"] += 1
             web_killed_at = float("inf")
-        if time.monotonic() > server_killed_at:
-            server.kill()
-            server.start()
+        if crash is not None and time.monotonic() > server_killed_at:
+            crash()
             kills["server"] += 1
             server_killed_at = float("inf")
     return kills
@@ -247,27 +310,37 @@ def check_archive(r: redis.Redis, keys: Keys, archive: Archive, seq: int) -> tup
 
 
 def check(
-    url: str, pods: list[str], tally: Tally, kills: dict, archiving: Archiving | None
+    url: str,
+    pods: list[str],
+    tally: Tally,
+    kills: dict,
+    archiving: Archiving | None,
+    lossless: bool = True,
+    slack: float = SLACK,
 ) -> dict:
+    """What pointlog promises after the run. Not `lossless` (a failover without
+    APPEND_REPLICAS): acknowledged operations may be lost, their ids handed out again; they
+    are counted, and everything else must hold all the same."""
     # A read waits (read-your-writes) until everything acknowledged is applied.
     count = httpx.post(f"{pods[1]}/collections/{COLLECTION}/points/count", json={}, timeout=60)
     count.raise_for_status()
-    r = redis.Redis.from_url(url)
+    r = store.connect(url)
     keys = collections.load(r, COLLECTION).keys
     seq, applied = (int(v) for v in r.mget(keys.seq, keys.applied))
     applied_ops = int(r.hget(keys.stats, "ops"))
     acknowledged = sorted(set(tally.acknowledged))
-    assert len(acknowledged) == len(tally.acknowledged), "an operation id was handed out twice"
-    assert acknowledged and acknowledged[-1] < seq, (
-        "an acknowledged operation is missing from the log"
-    )
+    lost = len(tally.acknowledged) - len(acknowledged) + sum(1 for o in acknowledged if o >= seq)
+    assert tally.failed == 0, f"{tally.failed} answers were 5xx other than 503"
+    assert acknowledged, "no operation was acknowledged"
+    if lossless:
+        assert lost == 0, f"{lost} acknowledged operations are missing or were handed out twice"
     assert applied == seq, f"checkpoint {applied} != log length {seq}"
     assert applied_ops == seq, f"{applied_ops} operations applied for {seq} in the log"
     feed = changes.read(r, keys, changes.START, count=100_000)
     assert feed and feed[-1].after == applied, "the change feed does not end at the checkpoint"
     assert all(a.after == b.before for a, b in pairwise(feed)), "the change feed has a gap"
     slowest = max(tally.waits, default=0.0)
-    assert slowest <= WAIT_TIMEOUT + SLACK, f"a wait=true call took {slowest:.1f}s"
+    assert slowest <= WAIT_TIMEOUT + slack, f"a wait=true call took {slowest:.1f}s"
     archived = segments = 0
     env = {"REDIS_URL": url, "PATH": "/usr/bin:/bin", **(archiving.env if archiving else {})}
     if archiving is not None:
@@ -282,6 +355,7 @@ def check(
     return {
         "requests": tally.requests,
         "operations acknowledged": len(acknowledged),
+        "acknowledged, then lost": lost,
         "pod unreachable": tally.unreachable,
         "503 server down": tally.unavailable,
         "503s seen for (s)": round(max(tally.outage) - min(tally.outage), 2) if tally.outage else 0,
@@ -316,9 +390,18 @@ def main() -> None:
     parser.add_argument("--restart-server", action="store_true")
     parser.add_argument("--archive", choices=("folder", "s3"))
     parser.add_argument("--restart-s3", action="store_true")
+    parser.add_argument(
+        "--cluster", action="store_true", help="on a Redis Cluster: the crash is a failover"
+    )
+    parser.add_argument("--append-replicas", type=int, default=0, help="APPEND_REPLICAS")
     args = parser.parse_args()
     figures = run(
-        args.seconds, args.restart_server, archive=args.archive, restart_s3=args.restart_s3
+        args.seconds,
+        args.restart_server,
+        archive=args.archive,
+        restart_s3=args.restart_s3,
+        cluster=args.cluster,
+        append_replicas=args.append_replicas,
     )
     for name, value in figures.items():
         print(f"{name:>24}: {value}")

@@ -1,5 +1,6 @@
 """The fault run (tests/faults/chaos.py), short enough for the suite: workers SIGKILLed and
-restarted, a web pod killed, the server killed and restarted on its append-only file."""
+restarted, a web pod killed, the server killed and restarted on its append-only file, and a
+cluster's primary killed and replaced by its replica."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ def test_archiving_through_killed_workers_and_an_s3_restart_loses_nothing(tmp_pa
     assert figures["S3 server restarts"] == 1 and figures["worker kills"] >= 3
     # the log moved out while workers were being killed (chaos.check_archive: all of it reads)
     assert figures["operations archived"] > 0 and figures["segments"] > 1
+
+
+def test_a_cluster_failover_with_replicated_appends_loses_nothing(tmp_path: Path) -> None:
+    """The primary holding the collection SIGKILLed mid-load, its replica promoted: with
+    APPEND_REPLICAS=1, every acknowledged operation is applied once (chaos.check)."""
+    figures = chaos.run(
+        seconds=15, restart_server=True, data_dir=tmp_path, cluster=True, append_replicas=1
+    )
+    assert figures["server kills"] == 1 and figures["acknowledged, then lost"] == 0
+    assert figures["operations acknowledged"] > 100
