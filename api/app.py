@@ -55,10 +55,11 @@ from api.snapshots import (
 from api.telemetry import Telemetry
 from api.unsupported import NotServed
 from api.writes import Writer
-from projections import aliases, collections, jobs, json_logging, log, memory, reads, store
+from projections import aliases, collections, jobs, json_logging, memory, reads, store
 from projections.archive import open_archive
 from projections.memory import WriteLimit
 from projections.progress import Progress
+from projections.replication import Replication
 from projections.settings import Settings
 from projections.snapshot_store import SnapshotStore
 from projections.vector_model import VectorModels
@@ -87,7 +88,7 @@ def create_app(
     queue = jobs.queue(jobs.queue_store(settings, r, settings.web_threads + 8), settings.queue_name)
     replication = None
     if settings.append_replicas:
-        replication = log.Replication(settings.append_replicas, settings.append_replicas_timeout_ms)
+        replication = Replication(settings.append_replicas, settings.append_replicas_timeout_ms)
     writer = Writer(
         r, queue, progress, settings.default_wait_seconds, metrics.waits, limit, replication
     )

@@ -20,6 +20,7 @@ from projections.events import Event
 from projections.jsontypes import JsonObject
 from projections.memory import WriteLimit
 from projections.progress import Progress
+from projections.replication import Replication
 
 logger = logging.getLogger("pointlog.api")
 
@@ -47,7 +48,7 @@ class Writer:
     default_wait_seconds: float
     waits: Histogram
     limit: WriteLimit
-    replication: log.Replication | None = None  # APPEND_REPLICAS
+    replication: Replication | None = None  # APPEND_REPLICAS
 
     def append(
         self,
@@ -69,7 +70,7 @@ class Writer:
         if appended.kicked:
             self._kick(collection)
         if self.replication is not None:
-            self.replication.check(appended)
+            self.replication.check(appended.first_op, appended.replicated or 0)
         logger.info(
             "appended",
             extra={

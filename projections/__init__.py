@@ -7,7 +7,8 @@ Where a write goes:
    (`vectors.py`), payload paths (`jsonpath.py`), filters (`filters.py`) and index
    definitions (`indexes.py`). Bad input raises an error of `errors.py`; nothing is appended.
 2. **appended**: `log.py` gives the event its operation ids and adds it to the collection's
-   stream in one script; `jobs.py` queues the catch-up job that the append's kick asks for.
+   stream in one script (then, with APPEND_REPLICAS, waits for replicas: `replication.py`);
+   `jobs.py` queues the catch-up job that the append's kick asks for.
 3. **applied**: a worker's `apply.py` computes a batch of events against `staging.py` (the
    projection as the batch changes it) and commits writes and checkpoint in one MULTI/EXEC,
    with the payload indexes' data (`index_data.py`). `keys.py` is the key layout of all of it.
@@ -31,6 +32,10 @@ its operations touched (`segment_index.py`); `operations_feed.py` (the users' ch
 and `point_history.py` read the archive, then the stream. `memory.py` keeps Redis from
 evicting or filling up; `consistency.py` says what a read that waited too long answers.
 Other names for collections: `aliases.py`; `slices.py` is the `slice` condition's hash.
+
+The connection: `store.py` connects to one server or, asking it first, to the Redis Cluster
+it belongs to (`cluster_client.py`: redis-py's cluster client adjusted for commands of one
+slot); `packer.py` writes commands to the wire with hiredis.
 
 Operating collections: `config_changes.py` turns a PATCH, or a vector name added or removed,
 into the config it leaves (appended as an event, `log.py`); `strict_mode.py` enforces a

@@ -14,7 +14,7 @@ from typing import cast
 import orjson
 import redis
 
-from projections import event_format, store
+from projections import event_format
 from projections.archive import Archive
 from projections.collections import Collection, CollectionGone, ConfigChanged
 from projections.errors import QdrantError, from_record
@@ -22,6 +22,7 @@ from projections.event_format import Fields
 from projections.events import Event
 from projections.jsontypes import JsonObject
 from projections.keys import Keys
+from projections.replication import Replication, run_and_wait
 from projections.segments import Entry
 from projections.store import script
 
@@ -60,30 +61,6 @@ class Appended:
     replicated: int | None = None  # how many replicas have it, when the append asked
 
 
-@dataclass(frozen=True)
-class Replication:
-    """Appends wait (WAIT) until this many replicas have them, at most `timeout_ms`."""
-
-    replicas: int
-    timeout_ms: int
-
-    def check(self, appended: Appended) -> None:
-        """Raise NotReplicated when fewer replicas than asked have the append."""
-        confirmed = appended.replicated or 0
-        if confirmed < self.replicas:
-            raise NotReplicated(
-                f"operation {appended.first_op} is in the log, but {confirmed} of the"
-                f" {self.replicas} replicas asked for (APPEND_REPLICAS) had it within"
-                f" {self.timeout_ms} ms: it will be applied, and a failover before the replicas"
-                " have it would lose it"
-            )
-
-
-class NotReplicated(QdrantError):
-    http_status = 503
-    prefix = "Service unavailable: "
-
-
 def append(
     r: redis.Redis,
     collection: Collection,
@@ -111,7 +88,7 @@ def append(
     if replication is None:
         result = _APPEND(keys=touched, args=args, client=r)
     else:
-        result, replicated = store.run_and_wait(
+        result, replicated = run_and_wait(
             r, _APPEND, touched, args, replication.replicas, replication.timeout_ms
         )
     if result == -1:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-import hiredis
 import redis
-from redis._parsers.encoders import Encoder
 from redis.cluster import ClusterPipeline
 from redis.commands.core import Script
-from redis.connection import HiredisRespSerializer
-from redis.exceptions import NoScriptError, RedisClusterException
+from redis.exceptions import RedisClusterException
 from redis.typing import EncodableT, KeyT
 
 from projections import keys as K
+from projections.cluster_client import connect_cluster
+from projections.packer import Packer
 
 logger = logging.getLogger("pointlog.store")
 
@@ -27,26 +25,6 @@ FAILURES = (redis.RedisError, RedisClusterException)
 
 # Blocking reads in pointlog stay far below this; it only bounds a hung connection.
 SOCKET_TIMEOUT = 10.0
-
-
-class Packer:
-    """Packs a command with hiredis in one call. redis-py's own packer encodes every argument
-    in Python first, a large part of a big commit's cost (an HSET of 20,000 fields:
-    17 ms against 2.7 ms). hiredis writes str, int and float as redis-py does (floats by
-    `repr`); anything else, and the commands whose name holds a space, go to redis-py's."""
-
-    def __init__(self) -> None:
-        self._fallback = HiredisRespSerializer(None, Encoder("utf-8", "strict", False).encode)
-
-    def pack(self, *args: Any) -> list[bytes]:
-        name = args[0]
-        if isinstance(name, str) and " " not in name:
-            try:
-                return [hiredis.pack_command(args)]
-            except TypeError:
-                pass  # a memoryview or a bool, say: redis-py knows what to do with it
-        packed: list[bytes] = self._fallback.pack(*args)
-        return packed
 
 
 def connect(url: str, max_connections: int = 64, ssl_cert_reqs: str | None = None) -> redis.Redis:
@@ -63,7 +41,8 @@ def connect(url: str, max_connections: int = 64, ssl_cert_reqs: str | None = Non
     if not clustered:
         return single
     single.close()
-    return cast("redis.Redis", connect_cluster(url, max_connections, ssl_cert_reqs))
+    clustered_client = connect_cluster(url, max_connections, ssl_cert_reqs, SOCKET_TIMEOUT)
+    return cast("redis.Redis", clustered_client)
 
 
 def connect_single(
@@ -89,80 +68,9 @@ def connect_single(
     return redis.Redis(connection_pool=pool)
 
 
-def connect_cluster(
-    url: str, max_connections: int = 64, ssl_cert_reqs: str | None = None
-) -> redis.RedisCluster:
-    """A Redis Cluster client, from the URL of any of its nodes: as `connect`'s, per node."""
-    options: dict[str, Any] = {}
-    if url.startswith("rediss://"):
-        if ssl_cert_reqs and "ssl_cert_reqs=" not in url:
-            options["ssl_cert_reqs"] = ssl_cert_reqs
-    else:
-        options["connection_class"] = _PackedConnection  # TLS keeps redis-py's packer
-    return SlotCluster.from_url(
-        url,
-        max_connections=max_connections,
-        socket_timeout=SOCKET_TIMEOUT,
-        socket_connect_timeout=2.0,
-        **options,
-    )
-
-
-class _PackedConnection(redis.Connection):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(command_packer=Packer(), **kwargs)  # type: ignore[no-untyped-call]
-
-
-class SlotPipeline(ClusterPipeline):
-    """A cluster pipeline that queues the multi-key commands redis-py refuses in one (it
-    cannot route keys of several slots): pointlog's pipelines touch one collection, whose
-    keys share a slot, so a node answers them as a single server would."""
-
-    mget = redis.Redis.mget
-    rename = redis.Redis.rename
-    sinter = redis.Redis.sinter
-    sunion = redis.Redis.sunion
-    sdiff = redis.Redis.sdiff
-    sinterstore = redis.Redis.sinterstore
-    sunionstore = redis.Redis.sunionstore
-    sdiffstore = redis.Redis.sdiffstore
-
-
-class SlotCluster(redis.RedisCluster):
-    """redis-py's cluster client, with pipelines that are SlotPipelines."""
-
-    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> SlotPipeline:
-        pipe = super().pipeline(transaction, shard_hint)  # type: ignore[no-untyped-call]
-        pipe.__class__ = SlotPipeline  # the same object, with the commands unblocked
-        if transaction:
-            pipe.cluster_response_callbacks = self._transaction_callbacks
-        return cast("SlotPipeline", pipe)
-
-    @functools.cached_property
-    def _transaction_callbacks(self) -> dict[str, Callable[..., Any]]:
-        """redis-py parses a transaction's replies with the cluster's callbacks alone, so an
-        XRANGE comes back as lists, a ZRANGE WITHSCORES as pairs: the node's own callbacks
-        (a single server's) go first, the cluster's still win."""
-        node = self.get_default_node().redis_connection  # type: ignore[no-untyped-call]
-        assert node is not None
-        own = {name: _as_node(parse) for name, parse in node.response_callbacks.items()}
-        return {**own, **self.cluster_response_callbacks}
-
-
 def _host(url: str) -> str:
     """The URL without its credentials, for a log line."""
     return url.rsplit("@", 1)[-1]
-
-
-def _as_node(parse: Callable[..., Any]) -> Callable[..., Any]:
-    """A node's reply callback called as the cluster calls its own (with the command's keys,
-    which a node's callback does not take)."""
-
-    def parsed(response: Any, **options: Any) -> Any:
-        options.pop("keys", None)
-        return parse(response, **options)
-
-    return parsed
 
 
 CLUSTER_PROBLEM = (
@@ -203,12 +111,6 @@ def memory_infos(r: redis.Redis | redis.RedisCluster) -> list[dict[str, object]]
     return [r.info("memory")]
 
 
-def node_of(r: redis.Redis | redis.RedisCluster, key: str) -> str:
-    """host:port of the cluster node holding `key` (the primary of its slot)."""
-    assert isinstance(r, redis.RedisCluster)
-    return str(r.get_node_from_key(key).name)
-
-
 def pool_of(r: redis.Redis | redis.RedisCluster, key: str) -> redis.ConnectionPool:
     """The connection pool of the server holding `key` (on a cluster, its slot's primary)."""
     if isinstance(r, redis.RedisCluster):
@@ -216,52 +118,6 @@ def pool_of(r: redis.Redis | redis.RedisCluster, key: str) -> redis.ConnectionPo
         assert node is not None
         return node.connection_pool
     return r.connection_pool
-
-
-def run_and_wait(
-    r: redis.Redis, lua: Script, keys: list[str], args: list[Any], replicas: int, timeout_ms: int
-) -> tuple[Any, int]:
-    """Run the script, then WAIT until `replicas` replicas of its server have its writes (or
-    the timeout passes): the script's reply, and how many replicas have them. One connection
-    for both, taken from the pool of the server holding `keys[0]`, since WAIT waits for the
-    writes of its own connection."""
-    pool = pool_of(r, keys[0])
-    connection = pool.get_connection()
-    try:
-        reply, confirmed = _sent_with_wait(
-            connection, ("EVALSHA", lua.sha), keys, args, replicas, timeout_ms
-        )
-        if isinstance(reply, NoScriptError):  # the server lacks it: send the source this once
-            source = ("EVAL", lua.script)
-            reply, confirmed = _sent_with_wait(connection, source, keys, args, replicas, timeout_ms)
-    except BaseException:
-        connection.disconnect()
-        raise
-    finally:
-        pool.release(connection)
-    if isinstance(reply, redis.ResponseError):
-        raise reply
-    return reply, int(confirmed)
-
-
-def _sent_with_wait(
-    connection: redis.connection.Connection,
-    call: tuple[str, Any],
-    keys: list[str],
-    args: list[Any],
-    replicas: int,
-    timeout_ms: int,
-) -> tuple[Any, Any]:
-    """Send the script's call and a WAIT in one write, then read both replies (a script's
-    error reply is returned, not raised, so the WAIT's is still read)."""
-    connection.send_packed_command(
-        connection.pack_commands([(*call, len(keys), *keys, *args), ("WAIT", replicas, timeout_ms)])
-    )
-    try:
-        reply: Any = connection.read_response()
-    except redis.ResponseError as error:
-        reply = error
-    return reply, connection.read_response()
 
 
 def queue_announce(pipe: redis.client.Pipeline, channel: str, message: int) -> None:

@@ -22,6 +22,7 @@ from rq import Worker
 
 from projections import collections, full_snapshots, jobs, log, operations_feed, snapshots, store
 from projections.archive import open_archive
+from projections.cluster_client import node_of
 from projections.errors import QdrantError
 from projections.event_format import iso_time
 from projections.progress import Progress
@@ -210,7 +211,7 @@ def _status(args: argparse.Namespace) -> int:
     print(f"{'collection':<24} {'appended':>10} {'applied':>10} {'lag':>8} {'points':>10}{node}")
     for found in collections.overview(r):
         name = found.collection.name
-        held = f" {store.node_of(r, found.collection.keys.seq)}" if node else ""
+        held = f" {node_of(r, found.collection.keys.seq)}" if node else ""
         print(
             f"{name:<24} {found.appended:>10} {found.applied:>10} {found.lag:>8} {found.points:>10}"
             f"{held}"

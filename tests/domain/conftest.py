@@ -38,7 +38,7 @@ def r(request: pytest.FixtureRequest) -> redis.Redis:
     if request.param == "fakeredis":
         return fakeredis.FakeRedis()
     if request.param == "cluster":
-        return store.connect_cluster(request.getfixturevalue("cluster_url"))
+        return store.connect(request.getfixturevalue("cluster_url"))  # a cluster's client
     return redis.Redis.from_url(request.getfixturevalue("domain_url"))
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from redis.connection import PythonRespSerializer
 
-from projections.store import Packer
+from projections.packer import Packer
 
 ARGS = st.lists(
     st.one_of(
