@@ -152,11 +152,11 @@ class _AskedPosition:
         self._reader = reader
         keys = reader.collection.keys
         self._pool = store.pool_of(reader.r, keys.seq)
-        self._connection: redis.connection.Connection | None
-        self._connection = self._pool.get_connection()
+        self._connection: redis.connection.Connection | None = None
         try:
+            self._connection = self._pool.get_connection()
             self._connection.send_command("MGET", keys.seq, keys.version)
-        except redis.ConnectionError:
+        except redis.ConnectionError:  # `read` asks the usual way
             self._give_back(broken=True)
 
     def read(self) -> Position:

@@ -80,7 +80,7 @@ CLUSTER_PROBLEM = (
 )
 
 
-def refuse_cluster(r: redis.Redis, setting: str = "REDIS_URL") -> None:
+def refuse_cluster(r: redis.Redis, setting: str) -> None:
     """At a process's start: exit with the problem when the server that `setting` names is a
     cluster node. One that does not answer yet, or knows no `INFO cluster`, is not refused."""
     try:

@@ -16,7 +16,7 @@ import pytest
 import redis
 from hypothesis import settings
 
-from tests.support import Cluster, S3Server, embedded_server, free_port
+from tests.support import Cluster, S3Server, embedded_cluster, embedded_server
 from workers.embedded import EmbeddedCluster
 
 TESTS = Path(__file__).resolve().parent
@@ -56,10 +56,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Redis Cluster of three embedded primaries, started when a test first asks for it."""
-    cluster = EmbeddedCluster(
-        tmp_path_factory.mktemp("cluster"), [(free_port(), free_port()) for _ in range(3)]
-    )
-    cluster.start()
+    cluster = embedded_cluster(tmp_path_factory.mktemp("cluster"), 3)
     yield cluster.url
     cluster.stop()
 
@@ -71,8 +68,7 @@ def served_cluster(
     """Another cluster of three embedded primaries, for the Procfile's processes to serve, and
     the URL of a plain server for their queue (QUEUE_URL)."""
     folder = tmp_path_factory.mktemp("served-cluster")
-    cluster = EmbeddedCluster(folder / "cluster", [(free_port(), free_port()) for _ in range(3)])
-    cluster.start()
+    cluster = embedded_cluster(folder / "cluster", 3)
     queue = embedded_server(folder / "queue")
     yield cluster, queue.url
     queue.stop()

@@ -17,7 +17,7 @@ from types import TracebackType
 import fsspec
 import redis
 
-from workers.embedded import EmbeddedServer
+from workers.embedded import EmbeddedCluster, EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,6 +104,18 @@ def embedded_server(folder: Path, fsync: str = "everysec") -> EmbeddedServer:
     server = EmbeddedServer(folder, free_port(), fsync=fsync)
     server.start()
     return server
+
+
+def embedded_cluster(
+    folder: Path, primaries: int, replicas: int = 0, fsync: str = "everysec"
+) -> EmbeddedCluster:
+    """A fresh embedded Redis Cluster on free ports (`replicas` replicas of each primary),
+    keeping its nodes' data under `folder`; every node sees it ok when this returns."""
+    ports = [(free_port(), free_port()) for _ in range(primaries)]
+    replica_ports = [(free_port(), free_port()) for _ in range(primaries * replicas)]
+    cluster = EmbeddedCluster(folder, ports, replica_ports, fsync)
+    cluster.start()
+    return cluster
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ import redis
 from projections import changes, collections, log, store
 from projections.archive import Archive
 from projections.keys import Keys
-from tests.support import ROOT, Cluster, S3Server, embedded_server, free_port
-from workers.embedded import NODE_TIMEOUT_MS, EmbeddedCluster
+from tests.support import ROOT, Cluster, S3Server, embedded_cluster, embedded_server
+from workers.embedded import NODE_TIMEOUT_MS
 
 COLLECTION = "chaos"
 WAIT_TIMEOUT = 5  # seconds, given to every wait=true call
@@ -185,9 +185,7 @@ def a_cluster(folder: Path, append_replicas: int) -> Servers:
     """A Redis Cluster of 3 primaries with a replica each, and the queue's server: the crash
     SIGKILLs the primary holding the collection, waits for its replica to take over, and
     starts it again (it rejoins as a replica)."""
-    ports = [[(free_port(), free_port()) for _ in range(3)] for _ in "pr"]
-    cluster = EmbeddedCluster(folder / "cluster", ports[0], ports[1], fsync="always")
-    cluster.start()
+    cluster = embedded_cluster(folder / "cluster", 3, replicas=1, fsync="always")
     queue = embedded_server(folder / "queue")
 
     def crash() -> None:

@@ -11,8 +11,7 @@ from falcon import testing
 
 from api.app import create_app
 from projections.settings import Settings
-from tests.support import free_port, pointlog, procfile, spawn
-from workers.embedded import EmbeddedCluster
+from tests.support import embedded_cluster, pointlog, procfile, spawn
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +126,7 @@ def test_a_cluster_without_a_queue_server_of_its_own_is_refused_at_start(
     """RQ's queue cannot live on a cluster: a REDIS_URL naming a cluster node without a
     QUEUE_URL, or a QUEUE_URL naming one, stops the web process, the worker and the command
     line at start with the problem, instead of failing later on keys other nodes hold."""
-    cluster = EmbeddedCluster(tmp_path / "cluster", [(free_port(), free_port())])
-    cluster.start()
+    cluster = embedded_cluster(tmp_path / "cluster", 1)
     try:
         problem = "REDIS_URL, without QUEUE_URL, names a node of a Redis Cluster"
         with pytest.raises(SystemExit, match=problem):
