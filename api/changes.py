@@ -3,8 +3,9 @@ operation id; from the first without it), oldest first, as `{"operations": [...]
 "last_operation_id": n}` (the next call's `since`). With `feed=longpoll`, a call that finds
 none waits, push-based, up to `timeout` seconds for the next one. With `feed=eventsource`, a
 stream of server-sent events (one an operation, its id the operation id) that ends after
-`timeout` seconds; an EventSource reconnects and resumes with `Last-Event-ID`. pointlog's own
-endpoint: Qdrant has no change feed."""
+`timeout` seconds; an EventSource reconnects and resumes with `Last-Event-ID`. A collection of
+several shards has a feed per shard (`shard=N`). pointlog's own endpoint: Qdrant has no change
+feed."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class Changes(Resource):
         if resumed is not None:
             since = _event_id(resumed)
         limit = int_param(req, "limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
+        number = int_param(req, "shard", -1, minimum=0)
         feed = req.get_param("feed") or "normal"
         if feed not in FEEDS:
             raise QueryFormatError(f"feed: unknown variant `{feed}`, expected one of {FEEDS}")
@@ -53,13 +55,14 @@ class Changes(Resource):
             req, "timeout", DEFAULT_LONGPOLL_SECONDS, minimum=1, maximum=MAX_LONGPOLL_SECONDS
         )
         if feed == "eventsource":
-            collection = self._ctx.using(name, lambda found: found)
+            collection = self._ctx.using(name, lambda found: _shard(found, number))
             resp.content_type = "text/event-stream"
             resp.set_header("Cache-Control", "no-cache")
             resp.stream = self._events(collection, since, limit, timeout)
             return
 
-        def run(collection: Collection) -> JsonObject:
+        def run(found: Collection) -> JsonObject:
+            collection = _shard(found, number)
             page = self._page(collection, since, limit)
             if not page.operations and feed == "longpoll":
                 # the checkpoint passes operation since + 1 once it reaches since + 2
@@ -87,6 +90,20 @@ class Changes(Resource):
                 return
             if not page.operations:
                 self._ctx.progress.wait(collection.keys, since + 2, left)
+
+
+def _shard(collection: Collection, number: int) -> Collection:
+    """The shard whose feed is asked for (`shard`; a collection of one shard needs none):
+    each shard has its own log, so its own operation ids."""
+    count = len(collection.parts)
+    if number == -1 and count > 1:
+        raise BadRequest(
+            f"Collection `{collection.name}` has {count} shards, each with its own change feed: "
+            f"ask for one with `shard` (0 to {count - 1})"
+        )
+    if number >= count:
+        raise BadRequest(f"Collection `{collection.name}` has no shard {number} (0 to {count - 1})")
+    return collection.parts[max(number, 0)]
 
 
 def _event_id(value: str) -> int:

@@ -9,7 +9,8 @@ from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, collection_timeout
 from api.unsupported import refuse
-from projections import collections, config_changes, reads
+from projections import collections, config_changes, reads, shard_reads, store
+from projections.cluster_client import node_of
 from projections.collections import Collection
 from projections.indexes import IndexInfo
 from projections.jsontypes import JsonObject
@@ -48,12 +49,12 @@ class CollectionItem:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         def describe(collection: Collection) -> JsonObject:
-            points, schema = reads.overview(self._ctx.reader(collection))
-            # This process's vector read model (started here if need be) says how far
+            points, schema = shard_reads.overview(self._ctx.readers(collection))
+            # This process's vector read models (started here if need be) say how far
             # indexing has come: the pod a client asks is the pod that will serve its queries.
-            model = self._ctx.vectors.of(collection)
-            indexing = model is not None and model.indexing
-            indexed = 0 if model is None else model.indexed
+            models = [self._ctx.vectors.of(part) for part in collection.parts]
+            indexing = any(model is not None and model.indexing for model in models)
+            indexed = sum(model.indexed for model in models if model is not None)
             return info(collection, points, schema, indexing, indexed)
 
         ok(req, resp, self._ctx.using(name, describe))
@@ -134,20 +135,26 @@ def _merged(defaults: JsonObject, given: object) -> JsonObject:
 
 
 class CollectionCluster:
-    """`GET /collections/{name}/cluster`: how Qdrant describes a collection on one node, a
-    single local shard holding every point."""
+    """`GET /collections/{name}/cluster`: the collection's shards, as Qdrant describes a
+    collection's shards on one peer; on a Redis Cluster each says the node holding it."""
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         def describe(collection: Collection) -> JsonObject:
-            points, _ = reads.overview(self._ctx.reader(collection))
-            shard = {"shard_id": 0, "points_count": points, "state": "Active"}
+            clustered = store.is_cluster(self._ctx.r)
+            shards = []
+            for number, part in enumerate(collection.parts):
+                points, _ = reads.overview(self._ctx.reader(part))
+                shard: JsonObject = {"shard_id": number, "points_count": points, "state": "Active"}
+                if clustered:
+                    shard["node"] = node_of(self._ctx.r, part.keys.seq)
+                shards.append(shard)
             return {
                 "peer_id": 0,
-                "shard_count": 1,
-                "local_shards": [shard],
+                "shard_count": len(shards),
+                "local_shards": shards,
                 "remote_shards": [],
                 "shard_transfers": [],
             }

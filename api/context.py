@@ -41,3 +41,7 @@ class Context:
         progress = self.progress if self.settings.read_your_writes else None
         consistency = Consistency(warn_stale=self.settings.stale_reads == "warn")
         return Reader(self.r, collection, progress, wait, self.candidates, consistency)
+
+    def readers(self, collection: Collection, timeout: float | None = None) -> list[Reader]:
+        """A reader of each of its shards (shard_reads merges their answers)."""
+        return [self.reader(part, timeout) for part in collection.parts]

@@ -10,7 +10,7 @@ from api.http import ok
 from api.params import read_params
 from api.points import Resource
 from api.strict import check_read
-from projections import facets
+from projections import shard_reads
 from projections.collections import Collection
 from projections.errors import FormatError
 from projections.jsonpath import path_arg
@@ -35,7 +35,7 @@ class Facet(Resource):
 
         def run(collection: Collection) -> JsonObject:
             check_read(self._ctx, collection, body, timeout, limit)
-            hits = facets.facet(self._ctx.reader(collection, timeout), key, flt, limit)
+            hits = shard_reads.facet(self._ctx.readers(collection, timeout), key, flt, limit)
             return {"hits": [{"value": value, "count": count} for value, count in hits]}
 
         ok(req, resp, self._ctx.using(name, run))

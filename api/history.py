@@ -15,6 +15,7 @@ from projections import ids, point_history
 from projections.archive import Archive
 from projections.collections import Collection
 from projections.jsontypes import JsonObject
+from projections.shard_placement import shard_of
 
 
 class PointHistory(Resource):
@@ -28,7 +29,8 @@ class PointHistory(Resource):
         limit = int_param(req, "limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
 
         def run(collection: Collection) -> JsonObject:
-            page = point_history.read(self._ctx.r, collection, key, since, limit, self._archive)
+            shard = collection.parts[shard_of(key, len(collection.parts))]
+            page = point_history.read(self._ctx.r, shard, key, since, limit, self._archive)
             return {"operations": page.operations, "last_operation_id": page.last_operation_id}
 
         ok(req, resp, self._ctx.using(name, run))

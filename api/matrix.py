@@ -34,9 +34,11 @@ class _Matrix(Resource):
         raw = body.get("filter")
 
         def run(collection: Collection) -> Neighbours:
-            reader = self._ctx.reader(collection, timeout)
-            model = self._ctx.vectors.of(collection)
-            return distance_matrix.neighbours(reader, using, sample, limit, raw, model)
+            parts = [
+                (self._ctx.reader(part, timeout), self._ctx.vectors.of(part))
+                for part in collection.parts
+            ]
+            return distance_matrix.neighbours(parts, using, sample, limit, raw)
 
         return self._ctx.using(name, run)
 

@@ -171,9 +171,10 @@ def vector_counts(r: redis.Redis, figures: list[Figures]) -> list[tuple[str, str
     named = [(f.collection, name) for f in figures for name in f.collection.vector_names]
     with r.pipeline(transaction=False) as pipe:
         for collection, name in named:
-            pipe.hlen(collection.keys.vectors(name))
-        counts = cast("list[int]", pipe.execute())
-    return [(c.name, name, n) for (c, name), n in zip(named, counts, strict=True)]
+            for part in collection.parts:
+                pipe.hlen(part.keys.vectors(name))
+        counts = iter(cast("list[int]", pipe.execute()))
+    return [(c.name, name, sum(next(counts) for _ in c.parts)) for c, name in named]
 
 
 class _Memory(Collector):

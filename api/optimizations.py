@@ -28,25 +28,28 @@ class Optimizations:
         completed_limit = int_param(req, "completed_limit", 16, 0)
 
         def describe(collection: Collection) -> JsonObject:
-            points, _ = reads.overview(self._ctx.reader(collection))
-            segment = {"uuid": str(uuid.UUID(int=collection.cid)), "points_count": points}
-            model = self._ctx.vectors.of(collection)
-            running = [_shown(collection, b, segment) for b in model.builds()] if model else []
-            done = list(model.completed)[::-1][:completed_limit] if model else []
+            running: list[JsonObject] = []
+            done: list[JsonObject] = []
+            idle: list[JsonObject] = []
+            for part in collection.parts:  # a shard's read model: a segment
+                points, _ = reads.overview(self._ctx.reader(part))
+                segment = {"uuid": str(uuid.UUID(int=part.cid)), "points_count": points}
+                model = self._ctx.vectors.of(part)
+                builds = model.builds() if model else []
+                running += [_shown(part, b, segment) for b in builds]
+                finished = list(model.completed)[::-1][:completed_limit] if model else []
+                done += [_shown(part, b, segment) for b in finished]
+                idle += [] if builds else [segment]
             shown: JsonObject = {
                 "summary": {
                     "queued_optimizations": 0,
                     "queued_segments": 0,
                     "queued_points": 0,
-                    "idle_segments": 0 if running else 1,
+                    "idle_segments": len(idle),
                 },
                 "running": running,
             }
-            lists = {
-                "queued": [],
-                "completed": [_shown(collection, b, segment) for b in done],
-                "idle_segments": [] if running else [segment],
-            }
+            lists = {"queued": [], "completed": done[:completed_limit], "idle_segments": idle}
             shown.update({part: lists[part] for part in wanted if part in WITH})
             return shown
 

@@ -14,7 +14,7 @@ from api.issues import note_slow_read
 from api.params import WriteParams, read_params, write_params
 from api.strict import check_read, check_write
 from api.writes import Submitted, UpdateResult
-from projections import events, ids, reads
+from projections import events, ids, shard_reads
 from projections.collections import Collection
 from projections.errors import FormatError, NotFound, WrongInput
 from projections.events import Builder, Event
@@ -76,7 +76,7 @@ class Points(Write):
 
         def retrieve(collection: Collection) -> list[JsonObject]:
             projection = fields.projection(collection, body, default_payload=False)
-            return reads.retrieve(self._ctx.reader(collection, timeout), keys, projection)
+            return shard_reads.retrieve(self._ctx.readers(collection, timeout), keys, projection)
 
         ok(req, resp, self._ctx.using(name, retrieve))
 
@@ -149,8 +149,8 @@ class Point(Resource):
 
         def get(collection: Collection) -> list[JsonObject]:
             everything = Projection(compile_selector(True), tuple(collection.vectors))
-            reader = self._ctx.reader(collection, timeout)
-            return reads.retrieve(reader, [ids.to_key(point)], everything)
+            readers = self._ctx.readers(collection, timeout)
+            return shard_reads.retrieve(readers, [ids.to_key(point)], everything)
 
         found = self._ctx.using(name, get)
         if not found:
@@ -178,11 +178,11 @@ class Scroll(Resource):
             started = time.perf_counter()
             check_read(self._ctx, collection, body, timeout, limit)
             projection = fields.projection(collection, body, default_payload=True)
-            reader = self._ctx.reader(collection, timeout)
+            readers = self._ctx.readers(collection, timeout)
             if order is not None:
-                points = reads.scroll_ordered(reader, order, limit, flt, projection)
+                points = shard_reads.scroll_ordered(readers, order, limit, flt, projection)
                 return {"points": points, "next_page_offset": None}
-            points, next_key = reads.scroll(reader, start, limit, flt, projection)
+            points, next_key = shard_reads.scroll(readers, start, limit, flt, projection)
             note_slow_read(self._ctx, collection, body.get("filter"), started)
             next_offset = None if next_key is None else ids.from_key(next_key)
             return {"points": points, "next_page_offset": next_offset}
@@ -202,7 +202,7 @@ class Count(Resource):
         def count(collection: Collection) -> int:
             started = time.perf_counter()
             check_read(self._ctx, collection, body, timeout, exact=exact)
-            counted = reads.count(self._ctx.reader(collection, timeout), flt)
+            counted = shard_reads.count(self._ctx.readers(collection, timeout), flt)
             note_slow_read(self._ctx, collection, body.get("filter"), started)
             return counted
 

@@ -17,13 +17,13 @@ from api.params import read_params
 from api.points import Resource
 from api.query_body import Lookup, group_by, query_stage, with_lookup
 from api.strict import check_query
-from projections import ids, reads
+from projections import ids, shard_reads
 from projections.collections import Collection
 from projections.errors import FormatError, QdrantError
 from projections.groups import grouped, shown
 from projections.jsontypes import JsonObject
-from projections.query_plan import Answering, Stage, answer
-from projections.reads import Reader
+from projections.query_plan import Answering, OtherCollection, Stage
+from projections.shard_queries import Shards
 
 StageOf = Callable[[JsonObject], Stage]
 Answer = Callable[[Collection], list[JsonObject]]
@@ -42,20 +42,35 @@ class _Queries(Resource):
             started = time.perf_counter()
             check_query(self._ctx, collection, stage, timeout)
             projection = fields.projection(collection, body, self.default_payload)
-            answered = answer(self._answering(collection, timeout), stage, projection)
+            answered = self._answering(collection, timeout).run(stage, projection)
             note_slow_read(self._ctx, collection, stage.filter, started)
             return answered
 
         return run
 
-    def _answering(self, collection: Collection, timeout: float | None) -> Answering:
-        """The collection's reader and vector read model, and readers of others by name."""
+    def _answering(
+        self, collection: Collection, timeout: float | None, models: bool = True
+    ) -> Answering | Shards:
+        """The collection's reader and vector read model (its shards' when it has several),
+        and other collections by name (read without their models)."""
 
-        def other(name: str) -> Reader:
-            return self._ctx.using(name, lambda found: self._ctx.reader(found, timeout))
+        def other(name: str) -> OtherCollection:
+            def found(lookup: Collection) -> OtherCollection:
+                return OtherCollection(
+                    lookup, self._answering(lookup, timeout, models=False).vectors()
+                )
 
-        reader = self._ctx.reader(collection, timeout)
-        return Answering(reader, self._ctx.vectors.of(collection), other)
+            return self._ctx.using(name, found)
+
+        parts = [
+            Answering(
+                self._ctx.reader(part, timeout),
+                self._ctx.vectors.of(part) if models else None,
+                other,
+            )
+            for part in collection.parts
+        ]
+        return Shards(collection, parts) if collection.sharded else parts[0]
 
     def _batch(self, req: falcon.Request, stage_of: StageOf) -> list[Answer]:
         timeout = read_params(req)
@@ -111,7 +126,7 @@ class Groups(_Queries):
             check_query(self._ctx, collection, stage, timeout, by.size)
             projection = fields.projection(collection, body, self.default_payload)
             ans = self._answering(collection, timeout)
-            answered = shown(ans.reader, grouped(ans, stage, by), projection)
+            answered = shown(ans.retrieve, grouped(ans.run, stage, by), projection)
             if lookup is not None:
                 self._look_up(lookup, answered, timeout)
             note_slow_read(self._ctx, collection, stage.filter, started)
@@ -126,9 +141,8 @@ class Groups(_Queries):
 
         def read(other: Collection) -> dict[str, JsonObject]:
             projection = fields.projection(other, lookup.shown, default_payload=True)
-            found = reads.retrieve(
-                self._ctx.reader(other, timeout), list(keys.values()), projection
-            )
+            readers = self._ctx.readers(other, timeout)
+            found = shard_reads.retrieve(readers, list(keys.values()), projection)
             return {ids.to_key(record["id"]): record for record in found}
 
         records = self._ctx.using(lookup.collection, read)

@@ -13,7 +13,7 @@ from prometheus_client import Histogram
 from rq import Queue
 
 from api.params import WriteParams
-from projections import jobs, log
+from projections import jobs, log, shard_events
 from projections.collections import Collection
 from projections.errors import Timeout
 from projections.events import Event
@@ -33,11 +33,22 @@ class UpdateResult(TypedDict):
 
 
 @dataclass(frozen=True)
+class Appended:
+    """One shard's event in its log: the shard, the operation ids it took, and which of the
+    request's operations each one is."""
+
+    shard: Collection
+    op_ids: range
+    origins: list[int]
+
+
+@dataclass(frozen=True)
 class Submitted:
-    """An event in the log: its collection and operation ids."""
+    """A request's events in the logs of the shards it touched (one for most collections)."""
 
     collection: Collection
-    op_ids: range
+    parts: list[Appended]
+    operations: int  # how many the request had
 
 
 @dataclass
@@ -63,44 +74,65 @@ class Writer:
         was checked; StoreFull: Redis's memory is past the write limit). NotReplicated: it is
         in the log, but fewer replicas than APPEND_REPLICAS asks for had it in time."""
         self.limit.check(event.size, len(event.ops))
-        try:
-            appended = log.append(self.r, collection, event, config, self.replication)
-        except redis.OutOfMemoryError as error:
-            raise self.limit.full(error) from error
-        if appended.kicked:
-            self._kick(collection)
+        if collection.sharded:
+            split = shard_events.split(event, len(collection.shards))
+            shares = [(collection.shards[n], part.event, part.origins) for n, part in split.items()]
+        else:
+            shares = [(collection, event, list(range(len(event.ops))))]
+        appended = [self._append(shard, own, config) for shard, own, _ in shares]
         if self.replication is not None:
-            self.replication.check(appended.first_op, appended.replicated or 0)
+            for one in appended:
+                self.replication.check(one.first_op, one.replicated or 0)
+        parts = [
+            Appended(shard, range(one.first_op, one.last_op + 1), origins)
+            for (shard, _, origins), one in zip(shares, appended, strict=True)
+        ]
         logger.info(
             "appended",
             extra={
                 "collection": collection.name,
-                "operation_id": appended.first_op,
+                "operation_id": _answered_ids(parts, len(event.ops))[0],
                 "operations": [op["type"] for op in event.ops],
                 "wait": params.wait,
             },
         )
-        return Submitted(collection, range(appended.first_op, appended.last_op + 1))
+        return Submitted(collection, parts, len(event.ops))
+
+    def _append(self, shard: Collection, event: Event, config: JsonObject | None) -> log.Appended:
+        try:
+            appended = log.append(self.r, shard, event, config, self.replication)
+        except redis.OutOfMemoryError as error:
+            raise self.limit.full(error) from error
+        if appended.kicked:
+            self._kick(shard)
+        return appended
 
     def answer(self, submitted: Submitted, params: WriteParams) -> list[UpdateResult]:
         """One UpdateResult per operation: acknowledged, or (`wait=true`) completed, the
-        first operation's error, or wait_timeout."""
-        op_ids = submitted.op_ids
+        first operation's error, or wait_timeout. On several shards an operation's id is the
+        largest it took in any of them (as Qdrant answers), and `wait` waits for them all."""
+        answered = _answered_ids(submitted.parts, submitted.operations)
         if not params.wait:
-            return _results(op_ids, "acknowledged")
+            return _results(answered, "acknowledged")
         timeout = params.timeout if params.timeout is not None else self.default_wait_seconds
-        keys = submitted.collection.keys
         started = time.perf_counter()
-        applied = self.progress.wait(keys, op_ids.stop, timeout)
+        deadline = started + timeout
+        applied = all(
+            self.progress.wait(
+                part.shard.keys, part.op_ids.stop, max(0.0, deadline - time.perf_counter())
+            )
+            for part in submitted.parts
+        )
         self.waits.observe(time.perf_counter() - started)
         if not applied:
             if params.timeout is None:
-                raise Timeout(f"Operation {op_ids.stop - 1} was not applied within {timeout}s")
-            return _results(op_ids, "wait_timeout")
-        for error in log.outcomes(self.r, keys, op_ids):
-            if error is not None:
-                raise error
-        return _results(op_ids, "completed")
+                raise Timeout(f"Operation {max(answered)} was not applied within {timeout}s")
+            return _results(answered, "wait_timeout")
+        for part in submitted.parts:
+            for error in log.outcomes(self.r, part.shard.keys, part.op_ids):
+                if error is not None:
+                    raise error
+        return _results(answered, "completed")
 
     def _kick(self, collection: Collection) -> None:
         """Queue a catch-up job. If this fails the event is still in the log, and the kick flag
@@ -111,5 +143,14 @@ class Writer:
             logger.warning("could not queue catch-up for %s: %s", collection.name, error)
 
 
-def _results(op_ids: range, status: str) -> list[UpdateResult]:
+def _answered_ids(parts: list[Appended], operations: int) -> list[int]:
+    """Each of the request's operations' id: the largest it took in a shard."""
+    answered = [-1] * operations
+    for part in parts:
+        for op_id, origin in zip(part.op_ids, part.origins, strict=True):
+            answered[origin] = max(answered[origin], op_id)
+    return answered
+
+
+def _results(op_ids: list[int], status: str) -> list[UpdateResult]:
     return [{"operation_id": op, "status": status} for op in op_ids]

@@ -33,6 +33,11 @@ and `point_history.py` read the archive, then the stream. `memory.py` keeps Redi
 evicting or filling up; `consistency.py` says what a read that waited too long answers.
 Other names for collections: `aliases.py`; `slices.py` is the `slice` condition's hash.
 
+A collection of several shards (`shard_number`): `shard_placement.py` picks its shards' cids
+(on a cluster, on different primaries) and the shard of each point; `shard_events.py` splits
+an event into one per shard; `shard_reads.py` (by id, scroll, count, facets) and
+`shard_queries.py` (the universal query, groups) merge the shards' answers.
+
 The connection: `store.py` connects to one server or, asking it first, to the Redis Cluster
 it belongs to (`cluster_client.py`: redis-py's cluster client adjusted for commands of one
 slot); `packer.py` writes commands to the wire with hiredis.

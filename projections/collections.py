@@ -10,7 +10,7 @@ from typing import TypeVar, cast
 import orjson
 import redis
 
-from projections import index_data
+from projections import index_data, shard_placement
 from projections import keys as K
 from projections.errors import (
     AlreadyExists,
@@ -36,6 +36,8 @@ ACCEPTED_FIELDS = {
     "optimizers_config", "quantization_config", "strict_mode_config", "metadata", "init_from",
 }  # fmt: skip
 COUNTS = ("shard_number", "replication_factor", "write_consistency_factor")  # u32, at least 1
+# Each shard is a keyspace, a log for a worker, and a read model (a thread) in each web process.
+MAX_SHARDS = 64
 VECTOR_PARAM_FIELDS = {
     "size", "distance", "hnsw_config", "quantization_config", "on_disk", "datatype",
     "multivector_config",
@@ -65,10 +67,26 @@ class Collection:
     created: JsonObject | None = None  # the config it was created with, when it changed since
     # A collection recovered from a snapshot: that snapshot (snapshots.py), its log's start.
     base: str | None = None
+    # With `shard_number` > 1: each shard, a collection of its own cid (and log, projection,
+    # config) under the same name. The collection itself is then its first shard's view.
+    shards: tuple[Collection, ...] = ()
 
     @property
     def keys(self) -> Keys:
         return Keys(self.cid)
+
+    @property
+    def parts(self) -> tuple[Collection, ...]:
+        """Its shards, or itself alone."""
+        return self.shards or (self,)
+
+    @property
+    def sharded(self) -> bool:
+        return len(self.shards) > 1
+
+    def part(self, cid: int) -> Collection | None:
+        """The shard of this cid, None if it has none."""
+        return next((part for part in self.parts if part.cid == cid), None)
 
     @property
     def vector_names(self) -> list[str]:
@@ -102,6 +120,10 @@ def validate_create(body: object) -> JsonObject:
     for field in COUNTS:
         if field in config:
             validate_count(config[field], field)
+    if config.get("shard_number", 1) > MAX_SHARDS:
+        raise ValidationFailed(
+            f"shard_number: value {config['shard_number']} invalid, must be {MAX_SHARDS} or less"
+        )
     config["vectors"] = _validate_vectors(config.get("vectors", {}))
     if "sparse_vectors" in config:
         config["sparse_vectors"] = _validate_sparse(config["sparse_vectors"])
@@ -206,23 +228,40 @@ def check_version(collection: Collection, stored: bytes | None) -> None:
 
 
 @lru_cache(maxsize=1024)
-def _parse(name: str, raw: bytes, changed: bytes | None = None) -> Collection:
-    """A collection from its registry entry and, when its config changed since creation, its
-    `config` key (which the registry cannot hold: it lives in the collection's own slot)."""
+def _parse(
+    name: str, raw: bytes, changed: bytes | None = None, shard: int | None = None
+) -> Collection:
+    """A collection (or, given a `shard`'s cid, that shard) from its registry entry and, when
+    its config changed since creation, its `config` key (which the registry cannot hold: it
+    lives in the collection's own slot)."""
     stored = orjson.loads(raw)
     created, base = stored["config"], stored.get("base")
+    cid = stored["cid"] if shard is None else shard
     if changed is None:
-        return Collection(name, stored["cid"], created, vector_specs(created), base=base)
+        return Collection(name, cid, created, vector_specs(created), base=base)
     latest = orjson.loads(changed)
     config = latest["config"]
-    return Collection(
-        name, stored["cid"], config, vector_specs(config), latest["version"], created, base
-    )
+    return Collection(name, cid, config, vector_specs(config), latest["version"], created, base)
+
+
+def shard_cids(raw: bytes) -> list[int]:
+    """The cids of a registry entry's shards (its own cid alone when it has one shard)."""
+    stored = orjson.loads(raw)
+    return list(stored.get("shards") or [stored["cid"]])
+
+
+def _whole(name: str, raw: bytes, changed: list[bytes | None]) -> Collection:
+    """The collection of a registry entry, given each shard's `config` key."""
+    cids = shard_cids(raw)
+    if len(cids) == 1:
+        return _parse(name, raw, changed[0])
+    parts = tuple(_parse(name, raw, c, cid) for cid, c in zip(cids, changed, strict=True))
+    return replace(parts[0], shards=parts)
 
 
 def parse_entry(name: str, raw: bytes) -> Collection:
     """The collection a registry entry describes, as created."""
-    return _parse(name, raw)
+    return _whole(name, raw, [None] * len(shard_cids(raw)))
 
 
 def at_checkpoint(collection: Collection, schema: bytes | None) -> Collection:
@@ -241,8 +280,13 @@ def _entry(r: redis.Redis, name: str) -> bytes | None:
 
 def _complete(r: redis.Redis, name: str, raw: bytes) -> Collection:
     """The collection of a registry entry, with its config's changes since creation."""
-    cid = _parse(name, raw).cid
-    return _parse(name, raw, cast("bytes | None", r.get(Keys(cid).config)))
+    cids = shard_cids(raw)
+    if len(cids) == 1:
+        return _whole(name, raw, [cast("bytes | None", r.get(Keys(cids[0]).config))])
+    with r.pipeline(transaction=False) as pipe:
+        for cid in cids:
+            pipe.get(Keys(cid).config)
+        return _whole(name, raw, pipe.execute())
 
 
 def load(r: redis.Redis, name: str) -> Collection:
@@ -266,21 +310,27 @@ def find(r: redis.Redis, name: str) -> Collection | None:
 
 
 def create(r: redis.Redis, name: str, config: JsonObject) -> Collection:
-    """Register a collection under a fresh cid. Its keyspace exists before its name does."""
-    cid = int(r.incr(K.NEXT_CID))
-    keys = Keys(cid)
-    r.mset({keys.seq: 0, keys.applied: 0})
-    raw = orjson.dumps({"cid": cid, "config": config})
+    """Register a collection under fresh cids, one a shard. Its keyspaces exist before its
+    name does."""
+    cids = shard_placement.fresh_cids(r, config.get("shard_number", 1))
+    for cid in cids:
+        keys = Keys(cid)
+        r.mset({keys.seq: 0, keys.applied: 0})
+    entry: JsonObject = {"cid": cids[0], "config": config}
+    if len(cids) > 1:
+        entry["shards"] = cids
+    raw = orjson.dumps(entry)
     registered = _register(keys=[K.COLLECTIONS, K.ALIASES], args=[name, raw], client=r)
     if registered != 1:
-        r.delete(keys.seq, keys.applied)
+        for cid in cids:
+            r.delete(Keys(cid).seq, Keys(cid).applied)
     if registered == 0:
         raise AlreadyExists(f"Collection `{name}` already exists!")
     if registered == -1:
         raise WrongInput(
             f"Can't create collection with name {name}. Alias with the same name already exists"
         )
-    return _parse(name, raw)
+    return parse_entry(name, raw)
 
 
 # KEYS: the registry, the aliases. ARGV: name, entry. 1: registered; 0: the name is taken by a
@@ -299,7 +349,7 @@ def delete(r: redis.Redis, name: str) -> bool:
     if raw is None or not _delete_if_same(keys=[K.COLLECTIONS], args=[name, raw], client=r):
         return False
     _drop_aliases(keys=[K.ALIASES], args=[name], client=r)
-    drop_keyspace(r, _parse(name, raw))
+    drop_keyspaces(r, parse_entry(name, raw))
     return True
 
 
@@ -312,7 +362,7 @@ def replace_collection(r: redis.Redis, name: str, raw: bytes) -> None:
             f"Can't create collection with name {name}. Alias with the same name already exists"
         )
     if old is not None:
-        drop_keyspace(r, _parse(name, old))
+        drop_keyspaces(r, parse_entry(name, old))
 
 
 # KEYS: the registry, the aliases. ARGV: name, entry. -1 when the name is an alias's.
@@ -322,6 +372,12 @@ if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -1 end
 return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 """
 )
+
+
+def drop_keyspaces(r: redis.Redis, collection: Collection) -> None:
+    """Drop the keyspace of each of its shards."""
+    for part in collection.parts:
+        drop_keyspace(r, part)
 
 
 def drop_keyspace(r: redis.Redis, collection: Collection) -> None:
@@ -418,35 +474,60 @@ class Figures:
         return self.appended - self.applied
 
 
+_COUNTED = ("appended", "applied", "points", "ops_applied", "batches", "archived", "hot_log_bytes")
+
+
 def registered(r: redis.Redis) -> list[Collection]:
     """Every collection, by name."""
     registry = cast("dict[bytes, bytes]", r.hgetall(K.COLLECTIONS))
-    entries = [(name.decode(), raw) for name, raw in registry.items()]
+    entries = [(name.decode(), raw, shard_cids(raw)) for name, raw in registry.items()]
     with r.pipeline(transaction=False) as pipe:
-        for name, raw in entries:
-            pipe.get(_parse(name, raw).keys.config)
-        changed = pipe.execute()
-    found = [_parse(n, raw, c) for (n, raw), c in zip(entries, changed, strict=True)]
+        for _, _, cids in entries:
+            for cid in cids:
+                pipe.get(Keys(cid).config)
+        changed = iter(pipe.execute())
+    found = [_whole(n, raw, [next(changed) for _ in cids]) for n, raw, cids in entries]
     return sorted(found, key=_name_of)
 
 
+def shard_overview(r: redis.Redis) -> list[Figures]:
+    """Every shard with its figures (a collection of one shard: the collection), by name."""
+    return [f for figures in _figures(r, registered(r)) for f in figures]
+
+
 def overview(r: redis.Redis) -> list[Figures]:
-    """Every collection with its figures, by name, in two round trips whatever their number."""
-    found = registered(r)
+    """Every collection with its figures (its shards' summed), by name."""
+    summed = []
+    for figures in _figures(r, registered(r)):
+        if figures and len(figures) == len(figures[0].collection.parts):
+            counts = [sum(getattr(f, name) for f in figures) for name in _COUNTED]
+            summed.append(Figures(figures[0].collection, *counts))
+    return summed
+
+
+def _figures(r: redis.Redis, found: list[Collection]) -> list[list[Figures]]:
+    """The figures of each shard of each collection, in two round trips whatever their number
+    (without the shards deleted meanwhile)."""
+    parts = [part for collection in found for part in collection.parts]
     with r.pipeline(transaction=False) as pipe:
-        for collection in found:
-            keys = collection.keys
+        for part in parts:
+            keys = part.keys
             pipe.mget(keys.seq, keys.applied, keys.archived, keys.log_bytes)
             pipe.zcard(keys.ids)
             pipe.hmget(keys.stats, "ops", "batches")
-        results = pipe.execute()
-    figures = []
-    for i, collection in enumerate(found):
-        (seq, applied, archived, size), points, (ops, batches) = results[3 * i : 3 * i + 3]
-        if seq is None:
-            continue  # deleted between the two round trips
-        counts = (int(seq), int(applied or 0), int(points), int(ops or 0), int(batches or 0))
-        figures.append(Figures(collection, *counts, int(archived or 0), int(size or 0)))
+        results = iter(pipe.execute())
+    figures: list[list[Figures]] = []
+    for collection in found:
+        figures.append([])
+        for part in collection.parts:
+            (seq, applied, archived, size), points, (ops, batches) = [
+                next(results) for _ in range(3)
+            ]
+            if seq is None:
+                continue  # deleted between the two round trips
+            counts = (int(seq), int(applied or 0), int(points), int(ops or 0), int(batches or 0))
+            shown = collection if part is collection.parts[0] else part
+            figures[-1].append(Figures(shown, *counts, int(archived or 0), int(size or 0)))
     return figures
 
 

@@ -11,6 +11,7 @@ whole collection, and a point that shares no index with another is not its neigh
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import cast
 
@@ -45,25 +46,28 @@ IDS_ONLY = Projection(payload=None, vectors=())
 
 
 def neighbours(
-    reader: Reader,
+    parts: list[tuple[Reader, CollectionVectors | None]],
     using: str,
     sample: int,
     limit: int,
     raw: object,
-    model: CollectionVectors | None = None,
 ) -> Neighbours:
     """The matrix of `sample` points drawn from those the filter `raw` (its JSON, or None)
-    passes that have the vector `using`, `limit` neighbours each. `model`: the collection's
-    vector read model, which sparse searches use when it is current."""
-    spec = reader.collection.vectors.get(using)
+    passes that have the vector `using`, `limit` neighbours each. `parts`: each shard's
+    reader and vector read model (which sparse searches use when it is current)."""
+    spec = parts[0][0].collection.vectors.get(using)
     if spec is None:
         raise WrongInput(f"Not existing vector name error: {using}")
-    drawn = _draw(reader, using, sample, raw)
+    drawn: dict[str, bytes] = {}
+    for reader, _ in parts:
+        drawn.update(_draw(reader, using, sample, raw))
+    if len(drawn) > sample:  # several shards' draws: as many again, at random
+        drawn = dict(random.sample(sorted(drawn.items()), sample))
     if len(drawn) < 2:
         return Neighbours([], [], [], np.zeros(0, dtype=np.float32))
     keys = sorted(drawn)  # point keys sort in id order
     if spec.sparse:
-        rows, cols, scores = sparse_nearest(reader, spec, keys, drawn, limit, model)
+        rows, cols, scores = sparse_nearest(parts, spec, keys, drawn, limit)
     else:
         rows, cols, scores = nearest(spec, [_decoded(spec, drawn[key]) for key in keys], limit)
     return Neighbours([ids.from_key(key) for key in keys], rows, cols, scores)
@@ -93,15 +97,14 @@ def nearest(
 
 
 def sparse_nearest(
-    reader: Reader,
+    parts: list[tuple[Reader, CollectionVectors | None]],
     spec: VectorSpec,
     keys: list[str],
     drawn: dict[str, bytes],
     limit: int,
-    model: CollectionVectors | None,
 ) -> tuple[list[int], list[int], Floats]:
     """For each sampled point (`keys`, in order), its `limit` best others by a sparse search
-    among the sample, as `nearest` gives them."""
+    among the sample on each shard, as `nearest` gives them."""
     position = {ids.from_key(key): at for at, key in enumerate(keys)}
     among = compile_filter({"must": [{"has_id": list(position)}]})
     rows: list[int] = []
@@ -110,7 +113,9 @@ def sparse_nearest(
     for row, key in enumerate(keys):
         scorer = SparseNearest(*decoded(drawn[key]), spec.idf)
         query = Query(spec.name, scorer, limit, exclude=frozenset({key}))
-        for hit in search.nearest(reader, query, among, IDS_ONLY, model):
+        hits = [h for reader, m in parts for h in search.nearest(reader, query, among, IDS_ONLY, m)]
+        hits.sort(key=lambda hit: -cast("float", hit["score"]))
+        for hit in hits[:limit]:
             rows.append(row)
             cols.append(position[cast("PointId", hit["id"])])
             scores.append(cast("float", hit["score"]))

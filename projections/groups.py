@@ -21,16 +21,18 @@ read once, at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from projections import ids, reads
+from projections import ids
 from projections.jsonpath import JsonPath, get_values
 from projections.jsontypes import JsonObject
 from projections.payloads import compile_selector
-from projections.query_plan import Answering, Stage, answer, both_filters
-from projections.reads import Projection, Reader
+from projections.query_plan import Retrieve, Stage, both_filters
+from projections.reads import Projection
 
 GroupId = str | int
+Run = Callable[[Stage, Projection], list[JsonObject]]  # a stage's answer
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ class Group:
     hits: list[JsonObject]  # bare scored points: id, version, score
 
 
-def grouped(ans: Answering, stage: Stage, by: GroupBy) -> list[Group]:
-    """The best `by.limit` groups of the stage's points, each with up to `by.size` hits."""
+def grouped(run: Run, stage: Stage, by: GroupBy) -> list[Group]:
+    """The best `by.limit` groups of the stage's points (as `run` answers a stage), each
+    with up to `by.size` hits."""
     # A filter on the groups' values would change what prefetches find, and so the scores
     # of fused or rescored points: such stages are only widened.
     narrowing = not stage.prefetch
@@ -56,7 +59,7 @@ def grouped(ans: Answering, stage: Stage, by: GroupBy) -> list[Group]:
     keyed = Projection(payload=compile_selector([by.key.removesuffix("[]")]), vectors=())
     wanted = by.limit * by.size
     while True:
-        found = answer(ans, replace(stage, limit=wanted, offset=0), keyed)
+        found = run(replace(stage, limit=wanted, offset=0), keyed)
         groups = _gather(found, by)
         best = groups[: by.limit]
         if len(found) < wanted or (len(groups) >= by.limit and (_full(best, by) or narrowing)):
@@ -74,7 +77,7 @@ def grouped(ans: Answering, stage: Stage, by: GroupBy) -> list[Group]:
             limit=missing,
             skip=stage.skip | seen,
         )
-        found = answer(ans, narrowed, keyed)
+        found = run(narrowed, keyed)
         _fill(best, found, by)
         seen.update(ids.to_key(point["id"]) for point in found)
         more = len(found) == missing
@@ -147,11 +150,11 @@ def group_ids(payload: JsonObject, path: JsonPath) -> list[GroupId] | None:
     return list(dict.fromkeys(values))  # type: ignore[arg-type]
 
 
-def shown(reader: Reader, groups: list[Group], projection: Projection) -> list[JsonObject]:
+def shown(retrieve: Retrieve, groups: list[Group], projection: Projection) -> list[JsonObject]:
     """The groups as answered: each hit with the parts `projection` asks for (read in one
-    round trip for every group)."""
+    go for every group)."""
     keys = [ids.to_key(hit["id"]) for group in groups for hit in group.hits]
-    records = {ids.to_key(r["id"]): r for r in reads.retrieve(reader, keys, projection)}
+    records = {ids.to_key(r["id"]): r for r in retrieve(keys, projection)}
     return [
         {
             "id": group.id,

@@ -19,7 +19,7 @@ from typing import cast
 import numpy as np
 
 from projections import fusion, ids, reads, vectors
-from projections.collections import VectorSpec
+from projections.collections import Collection, VectorSpec
 from projections.consistency import Replan
 from projections.errors import BadRequest, NotFound, WrongInput
 from projections.filters import Filter, compile_filter
@@ -149,14 +149,39 @@ PREFETCHED = Projection(payload=None, vectors=(), stored=False)
 # ---- answering -----------------------------------------------------------------------------------
 
 
+# The stored vectors of points by key (None: no such point, or it lacks the vector), given
+# the vector's name.
+VectorsById = Callable[[str, list[str]], dict[str, bytes | None]]
+Retrieve = Callable[[list[str], Projection], list[JsonObject]]
+
+
+@dataclass(frozen=True)
+class OtherCollection:
+    """A collection whose points' vectors a query names by id (`lookup_from`)."""
+
+    collection: Collection
+    vectors: VectorsById
+
+
 @dataclass(frozen=True)
 class Answering:
-    """What a query is answered from: the reader, the collection's vector read model, and a
-    reader of another collection by name (for `lookup_from`)."""
+    """What a query is answered from: the reader, the collection's vector read model, and
+    another collection by name (for `lookup_from`). `by_id`: where the vectors of the points
+    a query names come from, when not the reader's collection alone (its shards)."""
 
     reader: Reader
     model: CollectionVectors | None
-    other: Callable[[str], Reader] | None = None
+    other: Callable[[str], OtherCollection] | None = None
+    by_id: VectorsById | None = None
+
+    def vectors(self) -> VectorsById:
+        return self.by_id or stored_vectors(self.reader, self.model)
+
+    def retrieve(self, keys: list[str], projection: Projection) -> list[JsonObject]:
+        return reads.retrieve(self.reader, keys, projection)
+
+    def run(self, stage: Stage, projection: Projection) -> list[JsonObject]:
+        return answer(self, stage, projection)
 
 
 def answer(ans: Answering, stage: Stage, projection: Projection) -> list[JsonObject]:
@@ -267,15 +292,41 @@ def _diverse(
         return []
     search = Query(stage.using, scorer, candidates, 0, stage.score_threshold, exclude, stage.params)
     found = nearest(ans.reader, search, flt, projection, ans.model)
-    keys = [ids.to_key(point["id"]) for point in found]
-    stored = reads.vectors_of(ans.reader, stage.using, keys)
-    kept = [(point, data) for point, data in zip(found, stored, strict=True) if data is not None]
     spec = ans.reader.collection.vectors[stage.using]
+    return diversified(spec, scorer, mmr, stage, found, ans.vectors())
+
+
+def diversified(
+    spec: VectorSpec,
+    scorer: Scorer,
+    mmr: Mmr,
+    stage: Stage,
+    found: list[JsonObject],
+    vectors: VectorsById,
+) -> list[JsonObject]:
+    """The stage's page of MMR's picks among the candidates `found` (best first)."""
+    keys = [ids.to_key(point["id"]) for point in found]
+    stored = vectors(stage.using, keys)
+    kept = [(p, data) for p, key in zip(found, keys, strict=True) if (data := stored.get(key))]
     if not kept:
         return []
     relevance, similarity = similarities(spec, scorer, [data for _, data in kept])
     order = pick(relevance, similarity, mmr.diversity, stage.offset + stage.limit)
     return [kept[at][0] for at in order[stage.offset :]]
+
+
+def higher_first(ans: Answering, stage: Stage) -> bool:
+    """Whether a scored stage's best points score highest (a distance's lowest)."""
+    query = stage.query
+    spec = ans.reader.collection.vectors.get(stage.using)
+    if spec is None or not isinstance(query, ByExamples):
+        return True
+    return _scorer(ans, stage, query)[0].higher_first(spec.distance)
+
+
+def scorer_of(ans: Answering, stage: Stage) -> tuple[Scorer, frozenset[str]]:
+    """A stage's scorer, and the points its query names (which the answer leaves out)."""
+    return _scorer(ans, stage, cast("ByExamples", stage.query))
 
 
 def _scored(record: JsonObject, score: float) -> JsonObject:
@@ -285,37 +336,44 @@ def _scored(record: JsonObject, score: float) -> JsonObject:
 def _fused(
     ans: Answering, stage: Stage, found: list[list[JsonObject]], projection: Projection
 ) -> list[JsonObject]:
+    return page(ans.retrieve, ans.reader.waits, stage, fused_ranking(stage, found), projection)
+
+
+def fused_ranking(stage: Stage, found: list[list[JsonObject]]) -> list[tuple[str, float]]:
+    """The prefetches' points fused as the stage's fusion query asks, best first."""
     query = cast("FusionQuery", stage.query)
     lists = [[(ids.to_key(p["id"]), float(p["score"])) for p in part] for part in found]
     if query.method == "dbsf":
-        fused = fusion.dbsf(lists)
-    else:
-        fused = fusion.rrf(lists, query.k, query.weights)
-    return _page(ans, stage, fused, projection)
+        return fusion.dbsf(lists)
+    return fusion.rrf(lists, query.k, query.weights)
 
 
-def _page(
-    ans: Answering, stage: Stage, ranked: list[tuple[str, float]], projection: Projection
+def page(
+    retrieve: Retrieve,
+    waits: bool,
+    stage: Stage,
+    ranked: list[tuple[str, float]],
+    projection: Projection,
 ) -> list[JsonObject]:
     """The stage's page of (key, score), best first, past its score threshold, with the
     parts `projection` asks for. A point gone since its prefetch found it (a delete the read
     model had not followed yet) leaves its place to the next one; when reads see every
-    acknowledged write, the request's check of the model's checkpoint rules that out, and a
-    page of ids alone needs no read."""
+    acknowledged write (`waits`), the request's check of the model's checkpoint rules that
+    out, and a page of ids alone needs no read."""
     if stage.score_threshold is not None:
         ranked = [(key, score) for key, score in ranked if score >= stage.score_threshold]
     ranked = ranked[stage.offset :]
-    if projection.ids_only and ans.reader.waits:
+    if projection.ids_only and waits:
         return [_scored({"id": ids.from_key(key)}, score) for key, score in ranked[: stage.limit]]
-    page: list[JsonObject] = []
+    found: list[JsonObject] = []
     at = 0
-    while len(page) < stage.limit and at < len(ranked):
-        part = ranked[at : at + stage.limit - len(page)]
+    while len(found) < stage.limit and at < len(ranked):
+        part = ranked[at : at + stage.limit - len(found)]
         at += len(part)
         chosen = dict(part)
-        records = reads.retrieve(ans.reader, list(chosen), projection)
-        page += [_scored(record, chosen[ids.to_key(record["id"])]) for record in records]
-    return page
+        records = retrieve(list(chosen), projection)
+        found += [_scored(record, chosen[ids.to_key(record["id"])]) for record in records]
+    return found
 
 
 def _formulated(
@@ -325,20 +383,27 @@ def _formulated(
     found: list[list[JsonObject]],
     projection: Projection,
 ) -> list[JsonObject]:
+    ranked = formula_ranking(ans.retrieve, ans.reader.collection, formula, found)
+    return page(ans.retrieve, ans.reader.waits, stage, ranked, projection)
+
+
+def formula_ranking(
+    retrieve: Retrieve, collection: Collection, formula: Formula, found: list[list[JsonObject]]
+) -> list[tuple[str, float]]:
     """The prefetches' points scored by the formula, best first (equal scores in the order
     the prefetches found them)."""
     scores = [{ids.to_key(p["id"]): float(p["score"]) for p in part} for part in found]
     keys = list(dict.fromkeys(key for part in scores for key in part))
-    names = tuple(ans.reader.collection.vectors) if formula.uses_vectors else ()
+    names = tuple(collection.vectors) if formula.uses_vectors else ()
     parsed = Projection(compile_selector({"exclude": []}), names)  # every key, parsed
     scored: list[tuple[str, float]] = []
-    for record in reads.retrieve(ans.reader, keys, parsed):
+    for record in retrieve(keys, parsed):
         key, held = ids.to_key(record["id"]), record.get("vector")
         vectors = frozenset(held) if isinstance(held, dict) else frozenset([""] if held else [])
         scope = Scope(record["id"], key, record["payload"], vectors, scores)
         scored.append((key, formula.score(scope)))
     scored.sort(key=lambda entry: -entry[1])
-    return _page(ans, stage, scored, projection)
+    return scored
 
 
 def _sample(
@@ -358,51 +423,57 @@ class _Ids:
     or `lookup_from`'s. `own`: the points are this collection's, and the query leaves them
     out of its answer."""
 
-    reader: Reader
+    vectors: VectorsById
     vector: str
     own: bool
-    model: CollectionVectors | None = None  # the collection's read model, when it may serve
 
     def read(self, keys: list[str]) -> dict[str, bytes | None]:
-        held = self._held(keys)
+        return self.vectors(self.vector, keys) if keys else {}
+
+
+def stored_vectors(reader: Reader, model: CollectionVectors | None) -> VectorsById:
+    """The vectors of a collection's points: from its read model when that may serve, else
+    from the projection."""
+
+    def read(vector: str, keys: list[str]) -> dict[str, bytes | None]:
+        held = _held(reader, model, vector, keys)
         if held is not None:
             return held
-        return dict(zip(keys, reads.vectors_of(self.reader, self.vector, keys), strict=True))
+        return dict(zip(keys, reads.vectors_of(reader, vector, keys), strict=True))
 
-    def _held(self, keys: list[str]) -> dict[str, bytes | None] | None:
-        """The vectors from the read model, when it holds every one of them (a point it
-        lacks may be one it has not followed yet) and the reader trusts its checkpoint."""
-        model = self.model
-        if model is None or model.checkpoint < 0:
+    return read
+
+
+def _held(
+    reader: Reader, model: CollectionVectors | None, vector: str, keys: list[str]
+) -> dict[str, bytes | None] | None:
+    """The vectors from the read model, when it holds every one of them (a point it lacks
+    may be one it has not followed yet) and the reader trusts its checkpoint."""
+    if model is None or model.checkpoint < 0:
+        return None
+    with model.lock.reading():
+        table, checkpoint = model.table(vector), model.checkpoint
+        if not isinstance(table, VectorTable) or table.spec != reader.collection.vectors[vector]:
             return None
-        with model.lock.reading():
-            table, checkpoint = model.table(self.vector), model.checkpoint
-            if (
-                not isinstance(table, VectorTable)
-                or table.spec != self.reader.collection.vectors[self.vector]
-            ):
-                return None
-            found = [table.vector(key) for key in keys]
-            held = {
-                key: None if v is None else v.tobytes() for key, v in zip(keys, found, strict=True)
-            }
-        if any(v is None for v in held.values()) or not self.reader.trusts(checkpoint):
-            return None
-        return held
+        found = [table.vector(key) for key in keys]
+        held = {key: None if v is None else v.tobytes() for key, v in zip(keys, found, strict=True)}
+    if any(v is None for v in held.values()) or not reader.trusts(checkpoint):
+        return None
+    return held
 
 
 def _ids_of(ans: Answering, stage: Stage, spec: VectorSpec) -> _Ids:
     lookup = stage.lookup_from
     if lookup is None or ans.other is None:
-        return _Ids(ans.reader, spec.name, True, ans.model)
-    reader = ans.other(lookup.collection)
+        return _Ids(ans.vectors(), spec.name, True)
+    other = ans.other(lookup.collection)
     name = stage.using if lookup.vector is None else lookup.vector
-    found = reader.collection.vectors.get(name)
+    found = other.collection.vectors.get(name)
     if found is None:
         raise WrongInput(f"Not existing vector name error: {name}")
     if (found.sparse, found.multi) != (spec.sparse, spec.multi) or found.size != spec.size:
         raise WrongInput(f"Vector dimension error: expected dim: {spec.size}, got {found.size}")
-    return _Ids(reader, name, reader.collection.cid == ans.reader.collection.cid)
+    return _Ids(other.vectors, name, other.collection.cid == ans.reader.collection.cid)
 
 
 def _scorer(ans: Answering, stage: Stage, query: ByExamples) -> tuple[Scorer, frozenset[str]]:

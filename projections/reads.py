@@ -337,17 +337,22 @@ def plan_filter(reader: Reader, flt: Filter | None) -> Planned:
 
 def sizes(r: redis.Redis, collection: Collection) -> tuple[int, int, int]:
     """The collection's points, and the bytes of its dense vectors and of its payloads (as
-    Redis estimates a hash's memory), in one round trip."""
+    Redis estimates a hash's memory), summed over its shards, in one round trip."""
     dense = [spec for spec in collection.vectors.values() if not spec.sparse]
-    keys = collection.keys
     with r.pipeline(transaction=False) as pipe:
-        pipe.zcard(keys.ids)
-        pipe.memory_usage(keys.payload, samples=5)
-        for spec in dense:
-            pipe.hlen(keys.vectors(spec.name))
-        points, payload, *counts = pipe.execute()
-    vector_bytes = sum(int(n) * spec.size * 4 for n, spec in zip(counts, dense, strict=True))
-    return int(points), vector_bytes, int(payload or 0)
+        for part in collection.parts:
+            keys = part.keys
+            pipe.zcard(keys.ids)
+            pipe.memory_usage(keys.payload, samples=5)
+            for spec in dense:
+                pipe.hlen(keys.vectors(spec.name))
+        found = iter(pipe.execute())
+    points = vector_bytes = payload = 0
+    for _ in collection.parts:
+        points += int(next(found))
+        payload += int(next(found) or 0)
+        vector_bytes += sum(int(next(found)) * spec.size * 4 for spec in dense)
+    return points, vector_bytes, payload
 
 
 def index_definitions(r: redis.Redis, collection: Collection) -> dict[str, Index]:

@@ -157,8 +157,8 @@ class Examples(ExampleScorer):
     best: bool
 
     def combine(self, similarity: Similarity, n: int) -> Floats:
-        pos = np.array([similarity(e) for e in self.positive], np.float32).reshape(-1, n)
-        neg = np.array([similarity(e) for e in self.negative], np.float32).reshape(-1, n)
+        pos = _rows([similarity(e) for e in self.positive], n)
+        neg = _rows([similarity(e) for e in self.negative], n)
         if not self.best:
             return cast("Floats", (pos.sum(axis=0) - neg.sum(axis=0)).astype(np.float32))
         best_pos = pos.max(axis=0) if len(pos) else np.full(n, -np.inf, np.float32)
@@ -168,6 +168,12 @@ class Examples(ExampleScorer):
                 best_pos > best_neg, scaled_sigmoid(best_pos), -scaled_sigmoid(best_neg)
             )
         return merged.astype(np.float32)
+
+
+def _rows(similarities: list[Floats], n: int) -> Floats:
+    """The examples' similarities to `n` points, a row each (reshape cannot infer the rows
+    of an empty matrix)."""
+    return np.array(similarities, np.float32).reshape(len(similarities), n)
 
 
 EPSILON = np.float32(1.1920929e-7)  # f32::EPSILON: a context pair's margin

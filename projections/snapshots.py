@@ -28,7 +28,7 @@ import redis
 from projections import collections, index_data
 from projections import keys as K
 from projections.collections import Collection
-from projections.errors import QdrantError
+from projections.errors import BadRequest, QdrantError
 from projections.keys import Keys
 from projections.snapshot_format import (
     HASH,
@@ -71,8 +71,18 @@ def stamp(created: str) -> str:
     return created.replace("T", "-").replace(":", "-")
 
 
+def _refuse_shards(collection: Collection) -> None:
+    """A snapshot holds one projection and its log's position: one shard's."""
+    if collection.sharded:
+        raise BadRequest(
+            f"Collection `{collection.name}` has {len(collection.shards)} shards: snapshots of "
+            "a collection of several shards are not supported"
+        )
+
+
 def write_snapshot(r: redis.Redis, collection: Collection, out: IO[bytes]) -> Header:
     """Write a snapshot of the collection's live projection to `out`; its header."""
+    _refuse_shards(collection)
     copy, copies, checkpoint = _copy_projection(r, collection)
     created = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
     try:

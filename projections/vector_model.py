@@ -291,9 +291,10 @@ class CollectionVectors:
     def _reconfigure(self) -> None:
         """The collection's config changed (a vector name added or removed, a new HNSW
         config): load again with the config as it is now."""
-        fresh = collections.find(self._r, self.collection.name)
-        if fresh is None or fresh.cid != self.collection.cid:
-            self._stop.set()  # the collection is gone
+        found = collections.find(self._r, self.collection.name)
+        fresh = None if found is None else found.part(self.collection.cid)
+        if fresh is None:
+            self._stop.set()  # the collection (or this shard of it) is gone
             return
         self.collection = fresh
         self.checkpoint = -1

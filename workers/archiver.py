@@ -25,8 +25,8 @@ LEASE_SECONDS = 10.0
 
 
 def archive_due(r: redis.Redis, archive: Archive, limits: Limits) -> None:
-    """Move out what is over the limits, collection by collection."""
-    for collection in collections.registered(r):
+    """Move out what is over the limits, collection by collection (shard by shard)."""
+    for collection in (part for c in collections.registered(r) for part in c.parts):
         keys = collection.keys
         hot = retention.hot_log(r, keys)
         if hot is None or not hot.over(limits, retention.SEGMENT_SHARE):

@@ -42,8 +42,9 @@ def catch_up(
     """Apply the collection's log. A catch-up that is still busy after `max_job_seconds`
     hands over through `requeue`, so busy collections take turns on the workers; an idle one
     stops following as soon as `others_waiting` says other jobs are queued."""
-    collection = collections.find(r, name)
-    if collection is None or collection.cid != cid:
+    found = collections.find(r, name)
+    collection = None if found is None else found.part(cid)  # the shard the job is for
+    if collection is None:
         return  # deleted (or deleted and re-created): this cid's log is gone
     keys = collection.keys
     while True:
@@ -105,9 +106,9 @@ def _drain_and_follow(
 
 
 def sweep(r: redis.Redis, settings: Settings) -> None:
-    """Catch up every collection that is behind while nobody holds its lease: a job lost with
-    a killed worker or web pod, or a kick that could not be queued."""
-    for found in collections.overview(r):
+    """Catch up every shard that is behind while nobody holds its lease: a job lost with a
+    killed worker or web pod, or a kick that could not be queued."""
+    for found in collections.shard_overview(r):
         keys = found.collection.keys
         if found.lag > 0 and not r.exists(keys.lease, keys.pause):
             logger.info("sweep: catching up %s", found.collection.name)

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,24 +139,45 @@ def _progress_bar(name: str) -> OnProgress:
 
 def _replay(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    progress = _progress_bar(args.name)
-    outcome = replay(_store(), args.name, settings, args.verify, progress, args.from_snapshot)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    if args.verify:
-        for line in outcome.differences:
-            print(line)
-        verdict = "differs from" if outcome.differences else "equals"
-        print(
-            f"{args.name}: replaying {outcome.checkpoint} operations{_start(outcome)} {verdict} "
-            "the live one"
-        )
-        return 1 if outcome.differences else 0
-    print(
-        f"{args.name}: projection rebuilt from {outcome.checkpoint} operations{_start(outcome)} "
-        "and switched"
-    )
-    return 0
+    r = _store()
+    shards = _shards(r, args.name, args.shard)
+    failed = False
+    for shard in shards:
+        shown = args.name if len(shards) == 1 else f"{args.name} (shard {shard})"
+        progress = _progress_bar(shown)
+        outcome = replay(r, args.name, settings, args.verify, progress, args.from_snapshot, shard)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        if args.verify:
+            for line in outcome.differences:
+                print(line)
+            failed = failed or bool(outcome.differences)
+            verdict = "differs from" if outcome.differences else "equals"
+            print(
+                f"{shown}: replaying {outcome.checkpoint} operations{_start(outcome)} {verdict} "
+                "the live one"
+            )
+        else:
+            print(
+                f"{shown}: projection rebuilt from {outcome.checkpoint} operations"
+                f"{_start(outcome)} and switched"
+            )
+    return 1 if failed else 0
+
+
+def _shard(r: redis.Redis, args: argparse.Namespace) -> int:
+    """The one shard a command reads (`--shard`, the first by default): each has its log."""
+    return _shards(r, args.name, 0 if args.shard is None else args.shard)[0]
+
+
+def _shards(r: redis.Redis, name: str, wanted: int | None) -> list[int]:
+    """The shards a command is for: `wanted`, else every one."""
+    count = len(collections.load(r, name).parts)
+    if wanted is None:
+        return list(range(count))
+    if not 0 <= wanted < count:
+        raise SystemExit(f"pointlog: {name} has no shard {wanted} (0 to {count - 1})")
+    return [wanted]
 
 
 def _start(outcome: Outcome) -> str:
@@ -164,7 +186,7 @@ def _start(outcome: Outcome) -> str:
 
 def _log(args: argparse.Namespace) -> int:
     r = _store()
-    collection = collections.load(r, args.name)
+    collection = collections.load(r, args.name).parts[_shard(r, args)]
     archive = open_archive(Settings.from_env().archive_url)
     applied = args.start
     while True:
@@ -184,7 +206,7 @@ def _changes(args: argparse.Namespace) -> int:
     """The applied operations after `--since`, one JSON line each, as the change feed serves
     them; with `--follow`, then each one as it is applied, until interrupted."""
     r = _store()
-    collection = collections.load(r, args.name)
+    collection = collections.load(r, args.name).parts[_shard(r, args)]
     archive = open_archive(Settings.from_env().archive_url)
     progress = Progress(r) if args.follow else None
     since = args.since
@@ -209,8 +231,14 @@ def _status(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     node = " node" if store.is_cluster(r) else ""  # on a cluster: the primary of each
     print(f"{'collection':<24} {'appended':>10} {'applied':>10} {'lag':>8} {'points':>10}{node}")
-    for found in collections.overview(r):
+    shards = collections.shard_overview(r)
+    counts = Counter(found.collection.name for found in shards)
+    numbers: Counter[str] = Counter()
+    for found in shards:
         name = found.collection.name
+        if counts[name] > 1:  # a collection of several shards: a row each, `name[n]`
+            numbers[name] += 1
+            name = f"{name}[{numbers[name] - 1}]"
         held = f" {node_of(r, found.collection.keys.seq)}" if node else ""
         print(
             f"{name:<24} {found.appended:>10} {found.applied:>10} {found.lag:>8} {found.points:>10}"
@@ -291,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run one worker").set_defaults(run=_worker)
     rebuild = commands.add_parser("replay", help="rebuild a collection's projection from its log")
     rebuild.add_argument("name")
+    rebuild.add_argument("--shard", type=int, help="only this shard (default: each in turn)")
     rebuild.add_argument(
         "--verify", action="store_true", help="compare a rebuild with the live projection instead"
     )
@@ -301,11 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     show = commands.add_parser("log", help="print a collection's log, one event a line")
     show.add_argument("name")
     show.add_argument("--from", dest="start", type=int, default=0, help="first operation_id")
+    show.add_argument("--shard", type=int, help="the shard whose log (default: the first)")
     show.set_defaults(run=_log)
     feed = commands.add_parser("changes", help="print a collection's applied operations")
     feed.add_argument("name")
     feed.add_argument("--since", type=int, default=-1, help="the operation_id to start after")
     feed.add_argument("--follow", action="store_true", help="then wait for more, until Ctrl-C")
+    feed.add_argument("--shard", type=int, help="the shard whose operations (default: the first)")
     feed.set_defaults(run=_changes)
     commands.add_parser("status", help="lag and workers").set_defaults(run=_status)
     recovering = commands.add_parser("recover", help="recover collections from a snapshot file")

@@ -47,12 +47,14 @@ def replay(
     verify: bool = False,
     progress: OnProgress = print,
     from_snapshot: bool = False,
+    shard: int = 0,
 ) -> Outcome:
     """Rebuild the projection of `name` from its log. With `verify`, compare the rebuild with
     the live projection at the same checkpoint and keep the live one; else switch to the rebuild.
     A collection recovered from a snapshot starts from that snapshot; with `from_snapshot` any
-    collection starts from its latest snapshot, when it has one."""
-    collection = collections.load(r, name)
+    collection starts from its latest snapshot, when it has one. A collection of several
+    shards is replayed a `shard` at a time: each has its own log and projection."""
+    collection = collections.load(r, name).parts[shard]
     archive = open_archive(settings.archive_url)
     live = collection.keys
     rebuilt = live.rebuild()

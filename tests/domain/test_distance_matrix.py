@@ -93,14 +93,14 @@ def check(
 @pytest.mark.parametrize(("sample", "limit"), [(10, 3), (5, 10), (100, 2)])
 def test_each_sampled_point_has_its_nearest_others_best_first(r, name, distance, sample, limit):
     reader, given = load(r, made(r, name, distance))
-    found = neighbours(reader, "v", sample, limit, None)
+    found = neighbours([(reader, None)], "v", sample, limit, None)
     check(found, given, distance, sample, limit, multi=False)
 
 
 @pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
 def test_multivectors_score_by_max_sim(r, name, distance):
     reader, given = load(r, made(r, name, distance, multi=True), multi=True)
-    check(neighbours(reader, "v", 8, 3, None), given, distance, 8, 3, multi=True)
+    check(neighbours([(reader, None)], "v", 8, 3, None), given, distance, 8, 3, multi=True)
 
 
 def test_the_sample_is_drawn_among_the_points_the_filter_passes(r, name):
@@ -108,29 +108,31 @@ def test_the_sample_is_drawn_among_the_points_the_filter_passes(r, name):
     even = {i: v for i, v in given.items() if i % 2 == 0}
     raw = {"must": {"key": "even", "match": {"value": True}}}
     for _ in range(5):
-        found = neighbours(reader, "v", 4, 2, raw)
+        found = neighbours([(reader, None)], "v", 4, 2, raw)
         assert set(found.ids) <= set(even)
         check(found, even, "Dot", 4, 2, multi=False)
-    assert len(neighbours(reader, "v", 100, 2, raw).ids) == len(even)
+    assert len(neighbours([(reader, None)], "v", 100, 2, raw).ids) == len(even)
 
 
 def test_draws_differ(r, name):
     reader, _ = load(r, made(r, name, "Dot"))
-    assert len({tuple(neighbours(reader, "v", 3, 1, None).ids) for _ in range(20)}) > 1
+    assert len({tuple(neighbours([(reader, None)], "v", 3, 1, None).ids) for _ in range(20)}) > 1
 
 
 def test_fewer_than_two_points_make_an_empty_matrix(r, name):
     reader, _ = load(r, made(r, name, "Dot"))
     only = {"must": {"has_id": [1]}}
-    found = neighbours(reader, "v", 10, 3, only)
+    found = neighbours([(reader, None)], "v", 10, 3, only)
     assert (found.ids, found.rows, found.cols, found.scores.tolist()) == ([], [], [], [])
-    assert neighbours(reader, "v", 10, 3, {"must": {"has_id": [0, 3]}}).ids == []  # no vectors
+    assert (
+        neighbours([(reader, None)], "v", 10, 3, {"must": {"has_id": [0, 3]}}).ids == []
+    )  # no vectors
 
 
 def test_an_unknown_vector_is_refused(r, name):
     reader, _ = load(r, made(r, name, "Dot"))
     with pytest.raises(WrongInput, match="Not existing vector name error: w"):
-        neighbours(reader, "w", 10, 3, None)
+        neighbours([(reader, None)], "w", 10, 3, None)
 
 
 def sparse_load(r: redis.Redis, col: Collection) -> tuple[Reader, dict[int, dict[int, float]]]:
@@ -162,7 +164,7 @@ def dot(a: dict[int, float], b: dict[int, float]) -> float | None:
 
 def test_sparse_vectors_score_by_the_dot_product_of_shared_indices(r, name):
     reader, given = sparse_load(r, made(r, name, "Dot"))
-    found = neighbours(reader, "s", 12, 3, None)
+    found = neighbours([(reader, None)], "s", 12, 3, None)
     assert len(found.ids) == 12 and set(found.ids) <= set(given)
     scores = found.scores.tolist()
     for row, a in enumerate(found.ids):

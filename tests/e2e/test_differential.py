@@ -73,7 +73,12 @@ differ, or where local mode has no way to match Rust):
 - `should: []` inside `nested` is never generated (matches nothing in Rust, from code only); no
   `with_payload` omission (the client always sends it; Rust's default is false).
 
-Environment: POINTLOG_DIFF_SEQUENCES (default 40), POINTLOG_DIFF_OPS (operations per sequence,
+The same sequences run, fewer of them, on a collection of 3 shards (`shard_number`), whose
+answers merge its shards': there `s` has no `idf` modifier, since IDF counts the documents of
+each shard, as in Qdrant.
+
+Environment: POINTLOG_DIFF_SEQUENCES (default 40), POINTLOG_DIFF_SHARDED_SEQUENCES (default 12),
+POINTLOG_DIFF_OPS (operations per sequence,
 default 25), POINTLOG_DIFF_SEED (first seed, default 20251124), POINTLOG_DIFF_CHECK_EVERY
 (default 5), POINTLOG_DIFF_SHRINK (failing sequences to minimise before reporting, default 2).
 """
@@ -104,6 +109,10 @@ OPS = int(os.environ.get("POINTLOG_DIFF_OPS", "25"))
 SEED = int(os.environ.get("POINTLOG_DIFF_SEED", "20251124"))
 CHECK_EVERY = max(1, int(os.environ.get("POINTLOG_DIFF_CHECK_EVERY", "5")))
 SHRINK = int(os.environ.get("POINTLOG_DIFF_SHRINK", "2"))
+SHARDED_SEQUENCES = int(os.environ.get("POINTLOG_DIFF_SHARDED_SEQUENCES", "12"))
+SHARDED_SEED = SEED + 100_000
+SHARDS = 3
+PLAIN_SPARSE = {"s": models.SparseVectorParams()}
 MAX_SHRINK_REPLAYS = 80
 ALL = 1000  # a query's limit: every point
 
@@ -225,10 +234,11 @@ def dump(value: object) -> str:
 class Sequence:
     """One sequence on one collection name, on both sides."""
 
-    def __init__(self, differ: Differ, name: str, seed: int) -> None:
+    def __init__(self, differ: Differ, name: str, seed: int, shards: int = 1) -> None:
         self.d = differ
         self.name = name
         self.seed = seed
+        self.shards = shards
         self.ops: list[Op] = []
         self.checker = OpGenerator(random.Random(seed * 7919 + 1))
 
@@ -630,8 +640,17 @@ class Sequence:
     ) -> None:
         """Generate (or replay `fixed`) operations, applying and comparing as they go."""
         generator = OpGenerator(random.Random(self.seed))
-        for side in (self.d.remote, self.d.local):
-            side.create_collection(self.name, vectors_config=VECTORS, sparse_vectors_config=SPARSE)
+        # IDF counts documents per shard (as in Qdrant): on shards, `s` goes without it.
+        sparse = SPARSE if self.shards == 1 else PLAIN_SPARSE
+        self.d.remote.create_collection(
+            self.name,
+            vectors_config=VECTORS,
+            sparse_vectors_config=sparse,
+            shard_number=self.shards,
+        )
+        self.d.local.create_collection(
+            self.name, vectors_config=VECTORS, sparse_vectors_config=sparse
+        )
         try:
             total = count if fixed is None else len(fixed)
             for step in range(total):
@@ -650,8 +669,8 @@ class Sequence:
                 side.delete_collection(self.name)
 
 
-def replay(differ: Differ, seed: int, ops: list[Op]) -> Mismatch | None:
-    sequence = Sequence(differ, f"shrink-{uuid.uuid4().hex[:12]}", seed)
+def replay(differ: Differ, seed: int, ops: list[Op], shards: int) -> Mismatch | None:
+    sequence = Sequence(differ, f"shrink-{uuid.uuid4().hex[:12]}", seed, shards)
     try:
         sequence.run(len(ops), fixed=ops, check_every=1)
     except Mismatch as mismatch:
@@ -659,7 +678,9 @@ def replay(differ: Differ, seed: int, ops: list[Op]) -> Mismatch | None:
     return None
 
 
-def shrink(differ: Differ, seed: int, ops: list[Op]) -> tuple[list[Op], Mismatch | None]:
+def shrink(
+    differ: Differ, seed: int, ops: list[Op], shards: int
+) -> tuple[list[Op], Mismatch | None]:
     """Drop operations one at a time while the replay still shows a difference (local mode
     raising on a replay, because an op lost the point it updates, does not count)."""
     current, last = list(ops), None
@@ -670,7 +691,7 @@ def shrink(differ: Differ, seed: int, ops: list[Op]) -> tuple[list[Op], Mismatch
         while index >= 0 and replays < MAX_SHRINK_REPLAYS:
             candidate = current[:index] + current[index + 1 :]
             replays += 1
-            found = replay(differ, seed, candidate) if candidate else None
+            found = replay(differ, seed, candidate, shards) if candidate else None
             if found is not None:
                 current, last, changed = candidate, found, True
             index -= 1
@@ -679,8 +700,20 @@ def shrink(differ: Differ, seed: int, ops: list[Op]) -> tuple[list[Op], Mismatch
 
 @pytest.mark.parametrize("index", range(SEQUENCES), ids=lambda i: f"seq{i}")
 def test_random_sequence_matches_local_mode(differ: Differ, name: str, index: int) -> None:
-    seed = SEED + index
-    sequence = Sequence(differ, name, seed)
+    run_sequence(differ, name, SEED + index, 1)
+
+
+@pytest.mark.parametrize("index", range(SHARDED_SEQUENCES), ids=lambda i: f"seq{i}")
+def test_random_sequence_on_shards_matches_local_mode(
+    differ: Differ, name: str, index: int
+) -> None:
+    """The same on a collection of SHARDS shards: its answers merged from the shards equal
+    local mode's (one collection)."""
+    run_sequence(differ, name, SHARDED_SEED + index, SHARDS)
+
+
+def run_sequence(differ: Differ, name: str, seed: int, shards: int) -> None:
+    sequence = Sequence(differ, name, seed, shards)
     differ.stats.sequences += 1
     try:
         sequence.run(OPS)
@@ -690,10 +723,11 @@ def test_random_sequence_matches_local_mode(differ: Differ, name: str, index: in
         return
     differ.stats.failed.append(seed)
     trace = "\n".join(f"  #{n} {op}" for n, op in enumerate(sequence.ops))
-    report = f"seed {seed}, after {len(sequence.ops)} operations: {mismatch}\n{trace}"
+    report = f"seed {seed} on {shards} shard(s), after {len(sequence.ops)} operations: {mismatch}"
+    report += f"\n{trace}"
     if differ.stats.shrinks_left > 0 and not mismatch.local_raised:
         differ.stats.shrinks_left -= 1
-        ops, last = shrink(differ, seed, sequence.ops)
+        ops, last = shrink(differ, seed, sequence.ops, shards)
         if last is not None:
             minimal = "\n".join(f"  {op}" for op in ops)
             report += f"\nminimised to {len(ops)} operations:\n{minimal}\n  -> {last}"

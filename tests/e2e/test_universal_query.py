@@ -490,3 +490,16 @@ def test_lookup_from_takes_ids_from_another_collection(clients):
     wrong = models.LookupLocation(collection=other, vector="b")
     with pytest.raises(UnexpectedResponse, match="dimension"):
         remote.query_points(name, 1, using="a", lookup_from=wrong)
+
+
+def test_recommend_over_a_sparse_vector_no_point_has(base_url: str, name: str) -> None:
+    """Scoring examples against no stored sparse vector at all answers no points."""
+    client = QdrantClient(url=base_url)
+    client.create_collection(name, vectors_config={}, sparse_vectors_config=SPARSE)
+    client.upsert(name, [models.PointStruct(id=1, vector={})], wait=True)
+    example = models.SparseVector(indices=[1, 2], values=[0.5, 1.0])
+    for strategy in (models.RecommendStrategy.BEST_SCORE, models.RecommendStrategy.SUM_SCORES):
+        query = models.RecommendQuery(
+            recommend=models.RecommendInput(positive=[example], strategy=strategy)
+        )
+        assert client.query_points(name, query, using="s").points == []

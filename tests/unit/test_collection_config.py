@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from projections.collections import COUNTS, validate_create
+from projections.collections import COUNTS, MAX_SHARDS, validate_create
 from projections.errors import FormatError, ValidationFailed, WrongInput
 
 VECTORS = {"size": 4, "distance": "Dot"}
@@ -41,3 +41,11 @@ def test_a_name_cannot_be_both_a_dense_and_a_sparse_vector():
         validate_create(body)
     body["sparse_vectors"] = {"words": {}}
     assert set(validate_create(body)["sparse_vectors"]) == {"words"}
+
+
+def test_shards_are_bounded():
+    assert validate_create({"vectors": VECTORS, "shard_number": MAX_SHARDS})["shard_number"] == 64
+    with pytest.raises(
+        ValidationFailed, match="shard_number: value 65 invalid, must be 64 or less"
+    ):
+        validate_create({"vectors": VECTORS, "shard_number": MAX_SHARDS + 1})
