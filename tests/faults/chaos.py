@@ -17,8 +17,13 @@ a server of its own), and `--restart-server` SIGKILLs the primary holding the co
 replica takes over. With `--append-replicas 1` no acknowledged operation may be lost; without,
 those lost (their ids then handed out again) are counted.
 
+With `--shards N` the collection has N shards (on a cluster, on different primaries; the
+crash takes the primary of the first): every check holds for each shard's log, and replay
+verifies each shard.
+
     python -m tests.faults.chaos --seconds 30 [--restart-server] [--archive s3 --restart-s3]
     python -m tests.faults.chaos --seconds 30 --cluster --restart-server [--append-replicas 1]
+        [--shards 3]
 """
 
 from __future__ import annotations
@@ -40,9 +45,10 @@ from pathlib import Path
 import httpx
 import redis
 
-from projections import changes, collections, log, store
+from projections import changes, collections, ids, log, store
 from projections.archive import Archive
 from projections.keys import Keys
+from projections.shard_placement import shard_of
 from tests.support import ROOT, Cluster, S3Server, embedded_cluster, embedded_server
 from workers.embedded import NODE_TIMEOUT_MS
 
@@ -53,11 +59,24 @@ BACKOFF = 0.05  # seconds a client waits after a failed request
 SLACK = 3.0  # what a wait=true call may take beyond its timeout (HTTP, a pod under load)
 # ... and on a cluster whose primary fails: an append waits until its replica has taken over.
 FAILOVER_SLACK = NODE_TIMEOUT_MS / 1000 + 2.0
+POINTS = 200
+
+
+def _points_by_shard(shards: int) -> list[list[int]]:
+    """The ids 0..POINTS-1 each shard of `shards` holds."""
+    return [
+        [i for i in range(POINTS) if shard_of(ids.to_key(i), shards) == n] for n in range(shards)
+    ]
+
+
+POINTS_OF = {shards: _points_by_shard(shards) for shards in (1, 2, 3, 4)}
 
 
 @dataclass
 class Tally:
-    acknowledged: list[int] = field(default_factory=list)
+    # (shard, operation id) of each acknowledged operation; shard None: it went to every shard
+    # of a collection of several, and its id is the largest it took in any of them
+    acknowledged: list[tuple[int | None, int]] = field(default_factory=list)
     requests: int = 0
     unreachable: int = 0  # connection errors: the pod was down
     unavailable: int = 0  # 503s: the pod was up, the server was not
@@ -72,13 +91,15 @@ def random_point(rng: random.Random, i: int) -> dict:
     return {"id": i, "vector": vectors, "payload": {"n": i, "g": i % 5}}
 
 
-def random_request(rng: random.Random) -> tuple[str, str, dict]:
-    """One write of a random kind on points 0..199."""
-    ids = rng.sample(range(200), rng.randint(1, 4))
+def random_request(rng: random.Random, shards: int) -> tuple[str, str, dict, int | None]:
+    """One write of a random kind on points 0..199, and the shard it goes to: the points it
+    names are of one shard, drawn at random (None: a filter's request goes to every shard)."""
+    shard = rng.randrange(shards)
+    ids = rng.sample(POINTS_OF[shards][shard], rng.randint(1, 4))
     updates = [{"id": i, "vector": {"a": [0.5, 0.5]}} for i in ids]
     batch = [
         {"upsert": {"points": [random_point(rng, ids[0])]}},
-        {"delete": {"points": ids[1:] or [0]}},
+        {"delete": {"points": ids[1:] or ids[:1]}},
     ]
     near = {
         "must": [
@@ -98,14 +119,15 @@ def random_request(rng: random.Random) -> tuple[str, str, dict]:
         ("POST", "points/delete", {"filter": {"must": [{"key": "n", "range": {"gte": 195}}]}}),
         ("POST", "points/batch", {"operations": batch}),
     ]  # fmt: skip
-    return choices[rng.randrange(len(choices))]
+    method, suffix, body = choices[rng.randrange(len(choices))]
+    return method, suffix, body, None if "filter" in body and shards > 1 else shard
 
 
-def client_loop(seed: int, pods: list[str], until: float, tally: Tally) -> None:
+def client_loop(seed: int, pods: list[str], until: float, tally: Tally, shards: int) -> None:
     rng = random.Random(seed)
     http = httpx.Client(timeout=WAIT_TIMEOUT + 30)
     while time.monotonic() < until:
-        method, suffix, body = random_request(rng)
+        method, suffix, body, shard = random_request(rng, shards)
         wait = rng.random() < 0.3
         params = {"wait": "true", "timeout": str(WAIT_TIMEOUT)} if wait else {}
         started = time.monotonic()
@@ -135,7 +157,7 @@ def client_loop(seed: int, pods: list[str], until: float, tally: Tally) -> None:
             elif response.status_code == 200:
                 result = response.json().get("result")
                 for item in result if isinstance(result, list) else [result] if result else []:
-                    tally.acknowledged.append(item["operation_id"])
+                    tally.acknowledged.append((shard, item["operation_id"]))
                 if wait:
                     tally.waits.append(took)
 
@@ -212,10 +234,12 @@ def run(
     restart_s3: bool = False,
     cluster: bool = False,
     append_replicas: int = 0,
+    shards: int = 1,
 ) -> dict:
     """Run the faults; returns the figures (and raises AssertionError on a broken promise).
     With `cluster`, on a Redis Cluster whose primary holding the collection is the server
-    that crashes (with `restart_server`); `append_replicas`: APPEND_REPLICAS."""
+    that crashes (with `restart_server`); `append_replicas`: APPEND_REPLICAS; `shards`: the
+    collection's `shard_number`."""
     folder = data_dir or Path(tempfile.mkdtemp(prefix="pointlog-chaos-"))
     archiving = start_archive(archive, folder)
     servers = a_cluster(folder, append_replicas) if cluster else one_server(folder)
@@ -224,11 +248,11 @@ def run(
     try:
         processes.start_workers(3)
         pods = processes.start_webs(2)
-        create_collection(pods[0])
+        create_collection(pods[0], shards)
         tally = Tally()
         until = time.monotonic() + seconds
         threads = [
-            threading.Thread(target=client_loop, args=(i, pods, until, tally))
+            threading.Thread(target=client_loop, args=(i, pods, until, tally, shards))
             for i in range(clients)
         ]
         for thread in threads:
@@ -282,21 +306,44 @@ def inflict_faults(
     return kills
 
 
-def create_collection(pod: str) -> None:
+def create_collection(pod: str, shards: int) -> None:
     """Two named vectors and an integer index on `n` (the filters' range key)."""
     config = {
-        "vectors": {"a": {"size": 2, "distance": "Cosine"}, "b": {"size": 2, "distance": "Dot"}}
+        "vectors": {"a": {"size": 2, "distance": "Cosine"}, "b": {"size": 2, "distance": "Dot"}},
+        "shard_number": shards,
     }
     httpx.put(f"{pod}/collections/{COLLECTION}", json=config).raise_for_status()
     index = {"field_name": "n", "field_schema": "integer"}
     httpx.put(f"{pod}/collections/{COLLECTION}/index", params={"wait": "true"}, json=index)
 
 
-def check_archive(r: redis.Redis, keys: Keys, archive: Archive, seq: int) -> tuple[int, int]:
+def check_log(r: redis.Redis, keys: Keys) -> int:
+    """A shard's log is applied exactly once: checkpoint = log length = operations applied,
+    and its change feed is contiguous up to the checkpoint. Returns the log's length."""
+    seq, applied = (int(v) for v in r.mget(keys.seq, keys.applied))
+    applied_ops = int(r.hget(keys.stats, "ops") or 0)
+    assert applied == seq, f"checkpoint {applied} != log length {seq}"
+    assert applied_ops == seq, f"{applied_ops} operations applied for {seq} in the log"
+    feed = changes.read(r, keys, changes.START, count=100_000)
+    assert feed and feed[-1].after == applied, "the change feed does not end at the checkpoint"
+    assert all(a.after == b.before for a, b in pairwise(feed)), "the change feed has a gap"
+    return seq
+
+
+def _lost(acknowledged: list[tuple[int | None, int]], seqs: list[int]) -> int:
+    """Acknowledged operations missing from their shard's log (an id at or past its end) or
+    acknowledged twice there. One that went to every shard answered the largest id it took:
+    it is checked against the longest log (and not for twice: two such may answer alike)."""
+    own = [(shard, op) for shard, op in acknowledged if shard is not None]
+    lost = len(own) - len(set(own)) + sum(1 for shard, op in set(own) if op >= seqs[shard])
+    return lost + sum(1 for shard, op in acknowledged if shard is None and op >= max(seqs))
+
+
+def check_archive(r: redis.Redis, keys: Keys, archive: Archive) -> tuple[int, int]:
     """Reading the log as replay and the change feed do (the archive's segments, then the
-    stream, while the workers may still be moving entries out) gives every operation 0..seq-1
-    once, in order; returns (archived operations, segments)."""
-    at = 0
+    stream, while the workers may still be moving entries out) gives every operation of the
+    log once, in order; returns (archived operations, segments)."""
+    seq, at = int(r.get(keys.seq) or 0), 0
     while at < seq:
         events = log.read_after(r, keys, at, 256, archive, blob=False)
         assert events, f"the log ends at operation {at}, not {seq}"
@@ -323,28 +370,21 @@ def check(
     count = httpx.post(f"{pods[1]}/collections/{COLLECTION}/points/count", json={}, timeout=60)
     count.raise_for_status()
     r = store.connect(url)
-    keys = collections.load(r, COLLECTION).keys
-    seq, applied = (int(v) for v in r.mget(keys.seq, keys.applied))
-    applied_ops = int(r.hget(keys.stats, "ops"))
-    acknowledged = sorted(set(tally.acknowledged))
-    lost = len(tally.acknowledged) - len(acknowledged) + sum(1 for o in acknowledged if o >= seq)
     assert tally.failed == 0, f"{tally.failed} answers were 5xx other than 503"
-    assert acknowledged, "no operation was acknowledged"
+    assert tally.acknowledged, "no operation was acknowledged"
+    seqs, archived, segments = [], 0, 0
+    for part in collections.load(r, COLLECTION).parts:
+        seqs.append(check_log(r, part.keys))
+        if archiving is not None:
+            with _environment(archiving.env):
+                moved, written = check_archive(r, part.keys, Archive(archiving.env["ARCHIVE_URL"]))
+            archived, segments = archived + moved, segments + written
+    lost = _lost(tally.acknowledged, seqs)
     if lossless:
         assert lost == 0, f"{lost} acknowledged operations are missing or were handed out twice"
-    assert applied == seq, f"checkpoint {applied} != log length {seq}"
-    assert applied_ops == seq, f"{applied_ops} operations applied for {seq} in the log"
-    feed = changes.read(r, keys, changes.START, count=100_000)
-    assert feed and feed[-1].after == applied, "the change feed does not end at the checkpoint"
-    assert all(a.after == b.before for a, b in pairwise(feed)), "the change feed has a gap"
     slowest = max(tally.waits, default=0.0)
     assert slowest <= WAIT_TIMEOUT + slack, f"a wait=true call took {slowest:.1f}s"
-    archived = segments = 0
     env = {"REDIS_URL": url, "PATH": "/usr/bin:/bin", **(archiving.env if archiving else {})}
-    if archiving is not None:
-        with _environment(archiving.env):
-            archive = Archive(archiving.env["ARCHIVE_URL"])
-            archived, segments = check_archive(r, keys, archive, seq)
     verify = subprocess.run(
         [sys.executable, "-m", "workers.cli", "replay", COLLECTION, "--verify"],
         cwd=ROOT, env=env, capture_output=True, text=True,
@@ -352,12 +392,13 @@ def check(
     assert verify.returncode == 0, verify.stdout[-2000:] + verify.stderr[-2000:]
     return {
         "requests": tally.requests,
-        "operations acknowledged": len(acknowledged),
+        "operations acknowledged": len(tally.acknowledged),
         "acknowledged, then lost": lost,
         "pod unreachable": tally.unreachable,
         "503 server down": tally.unavailable,
         "503s seen for (s)": round(max(tally.outage) - min(tally.outage), 2) if tally.outage else 0,
-        "operations in log": seq,
+        "operations in log": sum(seqs),
+        "shards": len(seqs),
         "worker kills": kills["workers"],
         "web kills": kills["web"],
         "server kills": kills["server"],
@@ -365,7 +406,7 @@ def check(
         "operations archived": archived,
         "segments": segments,
         "slowest wait=true (s)": round(slowest, 2),
-        "replay equals live": True,
+        "replay equals live": True,  # every shard's
     }
 
 
@@ -392,6 +433,7 @@ def main() -> None:
         "--cluster", action="store_true", help="on a Redis Cluster: the crash is a failover"
     )
     parser.add_argument("--append-replicas", type=int, default=0, help="APPEND_REPLICAS")
+    parser.add_argument("--shards", type=int, choices=sorted(POINTS_OF), default=1)
     args = parser.parse_args()
     figures = run(
         args.seconds,
@@ -400,6 +442,7 @@ def main() -> None:
         restart_s3=args.restart_s3,
         cluster=args.cluster,
         append_replicas=args.append_replicas,
+        shards=args.shards,
     )
     for name, value in figures.items():
         print(f"{name:>24}: {value}")

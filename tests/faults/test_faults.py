@@ -35,10 +35,17 @@ def test_archiving_through_killed_workers_and_an_s3_restart_loses_nothing(tmp_pa
 
 
 def test_a_cluster_failover_with_replicated_appends_loses_nothing(tmp_path: Path) -> None:
-    """The primary holding the collection SIGKILLed mid-load, its replica promoted: with
-    APPEND_REPLICAS=1, every acknowledged operation is applied once (chaos.check)."""
+    """A collection of 3 shards on 3 primaries, the primary holding its first shard SIGKILLed
+    mid-load, its replica promoted: with APPEND_REPLICAS=1, every acknowledged operation is
+    applied once in its shard, and each shard's replay equals it (chaos.check)."""
     figures = chaos.run(
-        seconds=15, restart_server=True, data_dir=tmp_path, cluster=True, append_replicas=1
+        seconds=15,
+        restart_server=True,
+        data_dir=tmp_path,
+        cluster=True,
+        append_replicas=1,
+        shards=3,
     )
     assert figures["server kills"] == 1 and figures["acknowledged, then lost"] == 0
+    assert figures["shards"] == 3
     assert figures["operations acknowledged"] > 100
