@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import tempfile
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass
@@ -30,11 +31,13 @@ from projections.jsontypes import JsonObject
 
 MAGIC = b"PLSNAP1\n"
 FULL_MAGIC = b"PLFULL1\n"  # a full snapshot (full_snapshots.py)
+SHARDS_MAGIC = b"PLSHRD1\n"  # a collection of several shards: each shard's snapshot file
 FORMAT = 1
 HASH, ZSET, SET, STRING = 1, 2, 3, 4
 KINDS = {"hash": HASH, "zset": ZSET, "set": SET, "string": STRING}
 READ_SIZE = 1 << 20
 TAR_MAGIC_AT, TAR_MAGIC = 257, b"ustar"
+SPOOL_BYTES = 64 << 20  # a contained file stays in memory up to this size
 
 Entry = bytes | tuple[bytes, bytes] | tuple[bytes, float]
 
@@ -96,7 +99,7 @@ def write_file(out: IO[bytes], header: Header, body: IO[bytes]) -> None:
 def peek_header(source: IO[bytes]) -> JsonObject:
     """The JSON header of a collection's or a full snapshot file (as a store lists them)."""
     magic = source.read(len(MAGIC))
-    if magic not in (MAGIC, FULL_MAGIC):
+    if magic not in (MAGIC, FULL_MAGIC, SHARDS_MAGIC):
         raise NotASnapshot("not a pointlog snapshot")
     (length,) = struct.unpack("<I", source.read(4))
     header: JsonObject = orjson.loads(source.read(length))
@@ -123,6 +126,56 @@ def read_header(source: IO[bytes]) -> Header:
     if header.format > FORMAT:
         raise NotASnapshot(f"a snapshot of format {header.format}, newer than this pointlog's")
     return header
+
+
+# ---- containers: a file of snapshot files -------------------------------------------------
+#
+#     magic | u32 header length | header (JSON) | the files, back to back
+#
+# The header says each file's length (and what else its kind of container needs to say).
+
+
+def write_container(out: IO[bytes], magic: bytes, header: JsonObject, files: IO[bytes]) -> None:
+    """A container of the files written to `files` (a temporary file) as `header` lists them."""
+    encoded = orjson.dumps({"format": FORMAT, **header})
+    out.write(magic + struct.pack("<I", len(encoded)) + encoded)
+    files.seek(0)
+    while data := files.read(READ_SIZE):
+        out.write(data)
+
+
+def is_container(source: IO[bytes], magic: bytes) -> bool:
+    """Whether the file is a container of this kind (`source` left where it was)."""
+    start = source.tell()
+    found = source.read(len(magic)) == magic
+    source.seek(start)
+    return found
+
+
+def read_container(source: IO[bytes], magic: bytes, what: str) -> JsonObject:
+    """A container's header, leaving `source` at its first file."""
+    if source.read(len(magic)) != magic:
+        raise NotASnapshot(f"not a pointlog {what}")
+    (length,) = struct.unpack("<I", source.read(4))
+    header: JsonObject = orjson.loads(source.read(length))
+    if header.get("format", 0) > FORMAT:
+        raise NotASnapshot(f"a {what} of format {header['format']}, newer than this pointlog's")
+    return header
+
+
+def contained(source: IO[bytes], lengths: list[int]) -> Iterator[IO[bytes]]:
+    """Each file of a container (of these lengths, from where `source` is), in a temporary
+    file of its own."""
+    for length in lengths:
+        with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as one:
+            while length > 0:
+                data = source.read(min(length, READ_SIZE))
+                if not data:
+                    raise NotASnapshot("the file ends inside one of the snapshots it holds")
+                one.write(data)
+                length -= len(data)
+            one.seek(0)
+            yield cast("IO[bytes]", one)
 
 
 def check_body(source: IO[bytes], header: Header) -> None:

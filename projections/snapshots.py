@@ -6,6 +6,10 @@ under the same hash tag, with an expiry in case the taker dies), so workers wait
 than the copy, about as long as a large commit; the copies are then read in chunks, written
 to the snapshot store (snapshot_format.py) and dropped.
 
+A collection of several shards is snapshotted shard by shard, each at its own checkpoint,
+into one container file (snapshot_format.SHARDS_MAGIC); recovering it makes each shard anew
+from its own.
+
 Recovering one makes the collection anew from it: a fresh cid whose projection is the
 snapshot's, whose log starts at the snapshot's checkpoint (operation ids go on from there),
 and whose registry entry names the snapshot as its `base`. A replay of such a collection starts
@@ -19,21 +23,23 @@ import contextlib
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, cast
 
 import orjson
 import redis
 
-from projections import collections, index_data
-from projections import keys as K
+from projections import collections, index_data, shard_placement
 from projections.collections import Collection
-from projections.errors import BadRequest, QdrantError
+from projections.errors import QdrantError
+from projections.jsontypes import JsonObject
 from projections.keys import Keys
 from projections.snapshot_format import (
     HASH,
     KINDS,
     SET,
+    SHARDS_MAGIC,
     STRING,
     ZSET,
     BodyWriter,
@@ -42,7 +48,11 @@ from projections.snapshot_format import (
     Header,
     check_body,
     chunks,
+    contained,
+    is_container,
+    read_container,
     read_header,
+    write_container,
     write_file,
 )
 from projections.snapshot_store import SUFFIX, Description, SnapshotStore
@@ -56,14 +66,23 @@ SPOOL_BYTES = 64 << 20  # a snapshot's body stays in memory up to this size
 # ---- taking a snapshot -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A snapshot written: when, and at which checkpoint (of a collection of several shards:
+    the sum of its shards')."""
+
+    checkpoint: int
+    created: str
+
+
 def take(r: redis.Redis, collection: Collection, store: SnapshotStore) -> Description:
     """Snapshot the collection's live projection and store it; its description."""
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as whole:
-        header = write_snapshot(r, collection, whole)
+        taken = write_snapshot(r, collection, whole)
         whole.seek(0)
-        name = f"{collection.name}-{header.checkpoint}-{stamp(header.created)}{SUFFIX}"
+        name = f"{collection.name}-{taken.checkpoint}-{stamp(taken.created)}{SUFFIX}"
         size, checksum = store.save(collection.name, name, whole)
-    return Description(name, header.created, size, checksum, collection.cid, header.checkpoint)
+    return Description(name, taken.created, size, checksum, collection.cid, taken.checkpoint)
 
 
 def stamp(created: str) -> str:
@@ -71,20 +90,43 @@ def stamp(created: str) -> str:
     return created.replace("T", "-").replace(":", "-")
 
 
-def _refuse_shards(collection: Collection) -> None:
-    """A snapshot holds one projection and its log's position: one shard's."""
+def write_snapshot(r: redis.Redis, collection: Collection, out: IO[bytes]) -> Taken:
+    """Write a snapshot of the collection's live projection to `out` (of a collection of
+    several shards: a container of each shard's, each at its own checkpoint)."""
     if collection.sharded:
-        raise BadRequest(
-            f"Collection `{collection.name}` has {len(collection.shards)} shards: snapshots of "
-            "a collection of several shards are not supported"
-        )
+        return _write_shards(r, collection, out)
+    header = _write_one(r, collection, out)
+    return Taken(header.checkpoint, header.created)
 
 
-def write_snapshot(r: redis.Redis, collection: Collection, out: IO[bytes]) -> Header:
-    """Write a snapshot of the collection's live projection to `out`; its header."""
-    _refuse_shards(collection)
+def _write_shards(r: redis.Redis, collection: Collection, out: IO[bytes]) -> Taken:
+    created = _now()
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as files:
+        shards: list[JsonObject] = []
+        for part in collection.parts:
+            start = files.tell()
+            header = _write_one(r, part, cast("IO[bytes]", files))
+            shards.append({"bytes": files.tell() - start, "checkpoint": header.checkpoint})
+        checkpoint = sum(shard["checkpoint"] for shard in shards)
+        listed = {
+            "collection": collection.name,
+            "cid": collection.cid,
+            "checkpoint": checkpoint,
+            "created": created,
+            "shards": shards,
+        }
+        write_container(out, SHARDS_MAGIC, listed, cast("IO[bytes]", files))
+    return Taken(checkpoint, created)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+
+
+def _write_one(r: redis.Redis, collection: Collection, out: IO[bytes]) -> Header:
+    """Write a snapshot of one shard's live projection to `out`; its header."""
     copy, copies, checkpoint = _copy_projection(r, collection)
-    created = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+    created = _now()
     try:
         with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as body:
             writer = BodyWriter(body)
@@ -207,11 +249,16 @@ def _slices(r: redis.Redis, key: str, kind: int) -> Iterator[list[Entry]]:
 
 
 def seed(
-    r: redis.Redis, collection: Collection, keys: Keys, store: SnapshotStore, latest: bool
+    r: redis.Redis,
+    collection: Collection,
+    shard: int,
+    keys: Keys,
+    store: SnapshotStore,
+    latest: bool,
 ) -> int:
-    """Restore into the (empty) projection at `keys` the snapshot a replay of the collection
-    starts from: its base if it was recovered from one, else (`latest`) its latest snapshot of
-    its own; the checkpoint to apply the log from (0 without a snapshot)."""
+    """Restore into the (empty) projection at `keys` the snapshot a replay of the collection's
+    `shard` starts from: its base if it was recovered from one, else (`latest`) its latest
+    snapshot of its own; the checkpoint to apply the log from (0 without a snapshot)."""
     name = collection.base
     if name is None and latest:
         own = [d for d in store.listed(collection.name) if d.cid == collection.cid]
@@ -219,10 +266,13 @@ def seed(
     if name is None:
         return 0
     with store.open(collection.name, name) as source:
-        header = read_header(source)
-        check_body(source, header)
-        restore(r, keys, source)
-    return header.checkpoint
+        for number, file in enumerate(_shard_files(source)):
+            if number == shard:
+                header = read_header(file)
+                check_body(file, header)
+                restore(r, keys, file)
+                return header.checkpoint
+    return 0
 
 
 # ---- recovering -------------------------------------------------------------------------------
@@ -231,26 +281,44 @@ def seed(
 def recover(r: redis.Redis, name: str, source: IO[bytes], store: SnapshotStore) -> Collection:
     """Make collection `name` anew from a snapshot file (checked in full first), replacing the
     collection of that name if there is one; the snapshot is kept in the store as the new
-    collection's base."""
-    header = read_header(source)
-    check_body(source, header)
-    cid = int(r.incr(K.NEXT_CID))
-    keys = Keys(cid)
-    base = f"{name}-base-{cid}{SUFFIX}"
-    entry = orjson.dumps({"cid": cid, "config": header.config, "base": base})
+    collection's base. A snapshot of several shards makes a collection of as many, each
+    recovered from its own, placed as a new collection's shards are."""
+    headers = []
+    for file in _shard_files(source):
+        headers.append(read_header(file))
+        check_body(file, headers[-1])
+    cids = shard_placement.fresh_cids(r, len(headers))
+    base = f"{name}-base-{cids[0]}{SUFFIX}"
+    entry: JsonObject = {"cid": cids[0], "config": headers[0].config, "base": base}
+    if len(cids) > 1:
+        entry["shards"] = cids
+    raw = orjson.dumps(entry)
     try:
-        restore(r, keys, source)
-        r.mset({keys.seq: header.checkpoint, keys.applied: header.checkpoint})
+        for cid, file, header in zip(cids, _shard_files(source), headers, strict=True):
+            keys = Keys(cid)
+            read_header(file)
+            restore(r, keys, file)
+            r.mset({keys.seq: header.checkpoint, keys.applied: header.checkpoint})
         source.seek(0)
         store.save(name, base, source)
-        collections.replace_collection(r, name, entry)
+        collections.replace_collection(r, name, raw)
     except BaseException:
-        # nothing names the new keyspace yet (the name may be an alias's, storage may fail)
-        collections.drop_keyspace(r, collections.parse_entry(name, entry))
+        # nothing names the new keyspaces yet (the name may be an alias's, storage may fail)
+        collections.drop_keyspaces(r, collections.parse_entry(name, raw))
         with contextlib.suppress(QdrantError):
             store.delete(name, base)
         raise
     return collections.load(r, name)
+
+
+def _shard_files(source: IO[bytes]) -> Iterator[IO[bytes]]:
+    """From the start of a snapshot: each shard's snapshot file (a plain snapshot's: itself)."""
+    source.seek(0)
+    if not is_container(source, SHARDS_MAGIC):
+        yield source
+        return
+    listed = read_container(source, SHARDS_MAGIC, "snapshot of shards")
+    yield from contained(source, [part["bytes"] for part in listed["shards"]])
 
 
 def restore(r: redis.Redis, keys: Keys, source: IO[bytes]) -> None:

@@ -28,7 +28,7 @@ from projections.errors import QdrantError
 from projections.event_format import iso_time
 from projections.progress import Progress
 from projections.settings import Settings
-from projections.snapshot_format import FULL_MAGIC, read_header
+from projections.snapshot_format import FULL_MAGIC, peek_header
 from projections.snapshot_store import SnapshotStore
 from workers.embedded import CLUSTER_BUS_OFFSET, EmbeddedCluster, EmbeddedServer
 from workers.process import run_worker
@@ -262,7 +262,7 @@ def _recover(args: argparse.Namespace) -> int:
             if full:
                 names = full_snapshots.recover_full(r, source, kept)
             else:
-                names = [args.name or read_header(source).collection]
+                names = [args.name or str(peek_header(source)["collection"])]
                 source.seek(0)
                 collections.validate_name(names[0], creating=True)
                 snapshots.recover(r, names[0], source, kept)

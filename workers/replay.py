@@ -54,13 +54,14 @@ def replay(
     A collection recovered from a snapshot starts from that snapshot; with `from_snapshot` any
     collection starts from its latest snapshot, when it has one. A collection of several
     shards is replayed a `shard` at a time: each has its own log and projection."""
-    collection = collections.load(r, name).parts[shard]
+    whole = collections.load(r, name)
+    collection = whole.parts[shard]
     archive = open_archive(settings.archive_url)
     live = collection.keys
     rebuilt = live.rebuild()
     r.delete(*_projection_keys(r, collection, rebuilt), rebuilt.applied)
     store = SnapshotStore(settings.snapshot_store_url)
-    start = snapshots.seed(r, collection, rebuilt, store, from_snapshot)
+    start = snapshots.seed(r, whole, shard, rebuilt, store, from_snapshot)
     r.set(rebuilt.applied, start)
     _follow(r, collection, rebuilt, settings, archive, progress, until=None)
     r.set(live.pause, 1, ex=PAUSE_SECONDS)

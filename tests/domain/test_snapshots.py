@@ -70,7 +70,7 @@ def test_a_recovered_collection_goes_on_from_the_checkpoint(r, indexed, kept) ->
     settle(r, recovered)
     assert r.zcard(recovered.keys.ids) == 28
     base = recovered.keys.rebuild()
-    start = snapshots.seed(r, recovered, base, kept, latest=False)  # what a replay starts from
+    start = snapshots.seed(r, recovered, 0, base, kept, latest=False)  # what a replay starts from
     assert start == taken.checkpoint
     r.set(base.applied, start)
     while apply_batch(r, recovered, 64, base) is not None:
@@ -85,8 +85,8 @@ def test_a_replay_may_start_from_the_latest_own_snapshot(r, indexed, kept) -> No
     late = snapshots.take(r, indexed, kept)
     assert late.checkpoint > early.checkpoint
     keys = indexed.keys.rebuild()
-    assert snapshots.seed(r, indexed, keys, kept, latest=True) == late.checkpoint
-    assert snapshots.seed(r, collections.load(r, indexed.name), Keys(999), kept, False) == 0
+    assert snapshots.seed(r, indexed, 0, keys, kept, latest=True) == late.checkpoint
+    assert snapshots.seed(r, collections.load(r, indexed.name), 0, Keys(999), kept, False) == 0
 
 
 def test_a_damaged_snapshot_changes_nothing(r, indexed, kept, tmp_path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 from qdrant_client import QdrantClient, models
 
 from tests.e2e.endpoints_support import client_fixture as client_fixture
@@ -34,14 +35,18 @@ def everything(client: QdrantClient, name: str) -> list[tuple]:
     return sorted((p.id, p.payload["n"], tuple(p.vector)) for p in points)
 
 
+@pytest.mark.parametrize("shards", [1, 3])
 def test_a_snapshot_recovers_by_location_and_by_upload(
     client: QdrantClient,
     http: httpx.Client,
     base_url: str,
     name: str,
     served: Served,
+    shards: int,
 ) -> None:
-    client.create_collection(name, vectors_config=VECTORS)
+    """On a collection of several shards the snapshot holds each shard's, and a recovery
+    makes a collection of as many."""
+    client.create_collection(name, vectors_config=VECTORS, shard_number=shards)
     client.create_payload_index(name, "tag", "keyword", wait=True)
     fill(client, name, 0, 50)
     taken = client.create_snapshot(name)
@@ -53,6 +58,8 @@ def test_a_snapshot_recovers_by_location_and_by_upload(
     location = f"{base_url}/collections/{name}/snapshots/{taken.name}"
     assert client.recover_snapshot(f"{name}-s", location=location, wait=True)
     assert everything(client, f"{name}-s") == at_snapshot
+    recovered = http.get(f"/collections/{name}-s/cluster").json()["result"]
+    assert recovered["shard_count"] == shards
     assert client.get_collection(f"{name}-s").payload_schema["tag"].points == 50
     hits = client.query_points(f"{name}-s", query=[1, 0, 0, 0], limit=3).points
     assert hits and hits == client.query_points(name, query=[1, 0, 0, 0], limit=3).points
@@ -70,7 +77,9 @@ def test_a_snapshot_recovers_by_location_and_by_upload(
     assert len(everything(client, f"{name}-n")) == 51
     verified = pointlog(served.url, "replay", f"{name}-n", "--verify", env=served.env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "(from a snapshot at 2) equals the live one" in verified.stdout
+    equal = [line for line in verified.stdout.splitlines() if "equals the live one" in line]
+    assert len(equal) == shards, verified.stdout  # a line a shard
+    assert all("(from a snapshot at 2)" in line for line in equal), verified.stdout
 
     client.delete_snapshot(name, taken.name, wait=True)
     assert client.list_snapshots(name) == []
@@ -126,8 +135,8 @@ def test_a_full_snapshot_brings_back_every_collection(
     served: Served,
     tmp_path: Path,
 ) -> None:
-    for collection in (name, f"{name}-s"):
-        client.create_collection(collection, vectors_config=VECTORS)
+    for collection, shards in ((name, 1), (f"{name}-s", 2)):
+        client.create_collection(collection, vectors_config=VECTORS, shard_number=shards)
         fill(client, collection, 0, 12)
     before = {c: everything(client, c) for c in (name, f"{name}-s")}
     full = client.create_full_snapshot()
