@@ -66,14 +66,15 @@ def dense(client: QdrantClient, name: str, size: int = 4, distance: str = "Dot")
     return name
 
 
-def named(client: QdrantClient, name: str) -> str:
-    """`image` (4, Dot) and `text` (2, Cosine)."""
+def named(client: QdrantClient, name: str, shards: int = 1) -> str:
+    """`image` (4, Dot) and `text` (2, Cosine), in `shards` shards."""
     client.create_collection(
         name,
         vectors_config={
             "image": models.VectorParams(size=4, distance=models.Distance.DOT),
             "text": models.VectorParams(size=2, distance=models.Distance.COSINE),
         },
+        shard_number=shards,
     )
     return name
 

@@ -44,9 +44,9 @@ def test_a_new_sparse_modifier_changes_scoring_as_in_local_mode(
     assert seen["before"] != seen["after"]
 
 
-def vector_names(client: QdrantClient, name: str) -> dict:
+def vector_names(client: QdrantClient, name: str, shards: int = 1) -> dict:
     """A vector name added to a live collection, written and queried; another removed."""
-    named(client, name)
+    named(client, name, shards)
     client.upsert(name, [point(1, {"image": V1, "text": [1, 0]}), point(2, {"image": V2})])
     dense = models.DenseVectorConfig(size=3, distance=models.Distance.EUCLID)
     client.create_vector_name(name, "extra", models.DenseVectorNameConfig(dense=dense))
@@ -63,8 +63,12 @@ def vector_names(client: QdrantClient, name: str) -> dict:
     }
 
 
-def test_vector_names_added_and_removed_as_in_local_mode(client: QdrantClient, name: str) -> None:
-    seen = vector_names(client, name)
+@pytest.mark.parametrize("shards", [1, 3])
+def test_vector_names_added_and_removed_as_in_local_mode(
+    client: QdrantClient, name: str, shards: int
+) -> None:
+    """On 3 shards too: the change is an event in every shard's log."""
+    seen = vector_names(client, name, shards)
     assert seen == vector_names(QdrantClient(":memory:"), name)
     assert seen["names"] == ["extra", "image"] and seen["vectors"][1] == ["image"]
 
