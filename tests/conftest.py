@@ -65,10 +65,10 @@ def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def served_cluster(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[EmbeddedCluster, str]]:
-    """Another cluster of three embedded primaries, for the Procfile's processes to serve, and
-    the URL of a plain server for their queue (QUEUE_URL)."""
+    """Another cluster of three embedded primaries with a replica each, for the Procfile's
+    processes to serve, and the URL of a plain server for their queue (QUEUE_URL)."""
     folder = tmp_path_factory.mktemp("served-cluster")
-    cluster = embedded_cluster(folder / "cluster", 3)
+    cluster = embedded_cluster(folder / "cluster", 3, replicas=1)
     queue = embedded_server(folder / "queue")
     yield cluster, queue.url
     queue.stop()
