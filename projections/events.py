@@ -62,10 +62,15 @@ class Event:
     blob: bytearray = field(default_factory=bytearray)
     time: int | None = None  # when it was appended (ms since the epoch), once read from the log
 
-    def put(self, data: bytes) -> Ref:
+    def put(self, data: bytes | memoryview) -> Ref:
         ref = [len(self.blob), len(data)]
         self.blob += data
         return ref
+
+    def view(self, ref: Ref) -> memoryview:
+        """The bytes at `ref`, not copied."""
+        offset, length = ref
+        return memoryview(self.blob)[offset : offset + length]
 
     def bytes_at(self, ref: Ref) -> bytes:
         offset, length = ref

@@ -82,4 +82,4 @@ def _copied(source: Event, into: Event, point: list[Any]) -> list[Any]:
 
 
 def _moved(source: Event, into: Event, ref: Ref) -> Ref:
-    return into.put(source.bytes_at(ref))
+    return into.put(source.view(ref))

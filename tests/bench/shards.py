@@ -1,7 +1,8 @@
 """Bulk upsert into one collection from CLIENTS clients at once (wait=true, BATCH points a
-request): on one embedded server with `shard_number: 1`, then on an embedded cluster of
-PRIMARIES primaries with `shard_number: PRIMARIES`, the same web and worker processes beside
-each. Prints points/s of both and their ratio, and how the points spread over the nodes.
+request): on one embedded server with `shard_number: 1` and with `shard_number: PRIMARIES`,
+then on an embedded cluster of PRIMARIES primaries with `shard_number: PRIMARIES`, the same web
+and worker processes beside each. Prints points/s of each and their ratios to the first, and
+how the points spread over the nodes.
 
     python -m tests.bench.shards --points 40000 --dim 128 --webs 2 --workers 3
 """
@@ -73,6 +74,11 @@ def main() -> None:
             one, _ = measure(server.url, {}, 1, data, args, work)
         finally:
             server.stop()
+        server = embedded_server(work / "one-sharded")
+        try:
+            split, _ = measure(server.url, {}, PRIMARIES, data, args, work)
+        finally:
+            server.stop()
         queue = embedded_server(work / "queue")
         cluster = embedded_cluster(work / "cluster", PRIMARIES)
         try:
@@ -84,6 +90,9 @@ def main() -> None:
     stamp = time.strftime("%Y-%m-%d")
     print(f"bulk upsert, {CLIENTS} clients, {args.points:,} points of {args.dim} dims ({stamp}):")
     print(f"  one server, 1 shard:            {one:10,.0f} points/s")
+    print(
+        f"  one server, {PRIMARIES} shards:           {split:10,.0f} points/s  ({split / one:.2f}x)"
+    )
     print(
         f"  {PRIMARIES} primaries, {PRIMARIES} shards:         {spread:10,.0f} points/s"
         f"  ({spread / one:.2f}x)"
