@@ -162,4 +162,4 @@ class CollectionCluster:
         ok(req, resp, self._ctx.using(name, describe))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        refuse(req, "shard operations (a collection is one shard)")
+        refuse(req, "shard operations (a collection's shards are placed when it is created)")
