@@ -231,14 +231,7 @@ def _status(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     node = " node" if store.is_cluster(r) else ""  # on a cluster: the primary of each
     print(f"{'collection':<24} {'appended':>10} {'applied':>10} {'lag':>8} {'points':>10}{node}")
-    shards = collections.shard_overview(r)
-    counts = Counter(found.collection.name for found in shards)
-    numbers: Counter[str] = Counter()
-    for found in shards:
-        name = found.collection.name
-        if counts[name] > 1:  # a collection of several shards: a row each, `name[n]`
-            numbers[name] += 1
-            name = f"{name}[{numbers[name] - 1}]"
+    for name, found in _shard_rows(r):
         held = f" {node_of(r, found.collection.keys.seq)}" if node else ""
         print(
             f"{name:<24} {found.appended:>10} {found.applied:>10} {found.lag:>8} {found.points:>10}"
@@ -249,6 +242,22 @@ def _status(args: argparse.Namespace) -> int:
     alive = Worker.all(connection=queued)
     print(f"pending jobs: {len(queue)}; workers alive: {len(alive)}")
     return 0
+
+
+def _shard_rows(r: redis.Redis) -> list[tuple[str, collections.Figures]]:
+    """Every shard's figures, and its name in a table: the collection's, or `name[n]` for
+    each shard of a collection of several."""
+    shards = collections.shard_overview(r)
+    counts = Counter(found.collection.name for found in shards)
+    numbers: Counter[str] = Counter()
+    rows = []
+    for found in shards:
+        name = found.collection.name
+        if counts[name] > 1:
+            numbers[name] += 1
+            name = f"{name}[{numbers[name] - 1}]"
+        rows.append((name, found))
+    return rows
 
 
 def _recover(args: argparse.Namespace) -> int:
@@ -274,18 +283,18 @@ def _recover(args: argparse.Namespace) -> int:
 
 
 def _archive_status(args: argparse.Namespace) -> int:
-    """Per collection: the operations the hot log holds and the archive holds, and their bytes."""
+    """Per shard: the operations the hot log holds and the archive holds, and their bytes."""
     r = _store()
     archive = open_archive(Settings.from_env().archive_url)
     print(f"archive: {'none (ARCHIVE_URL is not set)' if archive is None else archive.url}")
     print(f"{'collection':<24} {'hot operations':>20} {'hot MB':>8} {'archived':>20} {'MB':>8}")
-    for found in collections.overview(r):
+    for name, found in _shard_rows(r):
         archived = found.archived
         held = archive.holdings(found.collection.cid) if archive is not None else None
         cold = f"0..{archived - 1} ({held.segments} seg)" if held and archived else "-"
         cold_mb = held.bytes / MB if held else 0.0
         print(
-            f"{found.collection.name:<24} {f'{archived}..{found.appended - 1}':>20} "
+            f"{name:<24} {f'{archived}..{found.appended - 1}':>20} "
             f"{found.hot_log_bytes / MB:>8.1f} {cold:>20} {cold_mb:>8.1f}"
         )
     return 0
