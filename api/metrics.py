@@ -24,8 +24,7 @@ from prometheus_client.registry import Collector
 
 from api.request_stats import Durations, RequestStats
 from api.service import QDRANT_API_VERSION
-from projections import collections
-from projections.collections import Figures
+from projections.figures import Figures, overview
 from projections.memory import WriteLimit
 from projections.vector_model import Figures as VectorFigures
 from projections.vector_model import VectorModels
@@ -134,7 +133,7 @@ class _Store(Collector):
         self._r = r
 
     def collect(self) -> Iterator[Metric]:
-        figures = collections.overview(self._r)
+        figures = overview(self._r)
         info = GaugeMetricFamily("app_info", "pointlog", labels=["name", "version"])
         info.add_metric(["pointlog", QDRANT_API_VERSION], 1)
         yield info
@@ -156,7 +155,7 @@ class _PerCollection(Collector):
         self._r = r
 
     def collect(self) -> Iterator[Metric]:
-        figures = collections.overview(self._r)
+        figures = overview(self._r)
         points = GaugeMetricFamily("collection_points", "points", labels=["id"])
         for found in figures:
             points.add_metric([found.collection.name], found.points)

@@ -15,7 +15,8 @@ from api.metrics import vector_counts
 from api.params import int_param, read_params
 from api.request_stats import RequestStats
 from api.service import QDRANT_API_VERSION
-from projections import collections, store
+from projections import store
+from projections.figures import overview
 from projections.jsontypes import JsonObject
 
 
@@ -51,7 +52,7 @@ class Telemetry:
         )
 
     def _collections(self, details: int) -> JsonObject:
-        figures = collections.overview(self._ctx.r)
+        figures = overview(self._ctx.r)
         shown: JsonObject = {"number_of_collections": len(figures)}
         if details >= 1:
             vectors: dict[str, int] = {}

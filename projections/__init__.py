@@ -46,7 +46,8 @@ Operating collections: `config_changes.py` turns a PATCH, or a vector name added
 into the config it leaves (appended as an event, `log.py`); `strict_mode.py` enforces a
 collection's strict mode; `snapshots.py` takes and recovers snapshots (`snapshot_format.py`,
 kept by `snapshot_store.py`; every collection at once: `full_snapshots.py`); `issues.py`
-keeps what `GET /issues` reports.
+keeps what `GET /issues` reports; `figures.py` says where each collection and shard stands
+(appended, applied, points), for status, metrics and the workers' sweep.
 
 The filter language is `filters.py`, with its parts: `ranges.py` (numeric bounds, compared
 as f64), `datetimes.py`, `geo.py`, `text.py` (full-text tokens), `prechecks.py` (byte-level

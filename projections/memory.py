@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import redis
 
-from projections import collections, store
+from projections import store
 from projections.errors import QdrantError
+from projections.figures import overview
 
 REFRESH_SECONDS = 0.5
 MB = 1024 * 1024
@@ -71,7 +72,7 @@ def read(r: redis.Redis) -> Memory | None:
         fullest.used,
         fullest.maxmemory,
         evicting[0] if evicting else fullest.policy,
-        sum(found.lag for found in collections.overview(r)),
+        sum(found.lag for found in overview(r)),
     )
 
 

@@ -21,6 +21,7 @@ import redis
 from projections import collections
 from projections.apply import apply_batch
 from projections.collections import Collection
+from projections.figures import shard_overview
 from projections.keys import Keys
 from projections.settings import Settings
 from workers.lease import Lease
@@ -108,7 +109,7 @@ def _drain_and_follow(
 def sweep(r: redis.Redis, settings: Settings) -> None:
     """Catch up every shard that is behind while nobody holds its lease: a job lost with a
     killed worker or web pod, or a kick that could not be queued."""
-    for found in collections.shard_overview(r):
+    for found in shard_overview(r):
         keys = found.collection.keys
         if found.lag > 0 and not r.exists(keys.lease, keys.pause):
             logger.info("sweep: catching up %s", found.collection.name)

@@ -26,6 +26,7 @@ from projections.archive import open_archive
 from projections.cluster_client import node_of
 from projections.errors import QdrantError
 from projections.event_format import iso_time
+from projections.figures import Figures, shard_overview
 from projections.progress import Progress
 from projections.settings import Settings
 from projections.snapshot_format import FULL_MAGIC, peek_header
@@ -244,10 +245,10 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shard_rows(r: redis.Redis) -> list[tuple[str, collections.Figures]]:
+def _shard_rows(r: redis.Redis) -> list[tuple[str, Figures]]:
     """Every shard's figures, and its name in a table: the collection's, or `name[n]` for
     each shard of a collection of several."""
-    shards = collections.shard_overview(r)
+    shards = shard_overview(r)
     counts = Counter(found.collection.name for found in shards)
     numbers: Counter[str] = Counter()
     rows = []

@@ -7,9 +7,10 @@ import numpy as np
 import orjson
 import redis
 
-from projections import collections, events, ids
+from projections import events, ids
 from projections.apply import apply_batch
 from projections.collections import Collection
+from projections.figures import overview
 from projections.filters import compile_filter
 from projections.payloads import compile_selector
 from projections.reads import Projection, Reader, count, retrieve, scroll, vectors_of
@@ -69,6 +70,6 @@ def test_vector_of_one_point(r, col) -> None:
 def test_overview_has_every_collection_with_its_figures(r, col) -> None:
     load(r, col, 4)
     write(r, col, events.add_delete, {"points": [1]})  # appended, not applied
-    (found,) = [f for f in collections.overview(r) if f.collection.name == col.name]
+    (found,) = [f for f in overview(r) if f.collection.name == col.name]
     assert (found.appended, found.applied, found.lag, found.points) == (2, 1, 1, 4)
     assert (found.ops_applied, found.batches) == (1, 1)
