@@ -107,16 +107,17 @@ class Shards:
             drawn = [p for part in self.parts for p in answer(part, wide, projection)]
             return random.sample(drawn, min(stage.limit, len(drawn)))
         answers = [answer(part, wide, projection) for part in self.parts]
-        merged = [point for found in answers for point in found]
+        merged = [(ids.to_key(point["id"]), point) for found in answers for point in found]
+        # As one shard orders them: equal scores by id; equal values as Qdrant merges them.
         if query is None:
-            merged.sort(key=lambda point: ids.to_key(point["id"]))
+            merged.sort(key=lambda entry: entry[0])
         elif isinstance(query, OrderByQuery):
             descending = query.order.descending
-            merged.sort(key=lambda p: p["order_value"], reverse=descending)
+            merged.sort(key=lambda entry: (entry[1]["order_value"], entry[0]), reverse=descending)
         else:
-            best_high = higher_first(self.parts[0], wide)
-            merged.sort(key=lambda point: point["score"], reverse=best_high)
-        return merged[stage.offset : stage.offset + stage.limit]
+            sign = -1.0 if higher_first(self.parts[0], wide) else 1.0
+            merged.sort(key=lambda entry: (sign * entry[1]["score"], entry[0]))
+        return [point for _, point in merged[stage.offset : stage.offset + stage.limit]]
 
     def _diverse(
         self, stage: Stage, raw: JsonObject | None, projection: Projection

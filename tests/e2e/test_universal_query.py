@@ -503,3 +503,25 @@ def test_recommend_over_a_sparse_vector_no_point_has(base_url: str, name: str) -
             recommend=models.RecommendInput(positive=[example], strategy=strategy)
         )
         assert client.query_points(name, query, using="s").points == []
+
+
+def test_tied_scores_on_shards_come_in_id_order_as_on_one(base_url: str, name: str) -> None:
+    """Points of equal score, spread over 3 shards, are cut and ordered by id, as one shard
+    orders them."""
+    client = QdrantClient(url=base_url)
+    tied = [models.PointStruct(id=i, vector=[1.0, 0.0], payload={"v": i % 3}) for i in range(30)]
+    answers = []
+    for shards in (1, 3):
+        each = f"{name}-{shards}"
+        params = models.VectorParams(size=2, distance=models.Distance.DOT)
+        client.create_collection(each, params, shard_number=shards)
+        client.create_payload_index(each, "v", "integer", wait=True)
+        client.upsert(each, tied, wait=True)
+        by_score = client.query_points(each, [1.0, 0.0], limit=7, offset=2).points
+        by_value = client.query_points(
+            each, models.OrderByQuery(order_by=models.OrderBy(key="v")), limit=7
+        ).points
+        answers.append(([p.id for p in by_score], [(p.id, p.order_value) for p in by_value]))
+    assert answers[0][0] == answers[1][0] == list(range(2, 9))
+    assert [value for _, value in answers[1][1]] == [0] * 7
+    assert answers[1][1] == sorted(answers[1][1], key=lambda entry: entry[0])
