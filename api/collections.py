@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import falcon
+import redis
 
 from api.config import change_config
 from api.context import Context
 from api.http import ok, read_json
 from api.params import WriteParams, collection_timeout
 from api.unsupported import refuse
-from projections import collections, config_changes, reads, shard_reads, store
+from projections import collections, config_changes, reads, shard_reads
 from projections.cluster_client import node_of
 from projections.collections import Collection
 from projections.indexes import IndexInfo
@@ -143,7 +144,7 @@ class CollectionCluster:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         def describe(collection: Collection) -> JsonObject:
-            clustered = store.is_cluster(self._ctx.r)
+            clustered = isinstance(self._ctx.r, redis.RedisCluster)
             shards = []
             for number, part in enumerate(collection.parts):
                 points, _ = reads.overview(self._ctx.reader(part))

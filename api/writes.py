@@ -46,7 +46,6 @@ class Appended:
 class Submitted:
     """A request's events in the logs of the shards it touched (one for most collections)."""
 
-    collection: Collection
     parts: list[Appended]
     operations: int  # how many the request had
 
@@ -96,7 +95,7 @@ class Writer:
                 "wait": params.wait,
             },
         )
-        return Submitted(collection, parts, len(event.ops))
+        return Submitted(parts, len(event.ops))
 
     def _append(self, shard: Collection, event: Event, config: JsonObject | None) -> log.Appended:
         try:
@@ -128,10 +127,16 @@ class Writer:
             if params.timeout is None:
                 raise Timeout(f"Operation {max(answered)} was not applied within {timeout}s")
             return _results(answered, "wait_timeout")
-        for part in submitted.parts:
-            for error in log.outcomes(self.r, part.shard.keys, part.op_ids):
-                if error is not None:
-                    raise error
+        failed = [
+            (origin, error)
+            for part in submitted.parts
+            for origin, error in zip(
+                part.origins, log.outcomes(self.r, part.shard.keys, part.op_ids), strict=True
+            )
+            if error is not None
+        ]
+        if failed:
+            raise min(failed, key=lambda entry: entry[0])[1]  # the request's first one
         return _results(answered, "completed")
 
     def _kick(self, collection: Collection) -> None:

@@ -16,26 +16,24 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from typing import cast
 
 import redis
 
 from projections import keys as K
 from projections.cluster_client import node_of
 from projections.keys import Keys
-from projections.store import is_cluster
 
 # Draws per shard before a cid is taken wherever it lands (a cluster whose slots are very
 # unevenly spread may have no free slot of a primary near the next cids).
 DRAWS_PER_SHARD = 64
 
 
-def fresh_cids(r: redis.Redis, shards: int) -> list[int]:
+def fresh_cids(r: redis.Redis | redis.RedisCluster, shards: int) -> list[int]:
     """The cids of a new collection's `shards` shards."""
-    if shards == 1 or not is_cluster(r):
+    if shards == 1 or not isinstance(r, redis.RedisCluster):
         last = int(r.incrby(K.NEXT_CID, shards))
         return list(range(last - shards + 1, last + 1))
-    primaries = [node.name for node in cast(redis.RedisCluster, r).get_primaries()]
+    primaries = [node.name for node in r.get_primaries()]
     share = -(-shards // len(primaries))  # the most shards a primary is to hold
     held: Counter[str] = Counter()
     cids: list[int] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from qdrant_client import QdrantClient, models
 
+from projections import ids
+from projections.shard_placement import shard_of
 from tests.e2e.endpoints_support import V1, V2, all_ids, dense, fails, has, named, payloads, point
 from tests.e2e.endpoints_support import client_fixture as client_fixture
 from tests.e2e.endpoints_support import drop_collections as drop_collections
@@ -80,3 +82,22 @@ def test_empty_batch_answers_an_empty_list(http: httpx.Client, name: str) -> Non
     got = http.post(f"/collections/{name}/points/batch?wait=true", json={"operations": []})
     assert got.status_code == 200
     assert got.json()["result"] == []
+
+
+def test_on_shards_the_error_answered_is_the_first_operations(
+    client: QdrantClient, name: str
+) -> None:
+    """Two failing operations whose points live on different shards: the answer names the
+    request's first failure, whichever shard comes first."""
+    keys = {i: shard_of(ids.to_key(i), 3) for i in range(100, 130)}
+    late = min(i for i in keys if keys[i] == 0)  # on the first shard
+    early = min(i for i in keys if keys[i] == 2)  # on the last, failing first in the request
+    client.create_collection(
+        name, models.VectorParams(size=4, distance=models.Distance.DOT), shard_number=3
+    )
+    ops = [
+        models.SetPayloadOperation(set_payload=models.SetPayload(payload={"c": 1}, points=[p]))
+        for p in (early, late)
+    ]
+    with fails(404, f"Not found: No point with id {early} found"):
+        client.batch_update_points(name, ops)
