@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,7 @@ DUMP = orjson.OPT_SERIALIZE_NUMPY
 MB = 1024 * 1024
 CHANGES_PAGE = 256  # operations `pointlog changes` reads at once
 FOLLOW_WAIT_SECONDS = 5.0  # a wait of `--follow` ends this often to look again
+STOP_SECONDS = 30.0  # what `up` gives its processes to exit after SIGTERM
 
 
 # waitress as the Procfile's `web` line runs it. Request bodies up to 64 MiB stay in memory
@@ -76,14 +78,28 @@ def _up(args: argparse.Namespace) -> int:
         if any(child.poll() is not None for child in children):
             print("a process exited; stopping", file=sys.stderr, flush=True)
             break
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    for child in children:
-        child.wait(timeout=30)
+    _stop_children(children)
     for server in servers:
         server.stop()
     return 0
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM, then, as Heroku does, SIGKILL for what has not exited within STOP_SECONDS:
+    a worker killed mid-batch loses nothing (its batch commits whole or not at all)."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(
+                f"process {child.pid} did not stop in {STOP_SECONDS:.0f}s: killed", file=sys.stderr
+            )
+            child.kill()
+            child.wait()
 
 
 def _embedded(
