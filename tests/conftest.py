@@ -2,7 +2,8 @@
 the embedded valkey-server (a fresh one in a temporary folder), or the server named by
 TEST_REDIS_URL (whose database the tests write into: use a spare one, e.g. /15; tests that need a
 database no worker process serves also use databases 2 to 4 of that server). With TEST_CLUSTER
-set, the end-to-end tests' processes run on an embedded Redis Cluster instead (tests/e2e)."""
+set, the processes the integration and end-to-end tests serve (`served`) run on an embedded
+Redis Cluster instead, their queue on a server of its own."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 import redis
 from hypothesis import settings
 
-from tests.support import Cluster, S3Server, embedded_cluster, embedded_server
+from tests.support import Cluster, S3Server, Served, embedded_cluster, embedded_server
 from workers.embedded import EmbeddedCluster
 
 TESTS = Path(__file__).resolve().parent
@@ -76,6 +77,23 @@ def served_cluster(
 
 
 @pytest.fixture(scope="session")
+def snapshots_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where the session's web processes keep snapshots."""
+    return f"file://{tmp_path_factory.mktemp('snapshots')}"
+
+
+@pytest.fixture(scope="session")
+def served(request: pytest.FixtureRequest, snapshots_url: str) -> Served:
+    """What the session's worker and web processes serve: the test server; with TEST_CLUSTER
+    set, an embedded Redis Cluster, the queue on a server of its own."""
+    env = {"SNAPSHOTS_URL": snapshots_url}
+    if not os.environ.get("TEST_CLUSTER"):
+        return Served(request.getfixturevalue("redis_url"), env)
+    cluster, env["QUEUE_URL"] = request.getfixturevalue("served_cluster")
+    return Served(cluster.url, env)
+
+
+@pytest.fixture(scope="session")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """A real S3-compatible server (moto's), started when a test first asks for one."""
     server = S3Server(tmp_path_factory.mktemp("s3"))
@@ -92,9 +110,9 @@ def bucket(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="session")
-def workers(redis_url: str) -> Iterator[list[subprocess.Popen]]:
+def workers(served: Served) -> Iterator[list[subprocess.Popen]]:
     """Two real worker processes, started from the Procfile's `worker` line."""
-    with Cluster(redis_url) as cluster:
+    with Cluster(served.url, env=served.env) as cluster:
         cluster.start_workers(2)
         yield cluster.workers
 

@@ -13,10 +13,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import fsspec
 import redis
 
+from projections.settings import Settings
 from workers.embedded import EmbeddedCluster, EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,10 +68,14 @@ def pointlog(
     )
 
 
-def pointlog_following(redis_url: str, *args: str) -> subprocess.Popen:
-    """Start the `pointlog` command on the server at `redis_url`, its output piped (text)."""
-    command, env = _pointlog(redis_url, args)
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+def pointlog_following(
+    redis_url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Start the `pointlog` command on the server at `redis_url` (with `env` on top), its
+    output piped (text)."""
+    command, base = _pointlog(redis_url, args)
+    full_env = {**base, **(env or {})}
+    return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, text=True)
 
 
 def _pointlog(redis_url: str, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
@@ -124,6 +130,15 @@ class Served:
 
     url: str
     env: dict[str, str]
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings of an app in the test's own process that serves what the session serves."""
+        return Settings(
+            redis_url=self.url,
+            queue_url=self.env.get("QUEUE_URL"),
+            snapshots_url=self.env.get("SNAPSHOTS_URL"),
+            **overrides,
+        )
 
 
 @dataclass

@@ -1,3 +1,5 @@
+"""Fixtures of the integration tests: the app in this process, on what the session serves."""
+
 from __future__ import annotations
 
 import pytest
@@ -5,21 +7,19 @@ import redis
 from falcon import testing
 
 from api.app import create_app
-from projections.settings import Settings
+from projections.store import connect
+from tests.support import Served
 
 
 @pytest.fixture(scope="session")
-def store(redis_url: str) -> redis.Redis:
-    return redis.Redis.from_url(redis_url)
+def store(served: Served) -> redis.Redis:
+    return connect(served.url)
 
 
 @pytest.fixture(scope="session")
-def client(
-    redis_url: str, workers: list, tmp_path_factory: pytest.TempPathFactory
-) -> testing.TestClient:
+def client(served: Served, workers: list) -> testing.TestClient:
     """The Falcon app in this process, on the real server, with two real worker processes."""
-    snapshots = f"file://{tmp_path_factory.mktemp('snapshots')}"
-    return testing.TestClient(create_app(Settings(redis_url=redis_url, snapshots_url=snapshots)))
+    return testing.TestClient(create_app(served.settings()))
 
 
 @pytest.fixture

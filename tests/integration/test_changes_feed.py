@@ -101,13 +101,15 @@ def test_an_event_stream_sends_each_operation_and_resumes_from_last_event_id(cli
     assert sent == changes(client, collection, since=1)["operations"]
 
 
-def test_the_command_prints_the_feed_and_follows_it(client, redis_url, collection):
+def test_the_command_prints_the_feed_and_follows_it(client, served, collection):
     fill(client, collection)
-    printed = pointlog(redis_url, "changes", collection, "--since", "1")
+    printed = pointlog(served.url, "changes", collection, "--since", "1", env=served.env)
     assert [orjson.loads(line) for line in printed.stdout.splitlines()] == (
         changes(client, collection, since=1)["operations"]
     )
-    following = pointlog_following(redis_url, "changes", collection, "--since", "3", "--follow")
+    following = pointlog_following(
+        served.url, "changes", collection, "--since", "3", "--follow", env=served.env
+    )
     try:
         write(client, collection, "/delete", {"points": [1]}, wait="false")
         assert orjson.loads(following.stdout.readline())["operation_id"] == 4

@@ -11,12 +11,12 @@ from falcon import testing
 
 from api.app import create_app
 from projections.settings import Settings
-from tests.support import embedded_cluster, pointlog, procfile, spawn
+from tests.support import Served, embedded_cluster, pointlog, procfile, spawn
 
 
 @pytest.fixture(scope="module")
-def guarded(redis_url: str, workers: list) -> testing.TestClient:
-    settings = Settings(redis_url=redis_url, api_key="full-secret", read_only_api_key="reader")
+def guarded(served: Served, workers: list) -> testing.TestClient:
+    settings = served.settings(api_key="full-secret", read_only_api_key="reader")
     return testing.TestClient(create_app(settings))
 
 
@@ -108,8 +108,8 @@ def test_metrics_show_log_progress_and_requests(client, collection):
     assert f'collection_vectors{{id="{collection}",vector=""}} 1.0' in per
 
 
-def test_a_body_over_the_limit_is_413_and_appends_nothing(redis_url, workers, name, store):
-    small = testing.TestClient(create_app(Settings(redis_url=redis_url, max_body_bytes=1000)))
+def test_a_body_over_the_limit_is_413_and_appends_nothing(served, workers, name, store):
+    small = testing.TestClient(create_app(served.settings(max_body_bytes=1000)))
     small.simulate_put(f"/collections/{name}", json={"vectors": {"size": 2, "distance": "Dot"}})
     points = [{"id": i, "vector": [1, 2]} for i in range(100)]
     response = small.simulate_put(f"/collections/{name}/points", json={"points": points})

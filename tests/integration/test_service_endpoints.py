@@ -10,7 +10,6 @@ import pytest
 from falcon import testing
 
 from api.app import create_app
-from projections.settings import Settings
 
 # Qdrant 1.19's REST routes (its OpenAPI document): each method, each path template.
 QDRANT_ROUTES = {
@@ -91,8 +90,8 @@ def test_telemetry_counts_collections_and_this_process_answers(client, collectio
     assert detailed["id"] == first["id"]
 
 
-def test_every_pod_of_a_deployment_has_the_same_id(client, redis_url) -> None:
-    other = testing.TestClient(create_app(Settings(redis_url=redis_url)))
+def test_every_pod_of_a_deployment_has_the_same_id(client, served) -> None:
+    other = testing.TestClient(create_app(served.settings()))
     assert (
         result(other.simulate_get("/telemetry"))["id"]
         == result(client.simulate_get("/telemetry"))["id"]
@@ -100,9 +99,9 @@ def test_every_pod_of_a_deployment_has_the_same_id(client, redis_url) -> None:
 
 
 def test_a_slow_filter_on_an_unindexed_key_is_an_issue_with_its_solution(
-    redis_url, workers, collection
+    served, workers, collection
 ) -> None:
-    slow = testing.TestClient(create_app(Settings(redis_url=redis_url, slow_query_seconds=0)))
+    slow = testing.TestClient(create_app(served.settings(slow_query_seconds=0)))
     assert result(slow.simulate_delete("/issues")) is True
     body = {"vector": [1, 0, 0, 0], "limit": 3, "filter": CITY}
     result(slow.simulate_post(f"/collections/{collection}/points/search", json=body))

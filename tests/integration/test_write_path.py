@@ -177,11 +177,11 @@ def test_wait_timeout_when_no_worker_runs_then_a_worker_completes_it(redis_url, 
         assert waiting.simulate_post(f"{path}/count", json={}).json["result"] == {"count": 1}
 
 
-def test_a_pod_that_cached_a_collection_follows_its_re_creation_elsewhere(redis_url, workers, name):
+def test_a_pod_that_cached_a_collection_follows_its_re_creation_elsewhere(served, workers, name):
     """Pod A has looked the collection up; pod B deletes and re-creates it (a new keyspace).
     Pod A's next write and read go to the new collection, and nothing reaches the old one."""
-    pod_a = testing.TestClient(create_app(Settings(redis_url=redis_url)))
-    pod_b = testing.TestClient(create_app(Settings(redis_url=redis_url)))
+    pod_a = testing.TestClient(create_app(served.settings()))
+    pod_b = testing.TestClient(create_app(served.settings()))
     config = {"vectors": {"size": 2, "distance": "Dot"}}
     pod_b.simulate_put(f"/collections/{name}", json=config)
     upsert(pod_a, name, [{"id": 1, "vector": [1, 1]}], wait="true")
