@@ -6,8 +6,9 @@
 
 Starts pointlog itself (an embedded valkey-server in a temporary folder unless --redis-url, the
 Procfile's `web` line with WEB_THREADS=16 and --workers processes of its `worker` line), loads
-the same generated points into every system, runs the workloads of the performance issue one
-system after another and prints a Markdown table, then pointlog's Redis memory per point.
+the same generated points into every system, runs workloads 1-17 one system after another,
+then 18-20 on every system at once, their queries in turns, and prints a Markdown table, then
+pointlog's Redis memory per point.
 
 Systems:
   pointlog  over HTTP: one keep-alive `http.client.HTTPConnection` per client, orjson bodies

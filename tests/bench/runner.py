@@ -12,7 +12,6 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,6 +114,7 @@ def run(cfg: Config, options: Options) -> Run:
         runner = Runner(cfg, data, want, outcome, cluster, hybrid)
         for name in options.systems:
             runner.run(systems[name], profiler_for(name, pointlog, options.py_spy))
+        runner.hybrid_queries([systems[name] for name in options.systems], hybrid)
         runner.note_overlaps()
         if big is not None and big_want is not None:
             for name in options.systems:
@@ -256,8 +256,6 @@ class Runner:
         with contextlib.suppress(Exception):
             system.drop(main)
         self.read_model_load(system)
-        if self.hybrid is not None:
-            self.hybrid_load(system, self.hybrid)
         if profiler:
             self.outcome.notes.append("py-spy (workloads 1-2 of pointlog):\n" + profiler.summary())
 
@@ -347,43 +345,59 @@ class Runner:
             if group == ("14",):
                 self.note_read_model(system, coll, data, at)
 
-    def hybrid_load(self, system: System, hybrid: Hybrid) -> None:
-        """Workloads 18-20 on a collection of their own (dense and sparse vectors, a `group`
-        key), its vector index built first (not timed)."""
-        coll, name = self.collection("hybrid"), system.name
+    def hybrid_queries(self, systems: list[System], hybrid: Hybrid) -> None:
+        """Workloads 18-20 on a collection of their own in each system (dense and sparse
+        vectors, a `group` key), loaded and indexed first (not timed); then each workload on
+        every system at once, their calls in turns (hybrid_workloads.interleaved)."""
+        coll, loaded = self.collection("hybrid"), []
+        print("-- 18-20, every system in turn", flush=True)
         try:
-            try:
-                rate = hybrid_workloads.load(system, coll, hybrid, self.cfg.dim)
-                indexed = system.build_index(coll)
-            except Exception as exc:
-                self.failed(system, [key for keys in HYBRID_KEYS.values() for key in keys], exc)
-                return
-            print(f"  {name}: hybrid load {fmt(rate)} points/s, {indexed:,} indexed", flush=True)
-            for workload, run in hybrid_workloads.WORKLOADS.items():
-                needs = hybrid_workloads.NEEDS.get(workload)
-                if needs is not None and needs not in system.supports:
-                    for key in HYBRID_KEYS[workload]:
-                        self.outcome.put(key, name, NA)
-                    continue
-                answer = partial(self.hybrid_answer, system, coll, hybrid, workload, run)
-                self.attempt(system, list(HYBRID_KEYS[workload]), answer)
+            for system in systems:
+                if self.hybrid_load(system, coll, hybrid):
+                    loaded.append(system)
+            for workload in hybrid_workloads.WORKLOADS:
+                self.hybrid_workload(loaded, coll, hybrid, workload)
         finally:
+            for system in loaded:
+                with contextlib.suppress(Exception):
+                    system.drop(coll)
+
+    def hybrid_load(self, system: System, coll: str, hybrid: Hybrid) -> bool:
+        """Whether the system holds the points of 18-20, indexed."""
+        try:
+            rate = hybrid_workloads.load(system, coll, hybrid, self.cfg.dim)
+            indexed = system.build_index(coll)
+        except Exception as exc:
+            self.failed(system, [key for keys in HYBRID_KEYS.values() for key in keys], exc)
             with contextlib.suppress(Exception):
                 system.drop(coll)
+            return False
+        print(f"  {system.name}: hybrid load {fmt(rate)} points/s, {indexed:,} indexed", flush=True)
+        return True
 
-    def hybrid_answer(
-        self,
-        system: System,
-        coll: str,
-        hybrid: Hybrid,
-        workload: str,
-        run: hybrid_workloads.Workload,
-    ) -> tuple[float, float]:
-        """One of 18-20: its figures; its answers kept for comparing systems."""
-        qps, p50, found = run(system, coll, hybrid, self.cfg)
-        self.answers.setdefault(workload, {})[system.name] = found
-        self.cut_short(system.name, workload, len(found), len(hybrid.examples))
-        return qps, p50
+    def hybrid_workload(
+        self, systems: list[System], coll: str, hybrid: Hybrid, workload: str
+    ) -> None:
+        """One of 18-20 on the systems that support it: its figures, and its answers kept for
+        comparing systems."""
+        needs = hybrid_workloads.NEEDS.get(workload)
+        able = [s for s in systems if needs is None or needs in s.supports]
+        for system in systems:
+            if system not in able:
+                for key in HYBRID_KEYS[workload]:
+                    self.outcome.put(key, system.name, NA)
+        make = hybrid_workloads.WORKLOADS[workload]
+        calls = {s.name: make(s, coll, hybrid, self.cfg.top_k) for s in able}
+        answers = hybrid_workloads.interleaved(self.cfg, calls)
+        for system in able:
+            answer = answers[system.name]
+            if isinstance(answer, Exception):
+                self.failed(system, list(HYBRID_KEYS[workload]), answer)
+                continue
+            qps, p50, found = answer
+            self.answers.setdefault(workload, {})[system.name] = found
+            self.cut_short(system.name, workload, len(found), len(hybrid.examples))
+            self.record(system, list(HYBRID_KEYS[workload]), (qps, p50))
 
     def note_overlaps(self) -> None:
         """How far pointlog's answers to 18-20 agree with each other system's."""
@@ -490,7 +504,9 @@ class Runner:
         except Exception as exc:
             self.failed(system, keys, exc)
             return
-        values = values if isinstance(values, tuple) else (values,)
+        self.record(system, keys, values if isinstance(values, tuple) else (values,))
+
+    def record(self, system: System, keys: list[str], values: tuple[Value, ...]) -> None:
         for key, value in zip(keys, values, strict=True):
             self.outcome.put(key, system.name, value)
         shown = ", ".join(f"{k}={fmt(v)}" for k, v in zip(keys, values, strict=True))
