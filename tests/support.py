@@ -61,8 +61,7 @@ def pointlog(
 ) -> subprocess.CompletedProcess:
     """Run the `pointlog` command on the server at `redis_url` (with `env` on top); its output,
     as text."""
-    command, base = _pointlog(redis_url, args)
-    full_env = {**base, **(env or {})}
+    command, full_env = _pointlog(redis_url, args, env)
     return subprocess.run(
         command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
     )
@@ -73,14 +72,15 @@ def pointlog_following(
 ) -> subprocess.Popen:
     """Start the `pointlog` command on the server at `redis_url` (with `env` on top), its
     output piped (text)."""
-    command, base = _pointlog(redis_url, args)
-    full_env = {**base, **(env or {})}
+    command, full_env = _pointlog(redis_url, args, env)
     return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, text=True)
 
 
-def _pointlog(redis_url: str, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
-    env = {"REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"}
-    return [sys.executable, "-m", "workers.cli", *args], env
+def _pointlog(
+    redis_url: str, args: tuple[str, ...], env: dict[str, str] | None
+) -> tuple[list[str], dict[str, str]]:
+    full_env = {"REDIS_URL": redis_url, "PATH": "/usr/bin:/bin", **(env or {})}
+    return [sys.executable, "-m", "workers.cli", *args], full_env
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -130,6 +130,13 @@ class Served:
 
     url: str
     env: dict[str, str]
+
+    def pointlog(self, *args: str) -> subprocess.CompletedProcess:
+        """The `pointlog` command, run as the session's processes are configured."""
+        return pointlog(self.url, *args, env=self.env)
+
+    def pointlog_following(self, *args: str) -> subprocess.Popen:
+        return pointlog_following(self.url, *args, env=self.env)
 
     def settings(self, **overrides: Any) -> Settings:
         """Settings of an app in the test's own process that serves what the session serves."""

@@ -111,7 +111,7 @@ def run(cfg: Config, options: Options) -> Run:
         if "local" in options.systems:
             systems["local"] = start_local()
         cluster = pointlog.cluster if pointlog else None
-        runner = Runner(cfg, data, want, outcome, cluster, hybrid)
+        runner = Runner(cfg, data, want, outcome, cluster)
         for name in options.systems:
             runner.run(systems[name], profiler_for(name, pointlog, options.py_spy))
         runner.hybrid_queries([systems[name] for name in options.systems], hybrid)
@@ -203,7 +203,6 @@ class Runner:
         want: Expected,
         outcome: Outcome,
         cluster: Cluster | None,
-        hybrid: Hybrid | None = None,
     ) -> None:
         self.cfg = cfg
         self.data = data
@@ -211,7 +210,6 @@ class Runner:
         self.outcome = outcome
         self.cluster = cluster  # pointlog's processes, named in errors when one died
         self.tag = uuid.uuid4().hex[:8]  # in collection names, so runs never collide
-        self.hybrid = hybrid  # the points and queries of 18-20, if they run
         self.answers: dict[str, dict[str, list[list[int]]]] = {}  # 18-20: workload -> system
 
     def run(self, system: System, profiler: Profiler | None = None) -> None:

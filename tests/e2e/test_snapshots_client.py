@@ -16,7 +16,7 @@ from qdrant_client import QdrantClient, models
 from tests.e2e.endpoints_support import client_fixture as client_fixture
 from tests.e2e.endpoints_support import drop_collections as drop_collections
 from tests.e2e.endpoints_support import http_fixture as http_fixture
-from tests.support import Served, pointlog
+from tests.support import Served
 
 VECTORS = models.VectorParams(size=4, distance="Dot")
 
@@ -75,7 +75,7 @@ def test_a_snapshot_recovers_by_location_and_by_upload(
     assert everything(client, f"{name}-n") == at_snapshot
     fill(client, f"{name}-n", 200, 1)  # the recovered collection takes writes as any other
     assert len(everything(client, f"{name}-n")) == 51
-    verified = pointlog(served.url, "replay", f"{name}-n", "--verify", env=served.env)
+    verified = served.pointlog("replay", f"{name}-n", "--verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     equal = [line for line in verified.stdout.splitlines() if "equals the live one" in line]
     assert len(equal) == shards, verified.stdout  # a line a shard
@@ -120,10 +120,10 @@ def test_a_replay_from_a_snapshot_equals_the_live_projection(
     assert taken is not None
     fill(client, name, 20, 40)  # replaces half, adds half
     client.delete(name, models.PointIdsList(points=[1, 2, 3]), wait=True)
-    verified = pointlog(served.url, "replay", name, "--verify", "--from-snapshot", env=served.env)
+    verified = served.pointlog("replay", name, "--verify", "--from-snapshot")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "(from a snapshot at 1) equals the live one" in verified.stdout
-    switched = pointlog(served.url, "replay", name, "--from-snapshot", env=served.env)
+    switched = served.pointlog("replay", name, "--from-snapshot")
     assert switched.returncode == 0, switched.stderr
     assert len(everything(client, name)) == 57
 
@@ -147,7 +147,7 @@ def test_a_full_snapshot_brings_back_every_collection(
     path.write_bytes(download.content)
     for collection in before:
         client.delete_collection(collection)
-    recovered = pointlog(served.url, "recover", str(path), env=served.env)
+    recovered = served.pointlog("recover", str(path))
     assert recovered.returncode == 0, recovered.stderr
     assert {c: everything(client, c) for c in before} == before
     assert client.delete_full_snapshot(full.name)

@@ -11,7 +11,7 @@ from datetime import datetime
 import orjson
 
 from projections import collections
-from tests.support import pointlog, pointlog_following, stop
+from tests.support import stop
 
 
 def write(client, name: str, path: str, body: dict, wait: str = "true", method: str = "POST"):
@@ -103,13 +103,11 @@ def test_an_event_stream_sends_each_operation_and_resumes_from_last_event_id(cli
 
 def test_the_command_prints_the_feed_and_follows_it(client, served, collection):
     fill(client, collection)
-    printed = pointlog(served.url, "changes", collection, "--since", "1", env=served.env)
+    printed = served.pointlog("changes", collection, "--since", "1")
     assert [orjson.loads(line) for line in printed.stdout.splitlines()] == (
         changes(client, collection, since=1)["operations"]
     )
-    following = pointlog_following(
-        served.url, "changes", collection, "--since", "3", "--follow", env=served.env
-    )
+    following = served.pointlog_following("changes", collection, "--since", "3", "--follow")
     try:
         write(client, collection, "/delete", {"points": [1]}, wait="false")
         assert orjson.loads(following.stdout.readline())["operation_id"] == 4

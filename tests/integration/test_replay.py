@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from projections import changes, collections, ids
-from tests.support import pointlog
 
 
 def fill(client, name: str) -> None:
@@ -44,7 +43,7 @@ def fill(client, name: str) -> None:
 
 def test_verify_finds_the_live_projection_equal_to_a_replay(client, served, collection):
     fill(client, collection)
-    result = pointlog(served.url, "replay", collection, "--verify", env=served.env)
+    result = served.pointlog("replay", collection, "--verify")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "equals the live one" in result.stdout
 
@@ -56,10 +55,10 @@ def test_replay_repairs_a_damaged_projection_and_verify_sees_the_damage(
     keys = collections.load(store, collection).keys
     store.hset(keys.payload, "00000000000000005", b'{"tampered": 1}')
     store.zrem(keys.ids, "00000000000000006")
-    found = pointlog(served.url, "replay", collection, "--verify", env=served.env)
+    found = served.pointlog("replay", collection, "--verify")
     assert found.returncode == 1
     assert "tampered" in found.stdout and "00000000000000006" in found.stdout
-    repaired = pointlog(served.url, "replay", collection, env=served.env)
+    repaired = served.pointlog("replay", collection)
     assert repaired.returncode == 0, repaired.stderr
     point = client.simulate_get(f"/collections/{collection}/points/5").json["result"]
     assert point["payload"] == {"n": 5, "tags": ["a", "2"]}
@@ -67,14 +66,14 @@ def test_replay_repairs_a_damaged_projection_and_verify_sees_the_damage(
         f"/collections/{collection}/points/scroll", json={"limit": 100}
     ).json["result"]
     assert [p["id"] for p in page["points"]] == list(range(40))
-    assert pointlog(served.url, "replay", collection, "--verify", env=served.env).returncode == 0
+    assert served.pointlog("replay", collection, "--verify").returncode == 0
 
 
 def test_a_replay_tells_the_change_feeds_readers_to_reload(client, store, served, collection):
     fill(client, collection)
     keys = collections.load(store, collection).keys
     before = changes.position(store, keys)
-    assert pointlog(served.url, "replay", collection, env=served.env).returncode == 0
+    assert served.pointlog("replay", collection).returncode == 0
     (record,) = changes.read(store, keys, before.entry_id, count=10)
     assert record.reset and record.after == int(store.get(keys.applied))
 
@@ -97,7 +96,7 @@ def test_replay_while_writes_keep_coming_loses_none(client, served, collection):
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        result = pointlog(served.url, "replay", collection, env=served.env)
+        result = served.pointlog("replay", collection)
     finally:
         stop.set()
         thread.join()
@@ -107,13 +106,13 @@ def test_replay_while_writes_keep_coming_loses_none(client, served, collection):
         "result"
     ]
     assert [p["id"] for p in got] == written
-    assert pointlog(served.url, "replay", collection, "--verify", env=served.env).returncode == 0
+    assert served.pointlog("replay", collection, "--verify").returncode == 0
 
 
 def test_log_prints_every_event_in_order_with_the_time_it_was_appended(client, served, collection):
     started = datetime.now(UTC) - timedelta(seconds=1)  # the store's clock may lag a little
     fill(client, collection)
-    result = pointlog(served.url, "log", collection, env=served.env)
+    result = served.pointlog("log", collection)
     lines = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert [line["operation_id"] for line in lines] == list(range(7))
     times = [datetime.fromisoformat(line["time"]) for line in lines]
@@ -126,13 +125,13 @@ def test_log_prints_every_event_in_order_with_the_time_it_was_appended(client, s
         "vector": {"": [2.0, 1.0, 2.0, 3.0]},
         "payload": {"n": 2, "tags": ["a", "2"]},
     }
-    later = pointlog(served.url, "log", collection, "--from", "5", env=served.env)
+    later = served.pointlog("log", collection, "--from", "5")
     assert [orjson.loads(line)["operation_id"] for line in later.stdout.splitlines()] == [5, 6]
 
 
 def test_status_shows_lag_and_workers(client, served, collection):
     fill(client, collection)
-    result = pointlog(served.url, "status", env=served.env)
+    result = served.pointlog("status")
     row = next(line.split() for line in result.stdout.splitlines() if line.startswith(collection))
     assert row[1:5] == ["7", "7", "0", "40"]  # then, on a cluster, the node that holds it
     assert "workers alive: " in result.stdout
@@ -168,16 +167,16 @@ def test_verify_and_replay_cover_every_kind_of_index_data(client, store, served,
         params={"wait": "true"},
         json={"filter": {"must": [{"key": "price", "range": {"lt": 3}}]}},
     )
-    verified = pointlog(served.url, "replay", collection, "--verify", env=served.env)
+    verified = served.pointlog("replay", collection, "--verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     keys = collections.load(store, collection).keys
     assert not store.exists(keys.term("city", '"b"'))  # emptied, and gone from `terms`
     store.srem(keys.term("city", '"a"'), ids.to_key(9))
     store.zrem(keys.geo("loc"), f"{ids.to_key(10)}|0")
-    damaged = pointlog(served.url, "replay", collection, "--verify", env=served.env)
+    damaged = served.pointlog("replay", collection, "--verify")
     assert damaged.returncode == 1
     assert "term:city" in damaged.stdout and "geo:loc" in damaged.stdout
-    assert pointlog(served.url, "replay", collection, env=served.env).returncode == 0
-    assert pointlog(served.url, "replay", collection, "--verify", env=served.env).returncode == 0
+    assert served.pointlog("replay", collection).returncode == 0
+    assert served.pointlog("replay", collection, "--verify").returncode == 0
     found = client.simulate_post(f"{path}/points/count", json={"filter": city_b}).json["result"]
     assert found == {"count": 0}
