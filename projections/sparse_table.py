@@ -76,6 +76,7 @@ class _Hot:
         column = np.searchsorted(dims, postings.dims)
         self.values[column, postings.rows] = postings.values
         self.held[column, postings.rows] = True
+        self._column = {dim: k for k, dim in enumerate(dims.tolist())}
 
     @property
     def nbytes(self) -> int:
@@ -83,10 +84,8 @@ class _Hot:
 
     def columns(self, indices: Indices) -> list[tuple[int, int]]:
         """(position in `indices`, column) of each index kept here."""
-        at = np.searchsorted(self.dims, indices)
-        present = at < len(self.dims)
-        present[present] = self.dims[at[present]] == indices[present]
-        return [(i, int(at[i])) for i in np.flatnonzero(present).tolist()]
+        found = ((i, self._column.get(dim)) for i, dim in enumerate(indices.tolist()))
+        return [(i, column) for i, column in found if column is not None]
 
     def clear(self, rows: Rows) -> None:
         """Forget the cells of rows whose vectors changed (their new ones are in the delta)."""
@@ -212,14 +211,14 @@ class SparseTable:
 
     def _products(self, indices: Indices, weights: Floats) -> tuple[Rows, Floats]:
         """The rows and weighted values of every current posting of the query's indices
-        (outside the dense columns), gathered in one step whatever the number of indices."""
+        (outside the dense columns): a slice of the postings for each index (a query has a
+        few), joined."""
         at, starts, ends = self._spans(indices)
-        lengths = ends - starts
-        # Position k of the gathered postings is starts[j] + (k - where span j begins).
-        begins = np.cumsum(lengths) - lengths
-        picks = np.repeat(starts - begins, lengths) + np.arange(int(lengths.sum()))
-        rows = self._main.rows[picks]
-        products = self._main.values[picks] * np.repeat(weights[at], lengths)
+        spans = zip(at.tolist(), starts.tolist(), ends.tolist(), strict=True)
+        main = self._main
+        found = [(main.rows[lo:hi], main.values[lo:hi] * weights[i]) for i, lo, hi in spans]
+        rows = np.concatenate([found_rows for found_rows, _ in found] or [main.rows[:0]])
+        products = np.concatenate([product for _, product in found] or [main.values[:0]])
         if len(self._stale_mask):  # else none changed since the build: all are current
             fresh = ~self._stale_mask[rows]
             rows, products = rows[fresh], products[fresh]
