@@ -330,8 +330,8 @@ def _matched(
     if points is None:
         return None
     with model.lock.reading():
-        held = (table.rows.get(point) for point in points)
-        rows = np.fromiter((row for row in held if row is not None), dtype=np.int64)
+        held = [row for row in map(table.rows.get, points) if row is not None]
+        rows = np.array(held, dtype=np.int64)
         copied = None  # only dense rows are scored from a copy
         if isinstance(table, VectorTable) and not _graph_serves(table, config, rows):
             copied = table.matrix[rows]

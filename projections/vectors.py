@@ -103,17 +103,20 @@ def encode_vector(collection: Collection, name: object, value: object, where: st
 
 HALF_MAX = float(np.finfo(np.float16).max)
 NUMBERS = frozenset({int, float})  # JSON's numbers; a bool is not one
+F32_OVERFLOW = 2.0**128 - 2.0**103  # the least magnitude float32 rounds to infinity
 
 
 def _floats(value: object, where: str) -> Floats:
     # By exact type, in C: a check per element in Python took most of a query's parsing.
     if not isinstance(value, list) or not NUMBERS.issuperset(map(type, value)):
         raise FormatError(f"{where}: expected a vector of numbers")
-    with np.errstate(over="ignore"):
-        array = np.asarray(value, dtype=np.float32)
-    if not np.isfinite(array).all():
+    # As float64 first (a JSON number always fits): a value float32 cannot hold is refused
+    # before the cast, so there is no overflow to silence (np.errstate costs more than the
+    # conversion).
+    array = np.asarray(value, dtype=np.float64)
+    if not (np.abs(array) < F32_OVERFLOW).all():
         raise WrongInput("vector values must be finite 32-bit floats")
-    return array
+    return array.astype(np.float32)
 
 
 def _check_dim(spec: VectorSpec, got: int) -> None:
