@@ -3,7 +3,7 @@ socket, orjson bodies both ways, and an error that carries the exact request whe
 is not 200.
 
 Not `http.client`: it parses every response's headers with the email package, which cost
-0.13 ms a request here (a point read by id takes about 0.3 ms in all), time the client
+0.13 ms a request here (a point read by id takes about half a millisecond in all), time the client
 spends that the benchmark would count as the server's. This one reads the status line and
 Content-Length, all a response from pointlog needs (it always sends one)."""
 
